@@ -1,0 +1,491 @@
+//! [`ActorRef`]: the address of an actor, and [`ActorId`], its identity.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::cell::Cell;
+use crate::error::{AskError, JoinError, SendError};
+use crate::mailbox::{MailboxSender, Wait};
+use crate::reply::{Pending, Reply, ReplyError};
+use crate::runner;
+use crate::supervision::{Down, ExitReason};
+
+/// The identity of an actor, unique within the process.
+///
+/// # Examples
+///
+/// ```
+/// # use actor_core::{Actor, Context, HandlerResult, System};
+/// # struct Nop;
+/// # impl Actor for Nop {
+/// #     type Msg = ();
+/// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+/// # }
+/// let system = System::new();
+/// let a = system.spawn(Nop)?;
+/// let b = system.spawn(Nop)?;
+/// assert_ne!(a.id(), b.id());
+/// assert_eq!(a.id(), a.clone().id());
+/// # system.shutdown();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ActorId(u64);
+
+impl ActorId {
+    pub(crate) fn next() -> ActorId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        ActorId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The identity as a number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, HandlerResult, System};
+    /// # struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// assert!(system.spawn(Nop)?.id().as_u64() > 0);
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ActorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// The address of an actor that takes messages of type `M`.
+///
+/// Cheap to clone, `Send + Sync`, and generic over the message type only, so collections,
+/// registries and exchanges can hold refs to actors of any type that accept `M`.
+///
+/// - [`tell`](ActorRef::tell) queues a message (waiting for room if a bounded mailbox with
+///   [`Overflow::Block`](crate::Overflow::Block) is full); [`try_tell`](ActorRef::try_tell)
+///   never blocks; [`tell_timeout`](ActorRef::tell_timeout) waits at most a given time. A
+///   message that cannot be delivered comes back in the [`SendError`].
+/// - [`ask`](ActorRef::ask) sends a message carrying a [`Reply`] and waits for the answer;
+///   [`request`](ActorRef::request) sends it and returns the [`Pending`] answer.
+/// - [`stop`](ActorRef::stop) ends the actor after what is queued; [`kill`](ActorRef::kill)
+///   ends it after its current message; [`join`](ActorRef::join) waits for the end;
+///   [`monitor`](ActorRef::monitor) is told of it.
+///
+/// Delivery is at most once, and in order between one sender and one actor.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor_core::{Actor, Context, HandlerResult, Reply, System};
+///
+/// enum Msg {
+///     Add(u64),
+///     Get(Reply<u64>),
+/// }
+///
+/// #[derive(Default)]
+/// struct Counter(u64);
+///
+/// impl Actor for Counter {
+///     type Msg = Msg;
+///     fn handle(&mut self, msg: Msg, _ctx: &mut Context<Msg>) -> HandlerResult {
+///         match msg {
+///             Msg::Add(n) => self.0 += n,
+///             Msg::Get(reply) => reply.send(self.0),
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let counter = system.spawn(Counter::default())?;
+/// counter.tell(Msg::Add(2))?;
+/// counter.tell(Msg::Add(3))?;
+/// assert_eq!(counter.ask(Msg::Get, Duration::from_secs(1))?, 5);
+/// counter.stop();
+/// counter.join()?;
+/// assert!(!counter.is_alive());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ActorRef<M> {
+    tx: MailboxSender<M>,
+    cell: Arc<Cell>,
+}
+
+impl<M> ActorRef<M> {
+    pub(crate) fn new(tx: MailboxSender<M>, cell: Arc<Cell>) -> ActorRef<M> {
+        ActorRef { tx, cell }
+    }
+
+    pub(crate) fn cell(&self) -> &Arc<Cell> {
+        &self.cell
+    }
+
+    /// The actor's identity.
+    ///
+    /// # Examples
+    ///
+    /// See [`ActorId`].
+    pub fn id(&self) -> ActorId {
+        self.cell.id
+    }
+
+    /// The name the actor was registered under, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, HandlerResult, System};
+    /// # #[derive(Default)] struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// let named = system.actor(Nop::default).name("nop").spawn()?;
+    /// assert_eq!(named.name(), Some("nop"));
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.cell.name.as_deref()
+    }
+
+    /// Returns `true` until the actor has ended (a stopping actor is still alive).
+    ///
+    /// # Examples
+    ///
+    /// See [`ActorRef`].
+    pub fn is_alive(&self) -> bool {
+        self.cell.is_alive()
+    }
+
+    /// Messages discarded because the mailbox was full under
+    /// [`Overflow::DropNewest`](crate::Overflow::DropNewest).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, HandlerResult, System};
+    /// # struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// assert_eq!(system.spawn(Nop)?.dropped_count(), 0);
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dropped_count(&self) -> u64 {
+        self.cell.dropped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Queues `msg` for the actor; when a bounded mailbox with `Overflow::Block` is full,
+    /// waits for room.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Closed`] when the actor has stopped or is stopping;
+    /// [`SendError::Full`] when a bounded mailbox with `Overflow::Fail` is full. The message
+    /// is given back in the error.
+    ///
+    /// # Examples
+    ///
+    /// See [`ActorRef`] and [`SendError`].
+    #[inline]
+    pub fn tell(&self, msg: M) -> Result<(), SendError<M>> {
+        self.send(msg, Wait::Forever)
+    }
+
+    /// Queues `msg` without ever blocking.
+    ///
+    /// # Errors
+    ///
+    /// As [`tell`](ActorRef::tell), and [`SendError::Full`] when a bounded mailbox is full
+    /// whatever its overflow policy (except `DropNewest`, which counts and drops).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, HandlerResult, System};
+    /// # struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = u8;
+    /// #     fn handle(&mut self, _: u8, _: &mut Context<u8>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// let nop = system.spawn(Nop)?;
+    /// nop.try_tell(1)?;
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn try_tell(&self, msg: M) -> Result<(), SendError<M>> {
+        self.send(msg, Wait::Never)
+    }
+
+    /// Queues `msg`, waiting at most `timeout` for room in a full bounded mailbox.
+    ///
+    /// # Errors
+    ///
+    /// As [`tell`](ActorRef::tell), and [`SendError::Timeout`] when no room came in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use actor_core::{Actor, Context, HandlerResult, System};
+    /// # struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = u8;
+    /// #     fn handle(&mut self, _: u8, _: &mut Context<u8>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// let nop = system.spawn(Nop)?;
+    /// nop.tell_timeout(1, Duration::from_millis(100))?;
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn tell_timeout(&self, msg: M, timeout: Duration) -> Result<(), SendError<M>> {
+        let wait = Instant::now()
+            .checked_add(timeout)
+            .map_or(Wait::Forever, Wait::Until);
+        self.send(msg, wait)
+    }
+
+    #[inline]
+    fn send(&self, msg: M, wait: Wait) -> Result<(), SendError<M>> {
+        if !self.cell.accepts() {
+            return Err(SendError::Closed(msg));
+        }
+        self.tx.send(msg, wait, &self.cell.dropped)
+    }
+
+    /// Sends the message built by `make` around a fresh [`Reply`], and waits at most
+    /// `timeout` (in all: for room in the mailbox, then for the answer).
+    ///
+    /// # Errors
+    ///
+    /// [`AskError::Closed`] at once when the actor has stopped; [`AskError::Full`] when its
+    /// bounded mailbox refuses the request; [`AskError::Timeout`] when no answer came in
+    /// time; [`AskError::Dropped`] as soon as the actor drops the request unanswered.
+    ///
+    /// # Examples
+    ///
+    /// See [`ActorRef`].
+    pub fn ask<R>(
+        &self,
+        make: impl FnOnce(Reply<R>) -> M,
+        timeout: Duration,
+    ) -> Result<R, AskError> {
+        let deadline = Instant::now().checked_add(timeout);
+        let (reply, mut pending) = Reply::pair();
+        self.send(make(reply), deadline.map_or(Wait::Forever, Wait::Until))?;
+        match deadline {
+            Some(deadline) => Ok(pending.wait_deadline(deadline)?),
+            None => Ok(pending.wait()?),
+        }
+    }
+
+    /// Sends the message built by `make` around a fresh [`Reply`] and returns the answer to
+    /// come, without waiting for it.
+    ///
+    /// # Errors
+    ///
+    /// As [`tell`](ActorRef::tell); the message (with its reply inside) is given back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, HandlerResult, Reply, System};
+    /// struct Doubler;
+    /// impl Actor for Doubler {
+    ///     type Msg = (u32, Reply<u32>);
+    ///     fn handle(&mut self, (n, reply): Self::Msg, _: &mut Context<Self::Msg>) -> HandlerResult {
+    ///         reply.send(n * 2);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let system = System::new();
+    /// let doubler = system.spawn(Doubler)?;
+    /// let answers: Vec<_> = (0..3)
+    ///     .map(|n| doubler.request(|reply| (n, reply)))
+    ///     .collect::<Result<_, _>>()?;
+    /// let values: Vec<u32> = answers.into_iter().map(|p| p.wait()).collect::<Result<_, _>>()?;
+    /// assert_eq!(values, [0, 2, 4]);
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn request<R>(&self, make: impl FnOnce(Reply<R>) -> M) -> Result<Pending<R>, SendError<M>> {
+        let (reply, pending) = Reply::pair();
+        self.tell(make(reply))?;
+        Ok(pending)
+    }
+
+    /// Stops the actor gracefully: it takes no new messages, handles what is already queued,
+    /// runs its `stopped` hook and ends. Returns at once; use [`join`](ActorRef::join) to
+    /// wait for the end.
+    ///
+    /// # Examples
+    ///
+    /// See [`ActorRef`].
+    pub fn stop(&self) {
+        self.cell.stop();
+    }
+
+    /// Stops the actor now: after its current message (if any), without handling what is
+    /// queued. Queued requests fail with [`ReplyError::Dropped`](crate::ReplyError::Dropped). Returns at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, ExitReason, HandlerResult, System};
+    /// # struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// let nop = system.spawn(Nop)?;
+    /// nop.kill();
+    /// assert!(matches!(nop.join()?, ExitReason::Killed));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn kill(&self) {
+        self.cell.kill();
+    }
+
+    /// Waits until the actor has ended and returns why.
+    ///
+    /// # Errors
+    ///
+    /// [`JoinError::OwnActor`] when called from the actor's own handler.
+    ///
+    /// # Examples
+    ///
+    /// See [`ActorRef`].
+    pub fn join(&self) -> Result<ExitReason, JoinError> {
+        self.check_not_self()?;
+        exit_reason(self.monitor().wait())
+    }
+
+    /// Waits at most `timeout` for the actor to end and returns why.
+    ///
+    /// # Errors
+    ///
+    /// [`JoinError::Timeout`] when it was still running; [`JoinError::OwnActor`] when called
+    /// from the actor's own handler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use actor_core::{Actor, Context, HandlerResult, JoinError, System};
+    /// # struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// let nop = system.spawn(Nop)?;
+    /// assert_eq!(nop.join_timeout(Duration::from_millis(10)).unwrap_err(), JoinError::Timeout);
+    /// nop.stop();
+    /// nop.join_timeout(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn join_timeout(&self, timeout: Duration) -> Result<ExitReason, JoinError> {
+        self.check_not_self()?;
+        exit_reason(self.monitor().wait_timeout(timeout))
+    }
+
+    fn check_not_self(&self) -> Result<(), JoinError> {
+        if runner::current_actor() == Some(self.id()) {
+            return Err(JoinError::OwnActor);
+        }
+        Ok(())
+    }
+
+    /// Watches the actor: the returned result completes with a [`Down`] notice when it ends
+    /// (at once if it already has). Threads wait on it; actors use
+    /// [`Context::monitor`](crate::Context::monitor) to get the notice as a message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, ExitReason, HandlerResult, System};
+    /// # struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// let nop = system.spawn(Nop)?;
+    /// let down = nop.monitor();
+    /// nop.stop();
+    /// let notice = down.wait()?;
+    /// assert_eq!(notice.id, nop.id());
+    /// assert!(matches!(notice.reason, ExitReason::Stopped));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn monitor(&self) -> Pending<Down> {
+        self.cell.monitor()
+    }
+}
+
+fn exit_reason(down: Result<Down, ReplyError>) -> Result<ExitReason, JoinError> {
+    match down {
+        Ok(down) => Ok(down.reason),
+        Err(ReplyError::Timeout) => Err(JoinError::Timeout),
+        // A runner always records how its actor ended, even when it is dropped unfinished
+        // (see `Runner`'s Drop), so a monitor is never dropped unanswered; were it ever, the
+        // actor is gone without a reason, which is what `Killed` says.
+        Err(_) => Ok(ExitReason::Killed),
+    }
+}
+
+impl<M> Clone for ActorRef<M> {
+    fn clone(&self) -> Self {
+        ActorRef {
+            tx: self.tx.clone(),
+            cell: Arc::clone(&self.cell),
+        }
+    }
+}
+
+impl<M> PartialEq for ActorRef<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl<M> Eq for ActorRef<M> {}
+
+impl<M> Hash for ActorRef<M> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
+    }
+}
+
+impl<M> fmt::Debug for ActorRef<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActorRef")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("alive", &self.is_alive())
+            .finish()
+    }
+}

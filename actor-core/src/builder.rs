@@ -1,0 +1,195 @@
+//! [`ActorBuilder`]: how an actor is named, queued, supervised and run.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::actor::{Actor, Context};
+use crate::actor_ref::{ActorId, ActorRef};
+use crate::cell::Cell;
+use crate::error::SpawnError;
+use crate::mailbox::Mailbox;
+use crate::runner::{Runner, Source};
+use crate::supervision::Supervision;
+use crate::system::System;
+
+/// Configures an actor before it starts. Made by [`System::actor`] (from a factory) or
+/// [`System::actor_from`] (from an instance).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor_core::{Actor, Context, HandlerResult, Mailbox, Overflow, Supervision, System};
+///
+/// #[derive(Default)]
+/// struct Logger;
+/// impl Actor for Logger {
+///     type Msg = String;
+///     fn handle(&mut self, line: String, _: &mut Context<String>) -> HandlerResult {
+///         println!("{line}");
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let logger = system
+///     .actor(Logger::default)
+///     .name("logger")
+///     .mailbox(Mailbox::bounded(1024, Overflow::DropNewest))
+///     .supervision(Supervision::restart(5, Duration::from_secs(60)))
+///     .spawn()?;
+/// logger.tell("ready".to_string())?;
+/// system.shutdown();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ActorBuilder<A: Actor> {
+    system: System,
+    source: Source<A>,
+    name: Option<Arc<str>>,
+    mailbox: Mailbox,
+    supervision: Supervision,
+    stack_size: Option<usize>,
+}
+
+impl<A: Actor> ActorBuilder<A> {
+    pub(crate) fn new(system: System, source: Source<A>) -> ActorBuilder<A> {
+        ActorBuilder {
+            system,
+            source,
+            name: None,
+            mailbox: Mailbox::default(),
+            supervision: Supervision::default(),
+            stack_size: None,
+        }
+    }
+
+    /// Registers the actor under `name`, unique among live actors, for
+    /// [`System::lookup`]; the name is freed when the actor ends. By default, the actor is
+    /// unnamed.
+    ///
+    /// # Examples
+    ///
+    /// See [`ActorBuilder`].
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(Arc::from(name.into()));
+        self
+    }
+
+    /// Chooses the mailbox. By default, [`Mailbox::Unbounded`].
+    ///
+    /// # Examples
+    ///
+    /// See [`ActorBuilder`].
+    pub fn mailbox(mut self, mailbox: Mailbox) -> Self {
+        self.mailbox = mailbox;
+        self
+    }
+
+    /// Chooses what happens when a handler fails. By default, [`Supervision::Stop`].
+    ///
+    /// # Examples
+    ///
+    /// See [`ActorBuilder`].
+    pub fn supervision(mut self, supervision: Supervision) -> Self {
+        self.supervision = supervision;
+        self
+    }
+
+    /// Sets the stack size of the actor's thread, in bytes. By default, the standard
+    /// library's default for new threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, HandlerResult, System};
+    /// # #[derive(Default)] struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// system.actor(Nop::default).stack_size(256 * 1024).spawn()?;
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Starts the actor on a thread of its own (named `actor-<name>` or `actor-<id>`).
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::NameTaken`], [`SpawnError::ShuttingDown`],
+    /// [`SpawnError::ZeroCapacity`], [`SpawnError::RestartNeedsFactory`] for a restart
+    /// policy on an actor built from an instance, [`SpawnError::Thread`] when the OS refuses
+    /// a thread.
+    ///
+    /// # Examples
+    ///
+    /// See [`ActorBuilder`].
+    pub fn spawn(self) -> Result<ActorRef<A::Msg>, SpawnError> {
+        let mut thread = std::thread::Builder::new();
+        if let Some(bytes) = self.stack_size {
+            thread = thread.stack_size(bytes);
+        }
+        let system = self.system.clone();
+        let (actor_ref, runner) = self.build_runner()?;
+        let label = match actor_ref.name() {
+            Some(name) => format!("actor-{name}"),
+            None => format!("actor-{}", actor_ref.id().as_u64()),
+        };
+        // On failure the closure, and the runner in it, is dropped: the actor ends as
+        // killed and leaves the registry.
+        let handle = thread
+            .name(label)
+            .spawn(move || {
+                runner.run_blocking();
+            })
+            .map_err(SpawnError::Thread)?;
+        system.attach_thread(actor_ref.id(), handle);
+        Ok(actor_ref)
+    }
+
+    /// Creates the actor without running it: returns its ref and the [`Runner`] that an
+    /// executor of your own drives (the seam a dispatcher uses). The actor is registered at
+    /// once, so its name is taken and [`System::shutdown`] waits for it.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](ActorBuilder::spawn), except [`SpawnError::Thread`].
+    ///
+    /// # Examples
+    ///
+    /// See [`Runner`].
+    pub fn build_runner(self) -> Result<(ActorRef<A::Msg>, Runner<A>), SpawnError> {
+        if matches!(self.supervision, Supervision::Restart { .. })
+            && matches!(self.source, Source::Instance(_))
+        {
+            return Err(SpawnError::RestartNeedsFactory);
+        }
+        let (tx, rx) = self.mailbox.channel()?;
+        let waker = {
+            let tx = tx.clone();
+            Box::new(move || tx.wake())
+        };
+        let cell = Arc::new(Cell::new(ActorId::next(), self.name, waker));
+        let actor_ref = ActorRef::new(tx, cell);
+        self.system.register(&actor_ref)?;
+        let ctx = Context::new(actor_ref.clone(), self.system);
+        let runner = Runner::new(self.source, rx, ctx, self.supervision);
+        Ok((actor_ref, runner))
+    }
+}
+
+impl<A: Actor> fmt::Debug for ActorBuilder<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActorBuilder")
+            .field("name", &self.name)
+            .field("mailbox", &self.mailbox)
+            .field("supervision", &self.supervision)
+            .field("stack_size", &self.stack_size)
+            .finish_non_exhaustive()
+    }
+}

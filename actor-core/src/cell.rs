@@ -1,0 +1,146 @@
+//! The state an actor shares with every ref to it: identity, lifecycle phase, counters and
+//! the monitors waiting for its end.
+//!
+//! Lifecycle phases (`Cell::state`):
+//!
+//! | phase        | tells    | queued messages | entered by                          |
+//! |--------------|----------|-----------------|-------------------------------------|
+//! | `RUNNING`    | accepted | handled         | spawn                               |
+//! | `STOPPING`   | refused  | handled         | `stop` (graceful), system shutdown  |
+//! | `KILLED`     | refused  | discarded       | `kill`                              |
+//! | `TERMINATED` | refused  | discarded       | the runner, once the actor ended    |
+//!
+//! Phases only move down the table. The phase publishes no other data (the exit reason is
+//! under `exit`'s mutex), so it is read and written with `Relaxed`: a runner blocked on its
+//! mailbox learns of a new phase through the wake envelope, and the channel hand-off orders
+//! that.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::actor_ref::ActorId;
+use crate::reply::{Pending, Reply};
+use crate::supervision::{Down, ExitReason};
+
+const RUNNING: u8 = 0;
+const STOPPING: u8 = 1;
+const KILLED: u8 = 2;
+const TERMINATED: u8 = 3;
+
+/// Shared, type-erased state of one actor.
+pub(crate) struct Cell {
+    pub(crate) id: ActorId,
+    pub(crate) name: Option<Arc<str>>,
+    state: AtomicU8,
+    /// Messages discarded by a `DropNewest` mailbox.
+    pub(crate) dropped: AtomicU64,
+    /// Wakes the actor if it is blocked on an empty mailbox.
+    waker: Box<dyn Fn() + Send + Sync>,
+    exit: Mutex<Exit>,
+}
+
+#[derive(Default)]
+struct Exit {
+    reason: Option<ExitReason>,
+    monitors: Vec<Reply<Down>>,
+}
+
+impl Cell {
+    pub(crate) fn new(
+        id: ActorId,
+        name: Option<Arc<str>>,
+        waker: Box<dyn Fn() + Send + Sync>,
+    ) -> Cell {
+        Cell {
+            id,
+            name,
+            state: AtomicU8::new(RUNNING),
+            dropped: AtomicU64::new(0),
+            waker,
+            exit: Mutex::new(Exit::default()),
+        }
+    }
+
+    /// Whether the actor still takes new messages.
+    #[inline]
+    pub(crate) fn accepts(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == RUNNING
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == STOPPING
+    }
+
+    pub(crate) fn is_killed(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == KILLED
+    }
+
+    pub(crate) fn is_alive(&self) -> bool {
+        self.state.load(Ordering::Relaxed) != TERMINATED
+    }
+
+    /// Asks for a graceful stop: no new messages, the queued ones are handled.
+    pub(crate) fn stop(&self) {
+        if self
+            .state
+            .compare_exchange(RUNNING, STOPPING, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            (self.waker)();
+        }
+    }
+
+    /// Asks for an immediate stop: the queued messages are discarded.
+    pub(crate) fn kill(&self) {
+        let moved = self
+            .state
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
+                (s < KILLED).then_some(KILLED)
+            })
+            .is_ok();
+        if moved {
+            (self.waker)();
+        }
+    }
+
+    /// Refuses every further message. Called by the runner as the actor ends.
+    pub(crate) fn close(&self) {
+        self.state.store(TERMINATED, Ordering::Relaxed);
+    }
+
+    /// Records why the actor ended and notifies every monitor. Called once, by its runner,
+    /// after [`close`](Cell::close).
+    pub(crate) fn notify_exit(&self, reason: ExitReason) {
+        let monitors = {
+            let mut exit = self.exit.lock();
+            exit.reason = Some(reason.clone());
+            std::mem::take(&mut exit.monitors)
+        };
+        for reply in monitors {
+            reply.send(self.down(reason.clone()));
+        }
+    }
+
+    fn down(&self, reason: ExitReason) -> Down {
+        Down {
+            id: self.id,
+            name: self.name.clone(),
+            reason,
+        }
+    }
+
+    /// A result completed with the actor's [`Down`] notice when it ends (at once if it has).
+    pub(crate) fn monitor(&self) -> Pending<Down> {
+        let mut exit = self.exit.lock();
+        if let Some(reason) = &exit.reason {
+            return Pending::ready(Ok(self.down(reason.clone())));
+        }
+        // Monitors whose waiter is gone would otherwise pile up on a long-lived actor.
+        exit.monitors.retain(|reply| !reply.is_canceled());
+        let (reply, pending) = Reply::pair();
+        exit.monitors.push(reply);
+        pending
+    }
+}

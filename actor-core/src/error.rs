@@ -1,0 +1,188 @@
+//! The error types of actor-core's operations.
+
+use std::fmt;
+
+use crate::reply::ReplyError;
+
+/// A message could not be put in an actor's mailbox; the message is given back.
+///
+/// # Examples
+///
+/// ```
+/// use actor_core::{Actor, Context, HandlerResult, SendError, System};
+///
+/// struct Sink;
+/// impl Actor for Sink {
+///     type Msg = String;
+///     fn handle(&mut self, _: String, _: &mut Context<String>) -> HandlerResult { Ok(()) }
+/// }
+///
+/// let system = System::new();
+/// let sink = system.spawn(Sink)?;
+/// sink.stop();
+/// sink.join()?;
+/// match sink.tell("late".to_string()) {
+///     Err(SendError::Closed(msg)) => assert_eq!(msg, "late"),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(PartialEq, Eq, Clone, Copy)]
+#[non_exhaustive]
+pub enum SendError<M> {
+    /// The actor has stopped or is stopping; it takes no more messages.
+    Closed(M),
+    /// The bounded mailbox is full (overflow policy `Fail`, or `try_tell`).
+    Full(M),
+    /// The bounded mailbox stayed full until the timeout passed.
+    Timeout(M),
+}
+
+impl<M> SendError<M> {
+    /// Gives back the message that was not delivered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = actor_core::SendError::Full(5);
+    /// assert_eq!(e.into_inner(), 5);
+    /// ```
+    pub fn into_inner(self) -> M {
+        match self {
+            SendError::Closed(m) | SendError::Full(m) | SendError::Timeout(m) => m,
+        }
+    }
+
+    /// Returns `true` when the actor takes no more messages (as opposed to a full mailbox).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(actor_core::SendError::Closed(()).is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        matches!(self, SendError::Closed(_))
+    }
+
+    fn describe(&self) -> &'static str {
+        match self {
+            SendError::Closed(_) => "the actor has stopped",
+            SendError::Full(_) => "the mailbox is full",
+            SendError::Timeout(_) => "timed out waiting for room in the mailbox",
+        }
+    }
+}
+
+// Like crossbeam's errors, these do not require `M: Debug`: messages are often not.
+impl<M> fmt::Debug for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            SendError::Closed(_) => "Closed",
+            SendError::Full(_) => "Full",
+            SendError::Timeout(_) => "Timeout",
+        };
+        write!(f, "{name}(..)")
+    }
+}
+
+impl<M> fmt::Display for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "message not delivered: {}", self.describe())
+    }
+}
+
+impl<M> std::error::Error for SendError<M> {}
+
+/// An `ask` got no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AskError {
+    /// The request was not delivered: the actor has stopped or is stopping.
+    #[error("request not delivered: the actor has stopped")]
+    Closed,
+    /// The request was not delivered: the bounded mailbox is full.
+    #[error("request not delivered: the mailbox is full")]
+    Full,
+    /// No answer came before the timeout.
+    #[error("no answer before the timeout")]
+    Timeout,
+    /// The actor dropped the request unanswered (it stopped, was killed or failed).
+    #[error("the actor dropped the request unanswered")]
+    Dropped,
+    /// The code producing the answer panicked.
+    #[error("the request's handler panicked: {0}")]
+    Panicked(String),
+}
+
+impl<M> From<SendError<M>> for AskError {
+    fn from(e: SendError<M>) -> AskError {
+        match e {
+            SendError::Closed(_) => AskError::Closed,
+            SendError::Full(_) => AskError::Full,
+            SendError::Timeout(_) => AskError::Timeout,
+        }
+    }
+}
+
+impl From<ReplyError> for AskError {
+    fn from(e: ReplyError) -> AskError {
+        match e {
+            ReplyError::Timeout => AskError::Timeout,
+            ReplyError::Panicked(msg) => AskError::Panicked(msg),
+            ReplyError::Dropped | ReplyError::Taken => AskError::Dropped,
+        }
+    }
+}
+
+/// An actor could not be spawned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// Another live actor is registered under this name.
+    #[error("the name {0:?} is taken by a live actor")]
+    NameTaken(String),
+    /// The system is shutting down and accepts no new actors.
+    #[error("the system is shutting down")]
+    ShuttingDown,
+    /// A bounded mailbox needs a capacity of at least 1.
+    #[error("a bounded mailbox needs a capacity of at least 1")]
+    ZeroCapacity,
+    /// The restart policy needs a factory: build the actor with `System::actor`, not from an
+    /// instance.
+    #[error("the restart policy needs a factory (System::actor), not an instance")]
+    RestartNeedsFactory,
+    /// The operating system refused to start the actor's thread.
+    #[error("could not start the actor's thread")]
+    Thread(#[source] std::io::Error),
+}
+
+/// A typed lookup by name failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// No live actor is registered under this name.
+    #[error("no actor is registered as {0:?}")]
+    NotFound(String),
+    /// The actor registered under this name takes another message type.
+    #[error("the actor {name:?} takes messages of type {actual}, not {requested}")]
+    WrongType {
+        /// The name looked up.
+        name: String,
+        /// The message type asked for.
+        requested: &'static str,
+        /// The message type the actor takes.
+        actual: &'static str,
+    },
+}
+
+/// Waiting for an actor to end failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// The actor would wait for itself to end, which can never happen.
+    #[error("an actor cannot join itself")]
+    OwnActor,
+    /// The actor was still running when the timeout passed.
+    #[error("the actor was still running at the timeout")]
+    Timeout,
+}

@@ -1,0 +1,98 @@
+//! Actors on plain threads.
+//!
+//! An actor is a piece of state with a mailbox. It handles one message at a time on a thread
+//! of its own, so its state needs no lock; other threads and actors reach it through an
+//! [`ActorRef`], which is cheap to clone and safe to share.
+//!
+//! # A first actor
+//!
+//! The message type is usually an enum: each variant is a tag, and the handler matches on
+//! it. A request that expects an answer carries a [`Reply`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use actor_core::{Actor, Context, HandlerResult, Reply, System};
+//!
+//! enum Msg {
+//!     Deposit(u64),
+//!     Withdraw(u64, Reply<Result<u64, String>>),
+//! }
+//!
+//! #[derive(Default)]
+//! struct Account {
+//!     balance: u64,
+//! }
+//!
+//! impl Actor for Account {
+//!     type Msg = Msg;
+//!
+//!     fn handle(&mut self, msg: Msg, _ctx: &mut Context<Msg>) -> HandlerResult {
+//!         match msg {
+//!             Msg::Deposit(amount) => self.balance += amount,
+//!             // An error meant for the caller travels in the reply; the actor lives on.
+//!             Msg::Withdraw(amount, reply) if amount > self.balance => {
+//!                 reply.send(Err(format!("only {} left", self.balance)))
+//!             }
+//!             Msg::Withdraw(amount, reply) => {
+//!                 self.balance -= amount;
+//!                 reply.send(Ok(self.balance));
+//!             }
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let system = System::new();
+//! let account = system.spawn(Account::default())?;
+//! account.tell(Msg::Deposit(100))?;
+//! let timeout = Duration::from_secs(1);
+//! assert_eq!(account.ask(|r| Msg::Withdraw(30, r), timeout)?, Ok(70));
+//! assert!(account.ask(|r| Msg::Withdraw(500, r), timeout)?.is_err());
+//! system.shutdown();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What else is here
+//!
+//! - **Mailboxes** ([`Mailbox`], [`Overflow`]): unbounded by default; bounded with a policy
+//!   for a full mailbox: block the sender, fail fast, or drop the new message and count it.
+//! - **Results that arrive later** ([`Pending`]): what `request` returns; wait, wait with a
+//!   timeout, poll, or attach a callback. A result that can no longer come is an error at
+//!   once, never a hang.
+//! - **Supervision** ([`Supervision`]): a handler's error or panic is caught at the actor's
+//!   boundary; the actor stops, resumes, or restarts with fresh state from its factory
+//!   within a restart limit. Any thread or actor can [monitor](ActorRef::monitor) an actor
+//!   and get a [`Down`] notice when it ends.
+//! - **The system** ([`System`]): a registry of names, typed lookup, and a shutdown that
+//!   stops and joins every actor.
+//! - **The executor seam** ([`Runner`]): the step "run up to N queued messages of this
+//!   actor", so that other executors (a dispatcher sharing few threads among many actors)
+//!   run the same [`Actor`] implementations.
+//!
+//! # Guarantees
+//!
+//! Delivery is at most once, and in order between one sender and one actor. A `tell` that
+//! returns `Ok` has queued the message; a message queued to an actor that is killed, or that
+//! fails for good, is discarded (requests in it fail with [`ReplyError::Dropped`]).
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+mod actor;
+mod actor_ref;
+mod builder;
+mod cell;
+mod error;
+mod mailbox;
+mod reply;
+mod runner;
+mod supervision;
+mod system;
+
+pub use actor::{Actor, BoxError, Context, HandlerResult};
+pub use actor_ref::{ActorId, ActorRef};
+pub use builder::ActorBuilder;
+pub use error::{AskError, JoinError, LookupError, SendError, SpawnError};
+pub use mailbox::{Mailbox, Overflow};
+pub use reply::{Pending, Reply, ReplyError};
+pub use runner::{RunStatus, Runner};
+pub use supervision::{Down, ExitReason, Failure, Supervision};
+pub use system::System;

@@ -1,0 +1,405 @@
+//! The executor seam: [`Runner`] runs one actor's messages, on whatever thread drives it.
+//!
+//! A thread-backed actor is a `Runner` driven by [`Runner::run_blocking`] on its own thread.
+//! A dispatcher that shares a few threads among many actors drives each `Runner` with
+//! [`Runner::run`], which handles at most a batch of already-queued messages and never
+//! blocks. Both paths share the same delivery, supervision and shutdown code.
+
+use std::cell::Cell as StdCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, TryRecvError};
+
+use crate::actor::{Actor, Context};
+use crate::actor_ref::ActorId;
+use crate::cell::Cell;
+use crate::mailbox::Envelope;
+use crate::supervision::{ExitReason, Failure, RestartWindow, Supervision};
+
+thread_local! {
+    static CURRENT: StdCell<Option<ActorId>> = const { StdCell::new(None) };
+}
+
+/// The actor whose messages the calling thread is handling, if any.
+pub(crate) fn current_actor() -> Option<ActorId> {
+    CURRENT.with(StdCell::get)
+}
+
+/// Marks the calling thread as running an actor until dropped (restoring the previous mark,
+/// so a runner driven from inside another actor's handler nests correctly).
+struct CurrentGuard(Option<ActorId>);
+
+impl CurrentGuard {
+    fn enter(id: ActorId) -> CurrentGuard {
+        CurrentGuard(CURRENT.with(|c| c.replace(Some(id))))
+    }
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.0));
+    }
+}
+
+/// Where new actor instances come from: a factory (restartable) or one instance.
+pub(crate) enum Source<A> {
+    Factory(Box<dyn FnMut() -> A + Send>),
+    Instance(Option<A>),
+}
+
+impl<A> Source<A> {
+    fn make(&mut self) -> Option<A> {
+        match self {
+            Source::Factory(factory) => Some(factory()),
+            Source::Instance(instance) => instance.take(),
+        }
+    }
+}
+
+/// What one call to [`Runner::run`] left behind.
+#[derive(Debug, Clone)]
+pub enum RunStatus {
+    /// The mailbox is empty: nothing to do until a message arrives.
+    Idle,
+    /// The batch limit was reached (or the actor is stopping): run it again soon.
+    Yielded,
+    /// The actor has ended, for this reason. Further calls return the same status.
+    Stopped(ExitReason),
+}
+
+enum Phase {
+    Fresh,
+    Running,
+    Finished(ExitReason),
+}
+
+enum Next<M> {
+    Msg(M),
+    Empty,
+    Exit(ExitReason),
+}
+
+/// One actor, ready to be driven: its state, its mailbox's receiving end and its
+/// supervision.
+///
+/// Get one from [`ActorBuilder::build_runner`](crate::ActorBuilder::build_runner) to run the
+/// actor on an executor of your own; [`ActorBuilder::spawn`](crate::ActorBuilder::spawn)
+/// instead gives it a thread that calls [`run_blocking`](Runner::run_blocking).
+///
+/// A runner must be driven until it returns [`RunStatus::Stopped`], or dropped: dropping an
+/// unfinished runner ends its actor as [`ExitReason::Killed`]. `System::shutdown` waits for
+/// every actor to end, so it waits for the runners you hold, too.
+///
+/// # Examples
+///
+/// Driving an actor by hand, two messages at a time:
+///
+/// ```
+/// use actor_core::{Actor, Context, ExitReason, HandlerResult, RunStatus, System};
+///
+/// #[derive(Default)]
+/// struct Sum(u64);
+/// impl Actor for Sum {
+///     type Msg = u64;
+///     fn handle(&mut self, n: u64, _: &mut Context<u64>) -> HandlerResult {
+///         self.0 += n;
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let (sum, mut runner) = system.actor(Sum::default).build_runner()?;
+/// for n in 1..=3 {
+///     sum.tell(n)?;
+/// }
+/// assert!(matches!(runner.run(2), RunStatus::Yielded));
+/// assert!(matches!(runner.run(2), RunStatus::Idle));
+/// sum.stop();
+/// assert!(matches!(runner.run(2), RunStatus::Stopped(ExitReason::Stopped)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Runner<A: Actor> {
+    source: Source<A>,
+    actor: Option<A>,
+    rx: Receiver<Envelope<A::Msg>>,
+    ctx: Context<A::Msg>,
+    supervision: Supervision,
+    restarts: RestartWindow,
+    phase: Phase,
+}
+
+impl<A: Actor> Runner<A> {
+    pub(crate) fn new(
+        source: Source<A>,
+        rx: Receiver<Envelope<A::Msg>>,
+        ctx: Context<A::Msg>,
+        supervision: Supervision,
+    ) -> Runner<A> {
+        Runner {
+            source,
+            actor: None,
+            rx,
+            ctx,
+            supervision,
+            restarts: RestartWindow::default(),
+            phase: Phase::Fresh,
+        }
+    }
+
+    fn cell(&self) -> &Arc<Cell> {
+        self.ctx.myself().cell()
+    }
+
+    /// The identity of the actor this runner drives.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, HandlerResult, System};
+    /// # #[derive(Default)] struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// let (nop, runner) = system.actor(Nop::default).build_runner()?;
+    /// assert_eq!(runner.id(), nop.id());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn id(&self) -> ActorId {
+        self.ctx.id()
+    }
+
+    /// Handles at most `max` messages that are already queued, without blocking (starting
+    /// the actor first if this is the first call), and says what is left.
+    ///
+    /// This is the step a dispatcher calls when the actor's mailbox is non-empty. It must
+    /// not be called from two threads at once, which `&mut self` guarantees.
+    ///
+    /// # Examples
+    ///
+    /// See [`Runner`].
+    pub fn run(&mut self, max: usize) -> RunStatus {
+        let _current = CurrentGuard::enter(self.id());
+        if let Some(status) = self.begin() {
+            return status;
+        }
+        for _ in 0..max {
+            match self.next(false) {
+                Next::Msg(msg) => {
+                    if let Some(reason) = self.deliver(msg) {
+                        return RunStatus::Stopped(self.finish(reason));
+                    }
+                }
+                Next::Empty => return RunStatus::Idle,
+                Next::Exit(reason) => return RunStatus::Stopped(self.finish(reason)),
+            }
+        }
+        if self.rx.is_empty() && self.cell().accepts() {
+            RunStatus::Idle
+        } else {
+            RunStatus::Yielded
+        }
+    }
+
+    /// Runs the actor on the calling thread until it ends, blocking while its mailbox is
+    /// empty, and returns why it ended. This is what a thread-backed actor's thread does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, ExitReason, HandlerResult, System};
+    /// # #[derive(Default)] struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// let (nop, runner) = system.actor(Nop::default).build_runner()?;
+    /// let thread = std::thread::spawn(move || runner.run_blocking());
+    /// nop.tell(())?;
+    /// nop.stop();
+    /// assert!(matches!(thread.join().unwrap(), ExitReason::Stopped));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_blocking(mut self) -> ExitReason {
+        let _current = CurrentGuard::enter(self.id());
+        if let Some(RunStatus::Stopped(reason)) = self.begin() {
+            return reason;
+        }
+        loop {
+            match self.next(true) {
+                Next::Msg(msg) => {
+                    if let Some(reason) = self.deliver(msg) {
+                        return self.finish(reason);
+                    }
+                }
+                Next::Empty => {}
+                Next::Exit(reason) => return self.finish(reason),
+            }
+        }
+    }
+
+    /// Starts the actor on the first call; returns the final status once it has ended.
+    fn begin(&mut self) -> Option<RunStatus> {
+        match &self.phase {
+            Phase::Running => None,
+            Phase::Finished(reason) => Some(RunStatus::Stopped(reason.clone())),
+            Phase::Fresh => {
+                self.phase = Phase::Running;
+                tracing::debug!(actor = %self.id(), name = ?self.cell().name, "actor started");
+                let exit = match self.instantiate() {
+                    Ok(()) => None,
+                    Err(failure) => self.supervise(failure),
+                };
+                exit.map(|reason| RunStatus::Stopped(self.finish(reason)))
+            }
+        }
+    }
+
+    /// Takes the next message, skipping wake-ups; reports the end of the actor when it has
+    /// been killed, or stopped with nothing left to handle.
+    fn next(&mut self, block: bool) -> Next<A::Msg> {
+        loop {
+            let envelope = match self.rx.try_recv() {
+                Ok(envelope) => envelope,
+                Err(TryRecvError::Empty) => {
+                    if let Some(reason) = self.requested_exit() {
+                        return Next::Exit(reason);
+                    }
+                    if !block {
+                        return Next::Empty;
+                    }
+                    match self.rx.recv() {
+                        Ok(envelope) => envelope,
+                        // The cell's waker holds a sender as long as the actor exists.
+                        Err(_) => return Next::Exit(ExitReason::Stopped),
+                    }
+                }
+                Err(TryRecvError::Disconnected) => return Next::Exit(ExitReason::Stopped),
+            };
+            if self.cell().is_killed() {
+                return Next::Exit(ExitReason::Killed);
+            }
+            if let Envelope::Msg(msg) = envelope {
+                return Next::Msg(msg);
+            }
+        }
+    }
+
+    fn requested_exit(&self) -> Option<ExitReason> {
+        let cell = self.cell();
+        if cell.is_killed() {
+            Some(ExitReason::Killed)
+        } else if cell.is_stopping() {
+            Some(ExitReason::Stopped)
+        } else {
+            None
+        }
+    }
+
+    /// Hands one message to the actor; returns the reason to end when it failed for good.
+    fn deliver(&mut self, msg: A::Msg) -> Option<ExitReason> {
+        let Some(actor) = self.actor.as_mut() else {
+            return Some(ExitReason::Killed);
+        };
+        let ctx = &mut self.ctx;
+        match catch_unwind(AssertUnwindSafe(|| actor.handle(msg, ctx))) {
+            Ok(Ok(())) => None,
+            Ok(Err(error)) => self.supervise(Failure::Error(Arc::from(error))),
+            Err(panic) => self.supervise(Failure::from_panic(panic)),
+        }
+    }
+
+    /// Makes a fresh instance and runs its `started` hook.
+    fn instantiate(&mut self) -> Result<(), Failure> {
+        let source = &mut self.source;
+        let actor = match catch_unwind(AssertUnwindSafe(|| source.make())) {
+            Ok(Some(actor)) => self.actor.insert(actor),
+            Ok(None) => {
+                return Err(Failure::Panic(
+                    "no instance to start: build with a factory to restart".into(),
+                ));
+            }
+            Err(panic) => return Err(Failure::from_panic(panic)),
+        };
+        let ctx = &mut self.ctx;
+        match catch_unwind(AssertUnwindSafe(|| actor.started(ctx))) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(Failure::Error(Arc::from(error))),
+            Err(panic) => Err(Failure::from_panic(panic)),
+        }
+    }
+
+    /// Applies the supervision policy to a failure; returns the reason to end, if any.
+    fn supervise(&mut self, mut failure: Failure) -> Option<ExitReason> {
+        loop {
+            tracing::warn!(actor = %self.id(), name = ?self.cell().name, %failure, "actor failed");
+            match self.supervision {
+                Supervision::Stop => return Some(ExitReason::Failed(failure)),
+                Supervision::Resume if self.actor.is_some() => return None,
+                Supervision::Resume => return Some(ExitReason::Failed(failure)),
+                Supervision::Restart {
+                    max_restarts,
+                    within,
+                } => {
+                    if !self
+                        .restarts
+                        .try_record(Instant::now(), max_restarts, within)
+                    {
+                        tracing::warn!(actor = %self.id(), "restart limit reached");
+                        return Some(ExitReason::Failed(failure));
+                    }
+                    self.run_stopped_hook();
+                    tracing::info!(actor = %self.id(), name = ?self.cell().name, "actor restarted");
+                    match self.instantiate() {
+                        Ok(()) => return None,
+                        Err(next) => failure = next,
+                    }
+                }
+            }
+        }
+    }
+
+    fn run_stopped_hook(&mut self) {
+        if let Some(mut actor) = self.actor.take() {
+            let ctx = &mut self.ctx;
+            if catch_unwind(AssertUnwindSafe(|| actor.stopped(ctx))).is_err() {
+                tracing::error!(actor = %self.id(), "the stopped hook panicked");
+            }
+        }
+    }
+
+    /// Ends the actor: hook, no more tells, queued messages discarded (their replies fail at
+    /// once), name freed, monitors told.
+    fn finish(&mut self, reason: ExitReason) -> ExitReason {
+        self.run_stopped_hook();
+        let cell = Arc::clone(self.cell());
+        cell.close();
+        while self.rx.try_recv().is_ok() {}
+        self.ctx.system().deregister(cell.id);
+        tracing::debug!(actor = %cell.id, name = ?cell.name, %reason, "actor ended");
+        cell.notify_exit(reason.clone());
+        self.phase = Phase::Finished(reason.clone());
+        reason
+    }
+}
+
+impl<A: Actor> Drop for Runner<A> {
+    fn drop(&mut self) {
+        if !matches!(self.phase, Phase::Finished(_)) {
+            self.finish(ExitReason::Killed);
+        }
+    }
+}
+
+impl<A: Actor> std::fmt::Debug for Runner<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("id", &self.id())
+            .field("queued", &self.rx.len())
+            .finish_non_exhaustive()
+    }
+}

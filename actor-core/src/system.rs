@@ -1,0 +1,361 @@
+//! [`System`]: owns every actor it spawned, names them, and shuts them down.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+
+use parking_lot::Mutex;
+
+use crate::actor::Actor;
+use crate::actor_ref::{ActorId, ActorRef};
+use crate::builder::ActorBuilder;
+use crate::cell::Cell;
+use crate::error::{LookupError, SpawnError};
+use crate::runner::{self, Source};
+
+/// The home of a set of actors: spawns them, keeps the registry of names, and shuts them
+/// all down.
+///
+/// A `System` is a cheap, clonable handle; every clone refers to the same actors. Actors
+/// live until they are stopped or the system is shut down: dropping the handles does not
+/// stop them, so end a program with [`shutdown`](System::shutdown).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor_core::{Actor, Context, HandlerResult, Reply, System};
+///
+/// struct Greeter;
+/// impl Actor for Greeter {
+///     type Msg = (String, Reply<String>);
+///     fn handle(&mut self, (who, reply): Self::Msg, _: &mut Context<Self::Msg>) -> HandlerResult {
+///         reply.send(format!("Hello, {who}!"));
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// system.actor(|| Greeter).name("greeter").spawn()?;
+///
+/// let greeter = system.lookup::<(String, Reply<String>)>("greeter")?;
+/// let greeting = greeter.ask(|reply| ("World".to_string(), reply), Duration::from_secs(1))?;
+/// assert_eq!(greeting, "Hello, World!");
+///
+/// system.shutdown();
+/// assert_eq!(system.actor_count(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct System {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    actors: Mutex<Actors>,
+    registry: Mutex<HashMap<Arc<str>, Registered>>,
+    shutting_down: AtomicBool,
+}
+
+#[derive(Default)]
+struct Actors {
+    live: HashMap<ActorId, Entry>,
+    /// Threads of ended actors, joined by the next spawn or by shutdown.
+    ended: Vec<JoinHandle<()>>,
+}
+
+struct Entry {
+    cell: Arc<Cell>,
+    thread: Option<JoinHandle<()>>,
+}
+
+struct Registered {
+    id: ActorId,
+    actor_ref: Box<dyn Any + Send + Sync>,
+    msg_type: &'static str,
+}
+
+impl System {
+    /// Creates an empty system.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let system = actor_core::System::new();
+    /// assert_eq!(system.actor_count(), 0);
+    /// ```
+    pub fn new() -> System {
+        System {
+            inner: Arc::new(Inner {
+                actors: Mutex::new(Actors::default()),
+                registry: Mutex::new(HashMap::new()),
+                shutting_down: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Spawns `actor` on a thread of its own, unnamed, with an unbounded mailbox and the
+    /// [`Stop`](crate::Supervision::Stop) policy. Use [`actor`](System::actor) for anything
+    /// else.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::ShuttingDown`] after [`shutdown`](System::shutdown) began;
+    /// [`SpawnError::Thread`] when the OS refuses a thread.
+    ///
+    /// # Examples
+    ///
+    /// See [`System`] and [`Actor`].
+    pub fn spawn<A: Actor>(&self, actor: A) -> Result<ActorRef<A::Msg>, SpawnError> {
+        self.actor_from(actor).spawn()
+    }
+
+    /// Starts building an actor whose instances come from `factory`: needed for the
+    /// [`Restart`](crate::Supervision::Restart) policy, which replaces a failed instance
+    /// with a fresh one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{Actor, Context, HandlerResult, Mailbox, Overflow, Supervision, System};
+    /// use std::time::Duration;
+    ///
+    /// #[derive(Default)]
+    /// struct Job;
+    /// impl Actor for Job {
+    ///     type Msg = u32;
+    ///     fn handle(&mut self, _: u32, _: &mut Context<u32>) -> HandlerResult { Ok(()) }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let job = system
+    ///     .actor(Job::default)
+    ///     .name("job")
+    ///     .mailbox(Mailbox::bounded(64, Overflow::Block))
+    ///     .supervision(Supervision::restart(3, Duration::from_secs(10)))
+    ///     .spawn()?;
+    /// job.tell(1)?;
+    /// system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn actor<A, F>(&self, factory: F) -> ActorBuilder<A>
+    where
+        A: Actor,
+        F: FnMut() -> A + Send + 'static,
+    {
+        ActorBuilder::new(self.clone(), Source::Factory(Box::new(factory)))
+    }
+
+    /// Starts building an actor from one instance (which cannot be restarted).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, HandlerResult, System};
+    /// struct Named(&'static str);
+    /// impl Actor for Named {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// }
+    /// let system = System::new();
+    /// let a = system.actor_from(Named("a")).name("a").spawn()?;
+    /// assert_eq!(a.name(), Some("a"));
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn actor_from<A: Actor>(&self, actor: A) -> ActorBuilder<A> {
+        ActorBuilder::new(self.clone(), Source::Instance(Some(actor)))
+    }
+
+    /// The live actor registered under `name`, as a ref taking messages of type `M`.
+    ///
+    /// # Errors
+    ///
+    /// [`LookupError::NotFound`] when no live actor has the name (names are freed when
+    /// their actor ends); [`LookupError::WrongType`] when its messages are not `M`.
+    ///
+    /// # Examples
+    ///
+    /// See [`System`].
+    pub fn lookup<M: Send + 'static>(&self, name: &str) -> Result<ActorRef<M>, LookupError> {
+        let registry = self.inner.registry.lock();
+        let entry = registry
+            .get(name)
+            .ok_or_else(|| LookupError::NotFound(name.to_string()))?;
+        entry
+            .actor_ref
+            .downcast_ref::<ActorRef<M>>()
+            .cloned()
+            .ok_or_else(|| LookupError::WrongType {
+                name: name.to_string(),
+                requested: std::any::type_name::<M>(),
+                actual: entry.msg_type,
+            })
+    }
+
+    /// The number of actors that have been spawned and have not ended.
+    ///
+    /// # Examples
+    ///
+    /// See [`System`].
+    pub fn actor_count(&self) -> usize {
+        self.inner.actors.lock().live.len()
+    }
+
+    /// Stops every actor gracefully (each handles what is already queued and takes nothing
+    /// new), waits for all of them to end and joins their threads. New spawns fail from the
+    /// moment it begins.
+    ///
+    /// Called from inside an actor, it asks every actor to stop and returns without
+    /// waiting (an actor cannot wait for its own end).
+    ///
+    /// # Examples
+    ///
+    /// See [`System`].
+    pub fn shutdown(&self) {
+        self.shut_down(Cell::stop);
+    }
+
+    /// Like [`shutdown`](System::shutdown), but kills every actor: queued messages are
+    /// discarded and pending requests fail at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, HandlerResult, System};
+    /// # struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// system.spawn(Nop)?;
+    /// system.shutdown_now();
+    /// assert_eq!(system.actor_count(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shutdown_now(&self) {
+        self.shut_down(Cell::kill);
+    }
+
+    fn shut_down(&self, end: fn(&Cell)) {
+        self.inner.shutting_down.store(true, Ordering::SeqCst);
+        let cells: Vec<Arc<Cell>> = {
+            let actors = self.inner.actors.lock();
+            actors.live.values().map(|e| Arc::clone(&e.cell)).collect()
+        };
+        for cell in &cells {
+            end(cell);
+        }
+        if runner::current_actor().is_some() {
+            return;
+        }
+        for cell in &cells {
+            // Completes when the actor has ended; its monitor cannot be dropped unanswered.
+            let _ = cell.monitor().wait();
+        }
+        let threads: Vec<JoinHandle<()>> = {
+            let mut actors = self.inner.actors.lock();
+            let mut threads = std::mem::take(&mut actors.ended);
+            threads.extend(actors.live.values_mut().filter_map(|e| e.thread.take()));
+            threads
+        };
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
+
+    /// Records a new actor (and its name): called before its runner first runs.
+    pub(crate) fn register<M: Send + 'static>(
+        &self,
+        actor_ref: &ActorRef<M>,
+    ) -> Result<(), SpawnError> {
+        let cell = actor_ref.cell();
+        let mut actors = self.inner.actors.lock();
+        // Checked under the lock shutdown takes its snapshot under, so no actor slips past.
+        if self.inner.shutting_down.load(Ordering::SeqCst) {
+            return Err(SpawnError::ShuttingDown);
+        }
+        if let Some(name) = &cell.name {
+            let mut registry = self.inner.registry.lock();
+            if registry.contains_key(name) {
+                return Err(SpawnError::NameTaken(name.to_string()));
+            }
+            registry.insert(
+                Arc::clone(name),
+                Registered {
+                    id: cell.id,
+                    actor_ref: Box::new(actor_ref.clone()),
+                    msg_type: std::any::type_name::<M>(),
+                },
+            );
+        }
+        // Threads of ended actors have returned or are about to: join them so they do not
+        // pile up in a long-running system.
+        let (done, running): (Vec<_>, Vec<_>) = std::mem::take(&mut actors.ended)
+            .into_iter()
+            .partition(JoinHandle::is_finished);
+        actors.ended = running;
+        for thread in done {
+            let _ = thread.join();
+        }
+        actors.live.insert(
+            cell.id,
+            Entry {
+                cell: Arc::clone(cell),
+                thread: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Hands the system the thread running actor `id`, to be joined at shutdown.
+    pub(crate) fn attach_thread(&self, id: ActorId, thread: JoinHandle<()>) {
+        let mut actors = self.inner.actors.lock();
+        match actors.live.get_mut(&id) {
+            Some(entry) => entry.thread = Some(thread),
+            // The actor already ended.
+            None => actors.ended.push(thread),
+        }
+    }
+
+    /// Forgets an ended actor and frees its name. Called by its runner.
+    pub(crate) fn deregister(&self, id: ActorId) {
+        let entry = {
+            let mut actors = self.inner.actors.lock();
+            let mut entry = actors.live.remove(&id);
+            if let Some(thread) = entry.as_mut().and_then(|e| e.thread.take()) {
+                actors.ended.push(thread);
+            }
+            entry
+        };
+        let Some(entry) = entry else { return };
+        if let Some(name) = &entry.cell.name {
+            let mut registry = self.inner.registry.lock();
+            if registry.get(name).is_some_and(|r| r.id == id) {
+                registry.remove(name);
+            }
+        }
+    }
+}
+
+impl Default for System {
+    fn default() -> System {
+        System::new()
+    }
+}
+
+impl fmt::Debug for System {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("System")
+            .field("actors", &self.actor_count())
+            .field(
+                "shutting_down",
+                &self.inner.shutting_down.load(Ordering::Relaxed),
+            )
+            .finish()
+    }
+}

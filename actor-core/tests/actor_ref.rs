@@ -1,0 +1,263 @@
+//! Black-box tests of `ActorRef`: delivery, stop, kill, ask, join.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actor_core::{
+    Actor, ActorRef, AskError, Context, ExitReason, HandlerResult, JoinError, Pending, Reply,
+    SendError, System,
+};
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+enum Msg {
+    /// Blocks the actor until the gate is released (or dropped).
+    Hold(Sender<()>, Receiver<()>),
+    Count(u64),
+    Total(Reply<u64>),
+}
+
+#[derive(Default)]
+struct Counter {
+    handled: Arc<AtomicU64>,
+    sum: u64,
+}
+
+impl Actor for Counter {
+    type Msg = Msg;
+    fn handle(&mut self, msg: Msg, _: &mut Context<Msg>) -> HandlerResult {
+        self.handled.fetch_add(1, Ordering::Relaxed);
+        match msg {
+            Msg::Hold(entered, gate) => {
+                entered.send(())?;
+                let _ = gate.recv();
+            }
+            Msg::Count(n) => self.sum += n,
+            Msg::Total(reply) => reply.send(self.sum),
+        }
+        Ok(())
+    }
+}
+
+/// Parks the actor inside a handler; returns the sender that releases it (dropping it does too).
+fn hold(actor: &ActorRef<Msg>) -> Sender<()> {
+    let (entered_tx, entered_rx) = bounded(1);
+    let (gate_tx, gate_rx) = bounded(0);
+    actor.tell(Msg::Hold(entered_tx, gate_rx)).unwrap();
+    entered_rx
+        .recv_timeout(WAIT)
+        .expect("actor entered the held handler");
+    gate_tx
+}
+
+#[test]
+fn no_message_is_lost_from_four_senders() {
+    const SENDERS: u64 = 4;
+    const PER_SENDER: u64 = 250_000;
+    let system = System::new();
+    let counter = system.spawn(Counter::default()).unwrap();
+    let start = Instant::now();
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|s| {
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                for i in 0..PER_SENDER {
+                    counter.tell(Msg::Count(s * PER_SENDER + i)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for s in senders {
+        s.join().unwrap();
+    }
+    let total = counter.ask(Msg::Total, WAIT).unwrap();
+    let elapsed = start.elapsed();
+    let n = SENDERS * PER_SENDER;
+    assert_eq!(total, n * (n - 1) / 2);
+    println!(
+        "{n} tells from {SENDERS} threads handled in {elapsed:?} ({:.0} msgs/s)",
+        n as f64 / elapsed.as_secs_f64()
+    );
+    system.shutdown();
+}
+
+#[test]
+fn messages_from_one_sender_arrive_in_order() {
+    struct Ordered(u64);
+    impl Actor for Ordered {
+        type Msg = (u64, Option<Reply<u64>>);
+        fn handle(&mut self, (n, reply): Self::Msg, _: &mut Context<Self::Msg>) -> HandlerResult {
+            if let Some(reply) = reply {
+                reply.send(self.0);
+            } else if n == self.0 {
+                self.0 += 1;
+            } else {
+                return Err(format!("expected {}, got {n}", self.0).into());
+            }
+            Ok(())
+        }
+    }
+    let system = System::new();
+    let ordered = system.spawn(Ordered(0)).unwrap();
+    for n in 0..10_000 {
+        ordered.tell((n, None)).unwrap();
+    }
+    assert_eq!(ordered.ask(|r| (0, Some(r)), WAIT).unwrap(), 10_000);
+    system.shutdown();
+}
+
+#[test]
+fn stop_handles_every_queued_message_first() {
+    let system = System::new();
+    let handled = Arc::new(AtomicU64::new(0));
+    let counter = system
+        .spawn(Counter {
+            handled: Arc::clone(&handled),
+            sum: 0,
+        })
+        .unwrap();
+    let gate = hold(&counter);
+    for i in 0..1_000 {
+        counter.tell(Msg::Count(i)).unwrap();
+    }
+    let total = counter.request(Msg::Total).unwrap();
+    counter.stop();
+    assert!(
+        counter.is_alive(),
+        "a stopping actor is alive until it ends"
+    );
+    match counter.tell(Msg::Count(1)) {
+        Err(SendError::Closed(Msg::Count(1))) => {}
+        other => panic!("a tell after stop must be refused, got {other:?}"),
+    }
+    drop(gate);
+    assert!(matches!(counter.join().unwrap(), ExitReason::Stopped));
+    assert_eq!(handled.load(Ordering::Relaxed), 1 + 1_000 + 1);
+    assert_eq!(total.wait().unwrap(), 999 * 1_000 / 2);
+    assert!(!counter.is_alive());
+}
+
+#[test]
+fn kill_does_not_wait_for_queued_messages() {
+    let system = System::new();
+    let handled = Arc::new(AtomicU64::new(0));
+    let counter = system
+        .spawn(Counter {
+            handled: Arc::clone(&handled),
+            sum: 0,
+        })
+        .unwrap();
+    let gate = hold(&counter);
+    for i in 0..1_000 {
+        counter.tell(Msg::Count(i)).unwrap();
+    }
+    let total: Pending<u64> = counter.request(Msg::Total).unwrap();
+    // Returns while the actor is still parked in its handler.
+    counter.kill();
+    drop(gate);
+    assert!(matches!(counter.join().unwrap(), ExitReason::Killed));
+    assert_eq!(
+        handled.load(Ordering::Relaxed),
+        1,
+        "only the message in hand was handled"
+    );
+    assert_eq!(total.wait(), Err(actor_core::ReplyError::Dropped));
+}
+
+#[test]
+fn ask_to_a_busy_actor_times_out_in_about_its_timeout() {
+    let system = System::new();
+    let counter = system.spawn(Counter::default()).unwrap();
+    let gate = hold(&counter);
+    let timeout = Duration::from_millis(100);
+    let start = Instant::now();
+    assert_eq!(counter.ask(Msg::Total, timeout), Err(AskError::Timeout));
+    let elapsed = start.elapsed();
+    assert!(elapsed >= timeout, "returned early: {elapsed:?}");
+    assert!(
+        elapsed < timeout + Duration::from_secs(5),
+        "returned late: {elapsed:?}"
+    );
+    drop(gate);
+    system.shutdown();
+}
+
+#[test]
+fn ask_to_a_stopped_actor_fails_at_once() {
+    let system = System::new();
+    let counter = system.spawn(Counter::default()).unwrap();
+    counter.stop();
+    counter.join().unwrap();
+    let start = Instant::now();
+    assert_eq!(
+        counter.ask(Msg::Total, Duration::from_secs(60)),
+        Err(AskError::Closed)
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_request_dropped_unanswered_fails_the_asker_at_once() {
+    struct Forgetful;
+    impl Actor for Forgetful {
+        type Msg = Reply<u8>;
+        fn handle(&mut self, reply: Reply<u8>, _: &mut Context<Reply<u8>>) -> HandlerResult {
+            drop(reply);
+            Ok(())
+        }
+    }
+    let system = System::new();
+    let forgetful = system.spawn(Forgetful).unwrap();
+    let start = Instant::now();
+    assert_eq!(
+        forgetful.ask(|r| r, Duration::from_secs(60)),
+        Err(AskError::Dropped)
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+    system.shutdown();
+}
+
+#[test]
+fn an_actor_cannot_join_itself() {
+    struct SelfJoin;
+    impl Actor for SelfJoin {
+        type Msg = Reply<Result<ExitReason, JoinError>>;
+        fn handle(&mut self, reply: Self::Msg, ctx: &mut Context<Self::Msg>) -> HandlerResult {
+            reply.send(ctx.myself().join());
+            Ok(())
+        }
+    }
+    let system = System::new();
+    let actor = system.spawn(SelfJoin).unwrap();
+    let answer = actor.ask(|r| r, WAIT).unwrap();
+    assert_eq!(answer.unwrap_err(), JoinError::OwnActor);
+    system.shutdown();
+}
+
+#[test]
+fn refs_compare_by_identity_and_report_liveness() {
+    let system = System::new();
+    let a = system.spawn(Counter::default()).unwrap();
+    let b = system.spawn(Counter::default()).unwrap();
+    assert_eq!(a, a.clone());
+    assert_ne!(a, b);
+    assert!(a.is_alive());
+    a.stop();
+    a.join().unwrap();
+    assert!(!a.is_alive());
+    assert!(b.is_alive());
+    system.shutdown();
+    assert!(!b.is_alive());
+}
+
+#[test]
+fn public_handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<ActorRef<Msg>>();
+    check::<System>();
+    check::<Pending<u64>>();
+    check::<Reply<u64>>();
+    check::<SendError<u64>>();
+}

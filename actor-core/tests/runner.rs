@@ -1,0 +1,114 @@
+//! The executor seam: an actor driven by hand through `Runner::run`.
+
+use std::time::Duration;
+
+use actor_core::{
+    Actor, Context, ExitReason, Failure, HandlerResult, Reply, RunStatus, Supervision, System,
+};
+
+enum Msg {
+    Add(u64),
+    Panic,
+    Sum(Reply<u64>),
+}
+
+#[derive(Default)]
+struct Summer(u64);
+
+impl Actor for Summer {
+    type Msg = Msg;
+    fn handle(&mut self, msg: Msg, _: &mut Context<Msg>) -> HandlerResult {
+        match msg {
+            Msg::Add(n) => self.0 += n,
+            Msg::Panic => panic!("summer panicked"),
+            Msg::Sum(reply) => reply.send(self.0),
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_runner_handles_at_most_a_batch_per_call() {
+    let system = System::new();
+    let (summer, mut runner) = system.actor(Summer::default).build_runner().unwrap();
+    assert!(
+        matches!(runner.run(64), RunStatus::Idle),
+        "nothing queued yet"
+    );
+    for n in 1..=10 {
+        summer.tell(Msg::Add(n)).unwrap();
+    }
+    let mut sum = summer.request(Msg::Sum).unwrap();
+    assert!(matches!(runner.run(4), RunStatus::Yielded));
+    assert!(matches!(runner.run(4), RunStatus::Yielded));
+    assert_eq!(sum.try_get(), None, "the request is still queued");
+    assert!(matches!(runner.run(4), RunStatus::Idle));
+    assert_eq!(sum.try_get(), Some(Ok(55)));
+
+    summer.tell(Msg::Add(1)).unwrap();
+    summer.stop();
+    assert!(matches!(
+        runner.run(64),
+        RunStatus::Stopped(ExitReason::Stopped)
+    ));
+    assert!(matches!(
+        runner.run(64),
+        RunStatus::Stopped(ExitReason::Stopped)
+    ));
+    assert!(!summer.is_alive());
+    assert!(matches!(
+        summer.join_timeout(Duration::from_secs(1)),
+        Ok(ExitReason::Stopped)
+    ));
+}
+
+#[test]
+fn a_runner_applies_supervision() {
+    let system = System::new();
+    let (summer, mut runner) = system
+        .actor(Summer::default)
+        .supervision(Supervision::restart(1, Duration::from_secs(3600)))
+        .build_runner()
+        .unwrap();
+    summer.tell(Msg::Add(5)).unwrap();
+    summer.tell(Msg::Panic).unwrap();
+    let mut sum = summer.request(Msg::Sum).unwrap();
+    assert!(matches!(runner.run(64), RunStatus::Idle));
+    assert_eq!(sum.try_get(), Some(Ok(0)), "restarted with fresh state");
+
+    summer.tell(Msg::Panic).unwrap();
+    match runner.run(64) {
+        RunStatus::Stopped(ExitReason::Failed(Failure::Panic(msg))) => {
+            assert_eq!(msg, "summer panicked")
+        }
+        other => panic!("expected the restart limit to stop it, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_dropped_runner_ends_its_actor() {
+    let system = System::new();
+    let (summer, runner) = system.actor(Summer::default).build_runner().unwrap();
+    let mut pending = summer.request(Msg::Sum).unwrap();
+    assert_eq!(system.actor_count(), 1);
+    drop(runner);
+    assert!(matches!(summer.join().unwrap(), ExitReason::Killed));
+    assert_eq!(
+        pending.try_get(),
+        Some(Err(actor_core::ReplyError::Dropped))
+    );
+    assert_eq!(system.actor_count(), 0);
+    system.shutdown();
+}
+
+#[test]
+fn a_killed_runner_stops_on_its_next_run() {
+    let system = System::new();
+    let (summer, mut runner) = system.actor(Summer::default).build_runner().unwrap();
+    summer.tell(Msg::Add(1)).unwrap();
+    summer.kill();
+    assert!(matches!(
+        runner.run(64),
+        RunStatus::Stopped(ExitReason::Killed)
+    ));
+}
