@@ -34,8 +34,9 @@ pub use actor_pool as pool;
 /// The names most programs need: `use actor::prelude::*;`.
 pub mod prelude {
     pub use actor_core::{
-        Actor, ActorRef, AskError, Context, Down, ExitReason, HandlerResult, Mailbox, Overflow,
-        Pending, Reply, ReplyError, SendError, Supervision, System,
+        Actor, ActorRef, AskError, Context, Down, ExitReason, HandlerResult, Inbox, Mailbox,
+        Overflow, Pending, Reply, ReplyError, Select, SendError, Supervision, System, TimerHandle,
+        Worker,
     };
 }
 

@@ -126,7 +126,16 @@ pub struct ActorRef<M> {
 }
 
 impl<M> ActorRef<M> {
-    pub(crate) fn new(tx: MailboxSender<M>, cell: Arc<Cell>) -> ActorRef<M> {
+    /// A ref to a new actor (or inbox) fed through `tx`.
+    pub(crate) fn create(tx: MailboxSender<M>, name: Option<Arc<str>>) -> ActorRef<M>
+    where
+        M: Send + 'static,
+    {
+        let waker = {
+            let tx = tx.clone();
+            Box::new(move || tx.wake())
+        };
+        let cell = Arc::new(Cell::new(ActorId::next(), name, waker));
         ActorRef { tx, cell }
     }
 

@@ -4,10 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::actor::{Actor, Context};
-use crate::actor_ref::{ActorId, ActorRef};
-use crate::cell::Cell;
+use crate::actor_ref::ActorRef;
 use crate::error::SpawnError;
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Mailbox, PriorityFn};
 use crate::runner::{Runner, Source};
 use crate::supervision::Supervision;
 use crate::system::System;
@@ -49,6 +48,7 @@ pub struct ActorBuilder<A: Actor> {
     mailbox: Mailbox,
     supervision: Supervision,
     stack_size: Option<usize>,
+    priority: Option<PriorityFn<A::Msg>>,
 }
 
 impl<A: Actor> ActorBuilder<A> {
@@ -60,6 +60,7 @@ impl<A: Actor> ActorBuilder<A> {
             mailbox: Mailbox::default(),
             supervision: Supervision::default(),
             stack_size: None,
+            priority: None,
         }
     }
 
@@ -92,6 +93,61 @@ impl<A: Actor> ActorBuilder<A> {
     /// See [`ActorBuilder`].
     pub fn supervision(mut self, supervision: Supervision) -> Self {
         self.supervision = supervision;
+        self
+    }
+
+    /// Gives the actor a priority mailbox: `priority` rates each message as it is sent,
+    /// and the highest rating is handled first (first in, first out among equals). The
+    /// mailbox's capacity and overflow policy still apply. By default, messages are
+    /// handled in arrival order.
+    ///
+    /// A priority mailbox takes a lock per message; an ordinary mailbox does not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actor_core::{Actor, Context, HandlerResult, Reply, RunStatus, System};
+    ///
+    /// enum Job {
+    ///     Routine(u32),
+    ///     Urgent(u32),
+    ///     Done(Reply<Vec<u32>>),
+    /// }
+    ///
+    /// #[derive(Default)]
+    /// struct Log(Vec<u32>);
+    /// impl Actor for Log {
+    ///     type Msg = Job;
+    ///     fn handle(&mut self, job: Job, _: &mut Context<Job>) -> HandlerResult {
+    ///         match job {
+    ///             Job::Routine(n) | Job::Urgent(n) => self.0.push(n),
+    ///             Job::Done(reply) => reply.send(std::mem::take(&mut self.0)),
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let (log, mut runner) = system
+    ///     .actor(Log::default)
+    ///     .priority(|job: &Job| match job {
+    ///         Job::Urgent(_) => 2,
+    ///         Job::Routine(_) => 1,
+    ///         Job::Done(_) => 0,
+    ///     })
+    ///     .build_runner()?;
+    /// log.tell(Job::Routine(1))?;
+    /// log.tell(Job::Urgent(2))?;
+    /// log.tell(Job::Routine(3))?;
+    /// log.tell(Job::Urgent(4))?;
+    /// let order = log.request(Job::Done)?;
+    /// runner.run(10);
+    /// assert_eq!(order.wait()?, [2, 4, 1, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn priority(mut self, priority: impl Fn(&A::Msg) -> u32 + Send + Sync + 'static) -> Self {
+        self.priority = Some(std::sync::Arc::new(priority));
         self
     }
 
@@ -169,13 +225,8 @@ impl<A: Actor> ActorBuilder<A> {
         {
             return Err(SpawnError::RestartNeedsFactory);
         }
-        let (tx, rx) = self.mailbox.channel()?;
-        let waker = {
-            let tx = tx.clone();
-            Box::new(move || tx.wake())
-        };
-        let cell = Arc::new(Cell::new(ActorId::next(), self.name, waker));
-        let actor_ref = ActorRef::new(tx, cell);
+        let (tx, rx) = self.mailbox.create(self.priority)?;
+        let actor_ref = ActorRef::create(tx, self.name);
         self.system.register(&actor_ref)?;
         let ctx = Context::new(actor_ref.clone(), self.system);
         let runner = Runner::new(self.source, rx, ctx, self.supervision);

@@ -1,11 +1,21 @@
 //! Mailboxes: the queue in front of each actor, and what happens when a bounded one is full.
+//!
+//! Two flavors behind one private enum: a crossbeam channel (`channel.rs`), and a priority
+//! heap (`priority.rs`) for actors built with
+//! [`ActorBuilder::priority`](crate::ActorBuilder::priority).
 
+mod channel;
+mod priority;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, RecvError, TryRecvError};
 
 use crate::error::{SendError, SpawnError};
+
+pub(crate) use priority::PriorityFn;
 
 /// The kind of mailbox an actor gets, chosen at spawn.
 ///
@@ -46,17 +56,39 @@ impl Mailbox {
         Mailbox::Bounded { capacity, overflow }
     }
 
-    pub(crate) fn channel<M>(
+    fn limits(self) -> Result<(Option<usize>, Overflow), SpawnError> {
+        match self {
+            Mailbox::Unbounded => Ok((None, Overflow::Block)),
+            Mailbox::Bounded { capacity: 0, .. } => Err(SpawnError::ZeroCapacity),
+            Mailbox::Bounded { capacity, overflow } => Ok((Some(capacity), overflow)),
+        }
+    }
+
+    /// The mailbox of an actor: a channel, or a priority heap when `priority` is given.
+    pub(crate) fn create<M>(
         self,
-    ) -> Result<(MailboxSender<M>, Receiver<Envelope<M>>), SpawnError> {
-        let ((tx, rx), overflow) = match self {
-            Mailbox::Unbounded => (crossbeam_channel::unbounded(), Overflow::Block),
-            Mailbox::Bounded { capacity: 0, .. } => return Err(SpawnError::ZeroCapacity),
-            Mailbox::Bounded { capacity, overflow } => {
-                (crossbeam_channel::bounded(capacity), overflow)
+        priority: Option<PriorityFn<M>>,
+    ) -> Result<(MailboxSender<M>, MailboxReceiver<M>), SpawnError> {
+        let (capacity, overflow) = self.limits()?;
+        match priority {
+            None => {
+                let (tx, rx) = match capacity {
+                    None => crossbeam_channel::unbounded(),
+                    Some(capacity) => crossbeam_channel::bounded(capacity),
+                };
+                Ok((
+                    MailboxSender::channel(tx, overflow),
+                    MailboxReceiver::Channel(rx),
+                ))
             }
-        };
-        Ok((MailboxSender { tx, overflow }, rx))
+            Some(priority) => {
+                let queue = priority::Queue::new(capacity, overflow, priority);
+                Ok((
+                    MailboxSender::Priority(Arc::clone(&queue)),
+                    MailboxReceiver::Priority(queue),
+                ))
+            }
+        }
     }
 }
 
@@ -83,6 +115,18 @@ pub(crate) enum Envelope<M> {
     Wake,
 }
 
+impl<M> Envelope<M> {
+    /// The message a sender handed in; a send only ever hands back what it was given.
+    fn into_msg(self) -> M {
+        match self {
+            Envelope::Msg(m) => m,
+            Envelope::Wake => {
+                unreachable!("invariant: senders hand back only the message they sent")
+            }
+        }
+    }
+}
+
 /// How long a send may wait for room in a full bounded mailbox.
 #[derive(Clone, Copy)]
 pub(crate) enum Wait {
@@ -91,68 +135,89 @@ pub(crate) enum Wait {
     Until(Instant),
 }
 
+fn count_drop(dropped: &AtomicU64) {
+    dropped.fetch_add(1, Ordering::Relaxed);
+}
+
 /// The sending side of a mailbox, applying its overflow policy.
-pub(crate) struct MailboxSender<M> {
-    tx: Sender<Envelope<M>>,
-    overflow: Overflow,
+pub(crate) enum MailboxSender<M> {
+    Channel(channel::Sender<M>),
+    Priority(Arc<priority::Queue<M>>),
 }
 
 impl<M> Clone for MailboxSender<M> {
     fn clone(&self) -> Self {
-        MailboxSender {
-            tx: self.tx.clone(),
-            overflow: self.overflow,
+        match self {
+            MailboxSender::Channel(tx) => MailboxSender::Channel(tx.clone()),
+            MailboxSender::Priority(queue) => MailboxSender::Priority(Arc::clone(queue)),
         }
     }
 }
 
 impl<M> MailboxSender<M> {
+    /// The sending side of a channel mailbox built elsewhere (an inbox's).
+    pub(crate) fn channel(tx: crossbeam_channel::Sender<Envelope<M>>, overflow: Overflow) -> Self {
+        MailboxSender::Channel(channel::Sender::new(tx, overflow))
+    }
+
     /// Queues `msg`, waiting for room as `wait` allows when the policy is `Block`.
+    #[inline]
     pub(crate) fn send(&self, msg: M, wait: Wait, dropped: &AtomicU64) -> Result<(), SendError<M>> {
-        let env = Envelope::Msg(msg);
-        let result = match (self.overflow, wait) {
-            (Overflow::Block, Wait::Forever) => {
-                return self
-                    .tx
-                    .send(env)
-                    .map_err(|e| SendError::Closed(unwrap_msg(e.0)));
-            }
-            (Overflow::Block, Wait::Until(deadline)) => {
-                return self.tx.send_deadline(env, deadline).map_err(|e| match e {
-                    crossbeam_channel::SendTimeoutError::Timeout(env) => {
-                        SendError::Timeout(unwrap_msg(env))
-                    }
-                    crossbeam_channel::SendTimeoutError::Disconnected(env) => {
-                        SendError::Closed(unwrap_msg(env))
-                    }
-                });
-            }
-            _ => self.tx.try_send(env),
-        };
-        match result {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Disconnected(env)) => Err(SendError::Closed(unwrap_msg(env))),
-            Err(TrySendError::Full(env)) => match self.overflow {
-                // Counted, not delivered: the policy promises success to the sender.
-                Overflow::DropNewest => {
-                    dropped.fetch_add(1, Ordering::Relaxed);
-                    Ok(())
-                }
-                Overflow::Block | Overflow::Fail => Err(SendError::Full(unwrap_msg(env))),
-            },
+        match self {
+            MailboxSender::Channel(tx) => tx.send(msg, wait, dropped),
+            MailboxSender::Priority(queue) => queue.send(msg, wait, dropped),
         }
     }
 
-    /// Queues a wake-up if there is room. A full mailbox needs none: its actor is not
-    /// blocked waiting for mail and will look at its state before the next message.
+    /// Makes a receiver blocked on an empty mailbox look at its actor's state.
     pub(crate) fn wake(&self) {
-        let _ = self.tx.try_send(Envelope::Wake);
+        match self {
+            MailboxSender::Channel(tx) => tx.wake(),
+            MailboxSender::Priority(queue) => queue.wake(),
+        }
     }
 }
 
-fn unwrap_msg<M>(env: Envelope<M>) -> M {
-    match env {
-        Envelope::Msg(m) => m,
-        Envelope::Wake => unreachable!("invariant: senders hand back only the message they sent"),
+/// The receiving side of an actor's mailbox.
+pub(crate) enum MailboxReceiver<M> {
+    Channel(Receiver<Envelope<M>>),
+    Priority(Arc<priority::Queue<M>>),
+}
+
+impl<M> MailboxReceiver<M> {
+    #[inline]
+    pub(crate) fn try_recv(&self) -> Result<Envelope<M>, TryRecvError> {
+        match self {
+            MailboxReceiver::Channel(rx) => rx.try_recv(),
+            MailboxReceiver::Priority(queue) => queue.try_recv(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn recv(&self) -> Result<Envelope<M>, RecvError> {
+        match self {
+            MailboxReceiver::Channel(rx) => rx.recv(),
+            MailboxReceiver::Priority(queue) => queue.recv(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            MailboxReceiver::Channel(rx) => rx.len(),
+            MailboxReceiver::Priority(queue) => queue.len(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<M> Drop for MailboxReceiver<M> {
+    fn drop(&mut self) {
+        // A channel closes itself when its last receiver goes; the heap must be told.
+        if let MailboxReceiver::Priority(queue) = self {
+            queue.close();
+        }
     }
 }

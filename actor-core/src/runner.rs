@@ -10,12 +10,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::{Receiver, TryRecvError};
+use crossbeam_channel::TryRecvError;
 
 use crate::actor::{Actor, Context};
 use crate::actor_ref::ActorId;
 use crate::cell::Cell;
-use crate::mailbox::Envelope;
+use crate::mailbox::{Envelope, MailboxReceiver};
 use crate::supervision::{ExitReason, Failure, RestartWindow, Supervision};
 
 thread_local! {
@@ -123,7 +123,7 @@ enum Next<M> {
 pub struct Runner<A: Actor> {
     source: Source<A>,
     actor: Option<A>,
-    rx: Receiver<Envelope<A::Msg>>,
+    rx: MailboxReceiver<A::Msg>,
     ctx: Context<A::Msg>,
     supervision: Supervision,
     restarts: RestartWindow,
@@ -133,7 +133,7 @@ pub struct Runner<A: Actor> {
 impl<A: Actor> Runner<A> {
     pub(crate) fn new(
         source: Source<A>,
-        rx: Receiver<Envelope<A::Msg>>,
+        rx: MailboxReceiver<A::Msg>,
         ctx: Context<A::Msg>,
         supervision: Supervision,
     ) -> Runner<A> {

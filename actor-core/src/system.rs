@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -13,8 +14,10 @@ use crate::actor::Actor;
 use crate::actor_ref::{ActorId, ActorRef};
 use crate::builder::ActorBuilder;
 use crate::cell::Cell;
+use crate::error::SendError;
 use crate::error::{LookupError, SpawnError};
 use crate::runner::{self, Source};
+use crate::timer::{TimerAction, TimerHandle, Timers};
 
 /// The home of a set of actors: spawns them, keeps the registry of names, and shuts them
 /// all down.
@@ -58,6 +61,8 @@ struct Inner {
     actors: Mutex<Actors>,
     registry: Mutex<HashMap<Arc<str>, Registered>>,
     shutting_down: AtomicBool,
+    /// The one timer thread of this system, started by its first timer.
+    timers: Timers,
 }
 
 #[derive(Default)]
@@ -93,6 +98,7 @@ impl System {
                 actors: Mutex::new(Actors::default()),
                 registry: Mutex::new(HashMap::new()),
                 shutting_down: AtomicBool::new(false),
+                timers: Timers::new(),
             }),
         }
     }
@@ -243,6 +249,8 @@ impl System {
 
     fn shut_down(&self, end: fn(&Cell)) {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
+        // No tick should reach an actor that is stopping; joins the timer thread.
+        self.inner.timers.shutdown();
         let cells: Vec<Arc<Cell>> = {
             let actors = self.inner.actors.lock();
             actors.live.values().map(|e| Arc::clone(&e.cell)).collect()
@@ -266,6 +274,90 @@ impl System {
         for thread in threads {
             let _ = thread.join();
         }
+    }
+
+    /// Sends `msg` to `target` once `delay` has passed. Cancel it through the returned
+    /// handle.
+    ///
+    /// All timers of a system share one thread. The message is delivered with
+    /// [`try_tell`](ActorRef::try_tell) so that a full mailbox cannot hold up the other
+    /// timers: if the target's bounded mailbox is full when the timer fires, the message is
+    /// dropped (and logged at debug level). After [`shutdown`](System::shutdown) began, the
+    /// returned handle is already inactive and nothing is sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actor_core::{Inbox, System};
+    ///
+    /// let system = System::new();
+    /// let inbox = Inbox::new();
+    /// let later = system.send_after(Duration::from_millis(10), inbox.actor_ref(), "later");
+    /// let never = system.send_after(Duration::from_millis(10), inbox.actor_ref(), "never");
+    /// never.cancel();
+    /// assert!(!never.is_active());
+    /// assert_eq!(inbox.recv_timeout(Duration::from_secs(5)), Some("later"));
+    /// assert!(!later.is_active(), "a one-shot timer is done once it fired");
+    /// system.shutdown();
+    /// ```
+    pub fn send_after<M: Send + 'static>(
+        &self,
+        delay: Duration,
+        target: &ActorRef<M>,
+        msg: M,
+    ) -> TimerHandle {
+        let target = target.clone();
+        let mut msg = Some(msg);
+        self.inner.timers.schedule(
+            delay,
+            None,
+            Box::new(move || {
+                if let Some(msg) = msg.take() {
+                    deliver(&target, msg);
+                }
+                TimerAction::Cancel
+            }),
+        )
+    }
+
+    /// Sends a clone of `msg` to `target` every `period` (the first after one period), until
+    /// the handle is cancelled or the target has ended; periods under a millisecond are
+    /// raised to one.
+    ///
+    /// Ticks keep to their schedule rather than drifting; when the timer thread falls behind
+    /// by a whole period, the missed ticks are skipped rather than sent in a burst. A tick
+    /// that finds the target's bounded mailbox full is dropped, as with
+    /// [`send_after`](System::send_after).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actor_core::{Inbox, System};
+    ///
+    /// let system = System::new();
+    /// let inbox = Inbox::new();
+    /// let ticker = system.send_interval(Duration::from_millis(5), inbox.actor_ref(), "tick");
+    /// for _ in 0..3 {
+    ///     assert_eq!(inbox.recv_timeout(Duration::from_secs(5)), Some("tick"));
+    /// }
+    /// ticker.cancel();
+    /// assert!(!ticker.is_active());
+    /// system.shutdown();
+    /// ```
+    pub fn send_interval<M: Clone + Send + 'static>(
+        &self,
+        period: Duration,
+        target: &ActorRef<M>,
+        msg: M,
+    ) -> TimerHandle {
+        let target = target.clone();
+        self.inner.timers.schedule(
+            period,
+            Some(period),
+            Box::new(move || deliver(&target, msg.clone())),
+        )
     }
 
     /// Records a new actor (and its name): called before its runner first runs.
@@ -338,6 +430,19 @@ impl System {
             if registry.get(name).is_some_and(|r| r.id == id) {
                 registry.remove(name);
             }
+        }
+    }
+}
+
+/// A timer's delivery: quick (never blocks the shared timer thread), and the timer ends with
+/// its target.
+fn deliver<M>(target: &ActorRef<M>, msg: M) -> TimerAction {
+    match target.try_tell(msg) {
+        Ok(()) => TimerAction::Continue,
+        Err(SendError::Closed(_)) => TimerAction::Cancel,
+        Err(_) => {
+            tracing::debug!(actor = %target.id(), "timer message dropped: mailbox full");
+            TimerAction::Continue
         }
     }
 }

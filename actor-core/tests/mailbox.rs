@@ -143,3 +143,89 @@ fn zero_capacity_is_refused() {
         .unwrap_err();
     assert!(matches!(err, SpawnError::ZeroCapacity));
 }
+
+#[derive(Debug, PartialEq, Eq)]
+enum Job {
+    Low(u32),
+    High(u32),
+}
+
+struct Jobs(Arc<parking_lot::Mutex<Vec<Job>>>);
+
+impl Actor for Jobs {
+    type Msg = Job;
+    fn handle(&mut self, job: Job, _: &mut Context<Job>) -> HandlerResult {
+        self.0.lock().push(job);
+        Ok(())
+    }
+}
+
+fn rank(job: &Job) -> u32 {
+    match job {
+        Job::Low(_) => 0,
+        Job::High(_) => 10,
+    }
+}
+
+#[test]
+fn priority_mailbox_serves_the_highest_first_and_fifo_among_equals() {
+    let system = System::new();
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let (jobs, mut runner) = system
+        .actor_from(Jobs(Arc::clone(&seen)))
+        .priority(rank)
+        .build_runner()
+        .unwrap();
+    for i in 0..5 {
+        jobs.tell(Job::Low(i)).unwrap();
+        jobs.tell(Job::High(i)).unwrap();
+    }
+    while !matches!(runner.run(3), actor_core::RunStatus::Idle) {}
+    let expected: Vec<Job> = (0..5).map(Job::High).chain((0..5).map(Job::Low)).collect();
+    assert_eq!(*seen.lock(), expected);
+}
+
+#[test]
+fn bounded_priority_mailbox_applies_its_overflow_policy() {
+    let system = System::new();
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let (jobs, mut runner) = system
+        .actor_from(Jobs(Arc::clone(&seen)))
+        .priority(rank)
+        .mailbox(Mailbox::bounded(2, Overflow::Fail))
+        .build_runner()
+        .unwrap();
+    jobs.tell(Job::Low(1)).unwrap();
+    jobs.tell(Job::High(2)).unwrap();
+    assert!(matches!(
+        jobs.tell(Job::High(3)),
+        Err(SendError::Full(Job::High(3)))
+    ));
+    assert!(matches!(
+        jobs.try_tell(Job::Low(4)),
+        Err(SendError::Full(Job::Low(4)))
+    ));
+    runner.run(10);
+    assert_eq!(*seen.lock(), [Job::High(2), Job::Low(1)]);
+    jobs.stop();
+    runner.run(10);
+    assert!(matches!(jobs.tell(Job::Low(5)), Err(SendError::Closed(_))));
+}
+
+#[test]
+fn a_thread_backed_actor_with_a_priority_mailbox_blocks_and_wakes() {
+    let system = System::new();
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let jobs = system
+        .actor_from(Jobs(Arc::clone(&seen)))
+        .priority(rank)
+        .mailbox(Mailbox::bounded(4, Overflow::Block))
+        .spawn()
+        .unwrap();
+    for i in 0..1_000 {
+        jobs.tell(Job::Low(i)).unwrap();
+    }
+    jobs.stop();
+    jobs.join_timeout(WAIT).unwrap();
+    assert_eq!(seen.lock().len(), 1_000);
+}

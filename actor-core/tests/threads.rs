@@ -41,6 +41,12 @@ fn shutdown_leaves_no_thread_behind() {
         next = Some(relay);
     }
     let head = next.unwrap();
+    // The system's timer thread starts with its first timer and must be joined too.
+    let ticks = actor_core::Inbox::new();
+    system.send_interval(std::time::Duration::from_millis(1), ticks.actor_ref(), ());
+    ticks
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
     head.ask(|r| r, std::time::Duration::from_secs(10)).unwrap();
     // Some actors end before shutdown: their threads must be joined too.
     for i in (0..50).step_by(5) {

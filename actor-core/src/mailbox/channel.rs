@@ -1,0 +1,65 @@
+//! The channel flavor of mailbox: a crossbeam channel, unbounded or bounded.
+
+use std::sync::atomic::AtomicU64;
+
+use crossbeam_channel::{SendTimeoutError, TrySendError};
+
+use super::{Envelope, Overflow, Wait, count_drop};
+use crate::error::SendError;
+
+pub(crate) struct Sender<M> {
+    tx: crossbeam_channel::Sender<Envelope<M>>,
+    overflow: Overflow,
+}
+
+impl<M> Clone for Sender<M> {
+    fn clone(&self) -> Self {
+        Sender {
+            tx: self.tx.clone(),
+            overflow: self.overflow,
+        }
+    }
+}
+
+impl<M> Sender<M> {
+    pub(crate) fn new(tx: crossbeam_channel::Sender<Envelope<M>>, overflow: Overflow) -> Self {
+        Sender { tx, overflow }
+    }
+
+    #[inline]
+    pub(crate) fn send(&self, msg: M, wait: Wait, dropped: &AtomicU64) -> Result<(), SendError<M>> {
+        let env = Envelope::Msg(msg);
+        let result = match (self.overflow, wait) {
+            (Overflow::Block, Wait::Forever) => {
+                return self
+                    .tx
+                    .send(env)
+                    .map_err(|e| SendError::Closed(e.0.into_msg()));
+            }
+            (Overflow::Block, Wait::Until(deadline)) => {
+                return self.tx.send_deadline(env, deadline).map_err(|e| match e {
+                    SendTimeoutError::Timeout(env) => SendError::Timeout(env.into_msg()),
+                    SendTimeoutError::Disconnected(env) => SendError::Closed(env.into_msg()),
+                });
+            }
+            _ => self.tx.try_send(env),
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Disconnected(env)) => Err(SendError::Closed(env.into_msg())),
+            Err(TrySendError::Full(env)) => match self.overflow {
+                Overflow::DropNewest => {
+                    count_drop(dropped);
+                    Ok(())
+                }
+                Overflow::Block | Overflow::Fail => Err(SendError::Full(env.into_msg())),
+            },
+        }
+    }
+
+    /// Queues a wake-up if there is room. A full mailbox needs none: its actor is not
+    /// blocked waiting for mail and looks at its state before the next message.
+    pub(crate) fn wake(&self) {
+        let _ = self.tx.try_send(Envelope::Wake);
+    }
+}
