@@ -2,13 +2,14 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::cell::Cell;
 use crate::error::{AskError, JoinError, SendError};
-use crate::mailbox::{MailboxSender, Wait};
+use crate::event::{DeadLetterReason, Events};
+use crate::mailbox::{MailboxSender, Sent, Wait};
 use crate::reply::{Pending, Reply, ReplyError};
 use crate::runner;
 use crate::supervision::{Down, ExitReason};
@@ -127,7 +128,11 @@ pub struct ActorRef<M> {
 
 impl<M> ActorRef<M> {
     /// A ref to a new actor (or inbox) fed through `tx`.
-    pub(crate) fn create(tx: MailboxSender<M>, name: Option<Arc<str>>) -> ActorRef<M>
+    pub(crate) fn create(
+        tx: MailboxSender<M>,
+        name: Option<Arc<str>>,
+        events: Weak<Events>,
+    ) -> ActorRef<M>
     where
         M: Send + 'static,
     {
@@ -135,7 +140,7 @@ impl<M> ActorRef<M> {
             let tx = tx.clone();
             Box::new(move || tx.wake())
         };
-        let cell = Arc::new(Cell::new(ActorId::next(), name, waker));
+        let cell = Arc::new(Cell::new(ActorId::next(), name, waker, events));
         ActorRef { tx, cell }
     }
 
@@ -278,10 +283,36 @@ impl<M> ActorRef<M> {
 
     #[inline]
     fn send(&self, msg: M, wait: Wait) -> Result<(), SendError<M>> {
+        match self.offer(msg, wait) {
+            Ok(Sent::Queued) => Ok(()),
+            Ok(Sent::Dropped) => {
+                self.cell.report_dropped(std::any::type_name::<M>());
+                Ok(())
+            }
+            Err(error) => {
+                if error.is_closed() {
+                    let message_type = std::any::type_name::<M>();
+                    self.cell
+                        .report_dead_letter(message_type, DeadLetterReason::ActorGone);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Queues `msg` without reporting: the caller decides what a failure means.
+    #[inline]
+    pub(crate) fn offer(&self, msg: M, wait: Wait) -> Result<Sent, SendError<M>> {
         if !self.cell.accepts() {
             return Err(SendError::Closed(msg));
         }
-        self.tx.send(msg, wait, &self.cell.dropped)
+        let sent = self.tx.send(msg, wait)?;
+        if sent == Sent::Dropped {
+            self.cell
+                .dropped
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(sent)
     }
 
     /// Sends the message built by `make` around a fresh [`Reply`], and waits at most

@@ -226,7 +226,7 @@ impl<A: Actor> ActorBuilder<A> {
             return Err(SpawnError::RestartNeedsFactory);
         }
         let (tx, rx) = self.mailbox.create(self.priority)?;
-        let actor_ref = ActorRef::create(tx, self.name);
+        let actor_ref = ActorRef::create(tx, self.name, self.system.events());
         self.system.register(&actor_ref)?;
         let ctx = Context::new(actor_ref.clone(), self.system);
         let runner = Runner::new(self.source, rx, ctx, self.supervision);

@@ -15,12 +15,13 @@
 //! mailbox learns of a new phase through the wake envelope, and the channel hand-off orders
 //! that.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
 use crate::actor_ref::ActorId;
+use crate::event::{DeadLetterReason, Events, SystemEvent};
 use crate::reply::{Pending, Reply};
 use crate::supervision::{Down, ExitReason};
 
@@ -38,6 +39,8 @@ pub(crate) struct Cell {
     pub(crate) dropped: AtomicU64,
     /// Wakes the actor if it is blocked on an empty mailbox.
     waker: Box<dyn Fn() + Send + Sync>,
+    /// The system's exchanges for reporting about this actor (empty for an inbox).
+    events: Weak<Events>,
     exit: Mutex<Exit>,
 }
 
@@ -52,6 +55,7 @@ impl Cell {
         id: ActorId,
         name: Option<Arc<str>>,
         waker: Box<dyn Fn() + Send + Sync>,
+        events: Weak<Events>,
     ) -> Cell {
         Cell {
             id,
@@ -59,7 +63,36 @@ impl Cell {
             state: AtomicU8::new(RUNNING),
             dropped: AtomicU64::new(0),
             waker,
+            events,
             exit: Mutex::new(Exit::default()),
+        }
+    }
+
+    /// The system's exchanges, while the system exists.
+    pub(crate) fn events(&self) -> Option<Arc<Events>> {
+        self.events.upgrade()
+    }
+
+    /// Reports a message for this actor that no handler will see.
+    pub(crate) fn report_dead_letter(&self, message_type: &'static str, reason: DeadLetterReason) {
+        if let Some(events) = self.events() {
+            events.dead_letters.publish(SystemEvent::DeadLetter {
+                actor: Some(self.id),
+                name: self.name.clone(),
+                message_type,
+                reason,
+            });
+        }
+    }
+
+    /// Reports a message a full `DropNewest` mailbox discarded (already counted).
+    pub(crate) fn report_dropped(&self, message_type: &'static str) {
+        if let Some(events) = self.events() {
+            events.dropped.publish(SystemEvent::Dropped {
+                actor: Some(self.id),
+                subscription: None,
+                message_type,
+            });
         }
     }
 

@@ -186,3 +186,26 @@ pub enum JoinError {
     #[error("the actor was still running at the timeout")]
     Timeout,
 }
+
+/// An exchange or a pattern could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExchangeError {
+    /// An exchange name must be non-empty segments separated by dots, without `*` or `>`.
+    #[error("invalid exchange name {0:?}: use non-empty dot-separated segments")]
+    InvalidName(String),
+    /// A pattern must be non-empty segments separated by dots; `*` stands for one segment
+    /// and a final `>` for one or more.
+    #[error("invalid pattern {0:?}")]
+    InvalidPattern(String),
+    /// The exchange exists with another message type.
+    #[error("the exchange {name:?} carries messages of type {actual}, not {requested}")]
+    WrongType {
+        /// The exchange's name.
+        name: String,
+        /// The message type asked for.
+        requested: &'static str,
+        /// The message type it carries.
+        actual: &'static str,
+    },
+}

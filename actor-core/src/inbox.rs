@@ -48,7 +48,7 @@ impl<M: Send + 'static> Inbox<M> {
         let tx = MailboxSender::channel(tx, Overflow::Block);
         Inbox {
             rx,
-            actor_ref: ActorRef::create(tx, None),
+            actor_ref: ActorRef::create(tx, None, std::sync::Weak::new()),
         }
     }
 

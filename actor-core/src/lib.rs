@@ -65,6 +65,19 @@
 //!   and get a [`Down`] notice when it ends.
 //! - **The system** ([`System`]): a registry of names, typed lookup, and a shutdown that
 //!   stops and joins every actor.
+//! - **Workers** ([`Worker`]): closures run in order on a thread of their own, each result a
+//!   [`Pending`]; a panicking task is an error for its caller, not for the worker.
+//! - **Exchanges** ([`Exchange`]): named pub/sub that fans a message out to every attached
+//!   [`Subscriber`] (actor refs, channels, closures, the diagnostic taps of [`tap`]);
+//!   patterns (`orders.*`, `orders.>`) cover exchanges created later. The system publishes
+//!   its own events ([`SystemEvent`]: lifecycle, dead letters, drops) on `system.*`.
+//! - **Messages by name** ([`Router`], [`Tagged`]): a tag and an encoded payload dispatched to
+//!   a typed handler; bad input is a typed error and a dead letter, never a panic.
+//! - **The wire codec** ([`codec`]): length-prefixed frames and the serde codec that the
+//!   network layer and the process pool use.
+//! - **Timers** ([`System::send_after`], [`System::send_interval`]) on one shared thread;
+//!   **inboxes** ([`Inbox`]) and [`Select`] for threads that take part in conversations;
+//!   **priority mailboxes** ([`ActorBuilder::priority`]).
 //! - **The executor seam** ([`Runner`]): the step "run up to N queued messages of this
 //!   actor", so that other executors (a dispatcher sharing few threads among many actors)
 //!   run the same [`Actor`] implementations.
@@ -76,28 +89,40 @@
 //! fails for good, is discarded (requests in it fail with [`ReplyError::Dropped`]).
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod codec;
+
 mod actor;
 mod actor_ref;
 mod builder;
 mod cell;
 mod error;
+mod event;
+mod exchange;
 mod inbox;
 mod mailbox;
 mod reply;
+mod router;
 mod runner;
 mod select;
 mod supervision;
 mod system;
+pub mod tap;
 mod timer;
 mod worker;
 
 pub use actor::{Actor, BoxError, Context, HandlerResult};
 pub use actor_ref::{ActorId, ActorRef};
 pub use builder::ActorBuilder;
-pub use error::{AskError, JoinError, LookupError, SendError, SpawnError};
+pub use error::{AskError, ExchangeError, JoinError, LookupError, SendError, SpawnError};
+pub use event::{DEAD_LETTERS, DROPPED, DeadLetterReason, LIFECYCLE, SUBSCRIBERS, SystemEvent};
+pub use exchange::{
+    Delivery, Exchange, FnSubscriber, Subscriber, SubscriptionGuard, SubscriptionId,
+    SubscriptionInfo, from_fn,
+};
 pub use inbox::Inbox;
 pub use mailbox::{Mailbox, Overflow};
 pub use reply::{Pending, Reply, ReplyError};
+pub use router::{RouteError, Router, RouterActor, Tagged, TaggedReply};
 pub use runner::{RunStatus, Runner};
 pub use select::Select;
 pub use supervision::{Down, ExitReason, Failure, Supervision};

@@ -8,7 +8,6 @@ mod channel;
 mod priority;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvError, TryRecvError};
@@ -135,8 +134,12 @@ pub(crate) enum Wait {
     Until(Instant),
 }
 
-fn count_drop(dropped: &AtomicU64) {
-    dropped.fetch_add(1, Ordering::Relaxed);
+/// What a successful send did with the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sent {
+    Queued,
+    /// Discarded by a full `DropNewest` mailbox, as the policy promises the sender.
+    Dropped,
 }
 
 /// The sending side of a mailbox, applying its overflow policy.
@@ -162,10 +165,10 @@ impl<M> MailboxSender<M> {
 
     /// Queues `msg`, waiting for room as `wait` allows when the policy is `Block`.
     #[inline]
-    pub(crate) fn send(&self, msg: M, wait: Wait, dropped: &AtomicU64) -> Result<(), SendError<M>> {
+    pub(crate) fn send(&self, msg: M, wait: Wait) -> Result<Sent, SendError<M>> {
         match self {
-            MailboxSender::Channel(tx) => tx.send(msg, wait, dropped),
-            MailboxSender::Priority(queue) => queue.send(msg, wait, dropped),
+            MailboxSender::Channel(tx) => tx.send(msg, wait),
+            MailboxSender::Priority(queue) => queue.send(msg, wait),
         }
     }
 

@@ -15,6 +15,7 @@ use crossbeam_channel::TryRecvError;
 use crate::actor::{Actor, Context};
 use crate::actor_ref::ActorId;
 use crate::cell::Cell;
+use crate::event::{DeadLetterReason, SystemEvent};
 use crate::mailbox::{Envelope, MailboxReceiver};
 use crate::supervision::{ExitReason, Failure, RestartWindow, Supervision};
 
@@ -251,7 +252,10 @@ impl<A: Actor> Runner<A> {
                 self.phase = Phase::Running;
                 tracing::debug!(actor = %self.id(), name = ?self.cell().name, "actor started");
                 let exit = match self.instantiate() {
-                    Ok(()) => None,
+                    Ok(()) => {
+                        self.publish(|actor, name| SystemEvent::Started { actor, name });
+                        None
+                    }
                     Err(failure) => self.supervise(failure),
                 };
                 exit.map(|reason| RunStatus::Stopped(self.finish(reason)))
@@ -337,6 +341,12 @@ impl<A: Actor> Runner<A> {
     fn supervise(&mut self, mut failure: Failure) -> Option<ExitReason> {
         loop {
             tracing::warn!(actor = %self.id(), name = ?self.cell().name, %failure, "actor failed");
+            let reported = failure.clone();
+            self.publish(|actor, name| SystemEvent::Failed {
+                actor,
+                name,
+                failure: reported,
+            });
             match self.supervision {
                 Supervision::Stop => return Some(ExitReason::Failed(failure)),
                 Supervision::Resume if self.actor.is_some() => return None,
@@ -354,12 +364,21 @@ impl<A: Actor> Runner<A> {
                     }
                     self.run_stopped_hook();
                     tracing::info!(actor = %self.id(), name = ?self.cell().name, "actor restarted");
+                    self.publish(|actor, name| SystemEvent::Restarted { actor, name });
                     match self.instantiate() {
                         Ok(()) => return None,
                         Err(next) => failure = next,
                     }
                 }
             }
+        }
+    }
+
+    /// Publishes a lifecycle event about this actor, if anyone can hear it.
+    fn publish(&self, event: impl FnOnce(ActorId, Option<Arc<str>>) -> SystemEvent) {
+        let cell = self.cell();
+        if let Some(events) = cell.events() {
+            events.lifecycle.publish(event(cell.id, cell.name.clone()));
         }
     }
 
@@ -378,9 +397,22 @@ impl<A: Actor> Runner<A> {
         self.run_stopped_hook();
         let cell = Arc::clone(self.cell());
         cell.close();
-        while self.rx.try_recv().is_ok() {}
+        while let Ok(envelope) = self.rx.try_recv() {
+            if let Envelope::Msg(msg) = envelope {
+                // Dropped before reporting: a reply inside fails its asker at once.
+                drop(msg);
+                let message_type = std::any::type_name::<A::Msg>();
+                cell.report_dead_letter(message_type, DeadLetterReason::Discarded);
+            }
+        }
         self.ctx.system().deregister(cell.id);
         tracing::debug!(actor = %cell.id, name = ?cell.name, %reason, "actor ended");
+        let ended = reason.clone();
+        self.publish(|actor, name| SystemEvent::Stopped {
+            actor,
+            name,
+            reason: ended,
+        });
         cell.notify_exit(reason.clone());
         self.phase = Phase::Finished(reason.clone());
         reason

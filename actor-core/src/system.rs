@@ -3,8 +3,8 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -15,7 +15,9 @@ use crate::actor_ref::{ActorId, ActorRef};
 use crate::builder::ActorBuilder;
 use crate::cell::Cell;
 use crate::error::SendError;
-use crate::error::{LookupError, SpawnError};
+use crate::error::{ExchangeError, LookupError, SpawnError};
+use crate::event::{self, Events, SystemEvent};
+use crate::exchange::{Detach, Exchange, Registry, Subscriber, SubscriptionGuard, SubscriptionId};
 use crate::runner::{self, Source};
 use crate::timer::{TimerAction, TimerHandle, Timers};
 
@@ -63,6 +65,8 @@ struct Inner {
     shutting_down: AtomicBool,
     /// The one timer thread of this system, started by its first timer.
     timers: Timers,
+    exchanges: Arc<Registry>,
+    events: Arc<Events>,
 }
 
 #[derive(Default)]
@@ -93,14 +97,134 @@ impl System {
     /// assert_eq!(system.actor_count(), 0);
     /// ```
     pub fn new() -> System {
+        let exchanges = Arc::new(Registry::default());
+        // The system exchanges do not report about themselves (no `Events` behind them).
+        let system_exchange = |name: &str| {
+            exchanges
+                .exchange::<SystemEvent>(name, Weak::new())
+                .expect("invariant: system exchange names are valid and created once")
+        };
+        let events = Arc::new(Events {
+            lifecycle: system_exchange(event::LIFECYCLE),
+            dead_letters: system_exchange(event::DEAD_LETTERS),
+            dropped: system_exchange(event::DROPPED),
+            subscribers: system_exchange(event::SUBSCRIBERS),
+        });
         System {
             inner: Arc::new(Inner {
                 actors: Mutex::new(Actors::default()),
                 registry: Mutex::new(HashMap::new()),
                 shutting_down: AtomicBool::new(false),
                 timers: Timers::new(),
+                exchanges,
+                events,
             }),
         }
+    }
+
+    pub(crate) fn events(&self) -> Weak<Events> {
+        Arc::downgrade(&self.inner.events)
+    }
+
+    /// The exchange named `name` carrying messages of type `M`, created on first use; the
+    /// same name always gives the same exchange. Pattern subscriptions of type `M` whose
+    /// pattern matches the name are attached to it when it is created.
+    ///
+    /// The system's own events are published on `system.lifecycle`, `system.dead_letters`,
+    /// `system.dropped` and `system.subscribers`, all of type [`SystemEvent`].
+    ///
+    /// # Errors
+    ///
+    /// [`ExchangeError::InvalidName`] for a name that is not dot-separated non-empty
+    /// segments; [`ExchangeError::WrongType`] when the exchange exists with another type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{ExchangeError, System};
+    ///
+    /// let system = System::new();
+    /// let orders = system.exchange::<String>("orders")?;
+    /// assert_eq!(system.exchange::<String>("orders")?.name(), orders.name());
+    /// assert!(matches!(system.exchange::<u64>("orders"), Err(ExchangeError::WrongType { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn exchange<M: Clone + Send + 'static>(
+        &self,
+        name: &str,
+    ) -> Result<Exchange<M>, ExchangeError> {
+        self.inner.exchanges.exchange(name, self.events())
+    }
+
+    /// Attaches `subscriber` to every exchange of type `M` whose name matches `pattern`:
+    /// those that exist now and those created later. In a pattern, `*` stands for exactly
+    /// one segment and a final `>` for one or more (`orders.*` matches `orders.eu`;
+    /// `orders.>` also matches `orders.eu.paris`). Exchanges of other types are skipped.
+    ///
+    /// # Errors
+    ///
+    /// [`ExchangeError::InvalidPattern`] for a malformed pattern.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{System, tap::Recorder};
+    ///
+    /// let system = System::new();
+    /// let recorder = Recorder::new(10);
+    /// let id = system.attach_pattern::<&str>("orders.*", recorder.clone())?;
+    /// system.exchange::<&str>("orders.eu")?.publish("created after the pattern");
+    /// system.exchange::<&str>("orders.eu.paris")?.publish("two segments: not matched");
+    /// assert_eq!(recorder.messages(), ["created after the pattern"]);
+    /// assert!(system.detach_pattern(id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attach_pattern<M: Clone + Send + 'static>(
+        &self,
+        pattern: &str,
+        subscriber: impl Subscriber<M>,
+    ) -> Result<SubscriptionId, ExchangeError> {
+        self.inner
+            .exchanges
+            .attach_pattern(pattern, Arc::new(subscriber))
+    }
+
+    /// Detaches a pattern subscription from every exchange; returns `false` if it was not
+    /// attached (any more).
+    ///
+    /// # Examples
+    ///
+    /// See [`attach_pattern`](System::attach_pattern).
+    pub fn detach_pattern(&self, id: SubscriptionId) -> bool {
+        self.inner.exchanges.detach(id)
+    }
+
+    /// Like [`attach_pattern`](System::attach_pattern), for as long as the returned guard
+    /// lives.
+    ///
+    /// # Errors
+    ///
+    /// As [`attach_pattern`](System::attach_pattern).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{System, SystemEvent, tap::Counter};
+    ///
+    /// let system = System::new();
+    /// let counter = Counter::new();
+    /// let guard = system.subscribe_pattern::<SystemEvent>("system.>", counter.clone())?;
+    /// drop(guard);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subscribe_pattern<M: Clone + Send + 'static>(
+        &self,
+        pattern: &str,
+        subscriber: impl Subscriber<M>,
+    ) -> Result<SubscriptionGuard, ExchangeError> {
+        let id = self.attach_pattern(pattern, subscriber)?;
+        let registry: Arc<dyn Detach> = self.inner.exchanges.clone();
+        Ok(SubscriptionGuard::new(Arc::downgrade(&registry), id))
     }
 
     /// Spawns `actor` on a thread of its own, unnamed, with an unbounded mailbox and the

@@ -1,10 +1,8 @@
 //! The channel flavor of mailbox: a crossbeam channel, unbounded or bounded.
 
-use std::sync::atomic::AtomicU64;
-
 use crossbeam_channel::{SendTimeoutError, TrySendError};
 
-use super::{Envelope, Overflow, Wait, count_drop};
+use super::{Envelope, Overflow, Sent, Wait};
 use crate::error::SendError;
 
 pub(crate) struct Sender<M> {
@@ -27,31 +25,33 @@ impl<M> Sender<M> {
     }
 
     #[inline]
-    pub(crate) fn send(&self, msg: M, wait: Wait, dropped: &AtomicU64) -> Result<(), SendError<M>> {
+    pub(crate) fn send(&self, msg: M, wait: Wait) -> Result<Sent, SendError<M>> {
         let env = Envelope::Msg(msg);
         let result = match (self.overflow, wait) {
             (Overflow::Block, Wait::Forever) => {
                 return self
                     .tx
                     .send(env)
+                    .map(|()| Sent::Queued)
                     .map_err(|e| SendError::Closed(e.0.into_msg()));
             }
             (Overflow::Block, Wait::Until(deadline)) => {
-                return self.tx.send_deadline(env, deadline).map_err(|e| match e {
-                    SendTimeoutError::Timeout(env) => SendError::Timeout(env.into_msg()),
-                    SendTimeoutError::Disconnected(env) => SendError::Closed(env.into_msg()),
-                });
+                return self
+                    .tx
+                    .send_deadline(env, deadline)
+                    .map(|()| Sent::Queued)
+                    .map_err(|e| match e {
+                        SendTimeoutError::Timeout(env) => SendError::Timeout(env.into_msg()),
+                        SendTimeoutError::Disconnected(env) => SendError::Closed(env.into_msg()),
+                    });
             }
             _ => self.tx.try_send(env),
         };
         match result {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(Sent::Queued),
             Err(TrySendError::Disconnected(env)) => Err(SendError::Closed(env.into_msg())),
             Err(TrySendError::Full(env)) => match self.overflow {
-                Overflow::DropNewest => {
-                    count_drop(dropped);
-                    Ok(())
-                }
+                Overflow::DropNewest => Ok(Sent::Dropped),
                 Overflow::Block | Overflow::Fail => Err(SendError::Full(env.into_msg())),
             },
         }

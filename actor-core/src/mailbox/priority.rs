@@ -7,12 +7,11 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use crossbeam_channel::{RecvError, TryRecvError};
 use parking_lot::{Condvar, Mutex};
 
-use super::{Envelope, Overflow, Wait, count_drop};
+use super::{Envelope, Overflow, Sent, Wait};
 use crate::error::SendError;
 
 /// Computes a message's priority: higher is handled sooner.
@@ -87,7 +86,7 @@ impl<M> Queue<M> {
         })
     }
 
-    pub(crate) fn send(&self, msg: M, wait: Wait, dropped: &AtomicU64) -> Result<(), SendError<M>> {
+    pub(crate) fn send(&self, msg: M, wait: Wait) -> Result<Sent, SendError<M>> {
         let priority = (self.priority)(&msg);
         let mut state = self.state.lock();
         loop {
@@ -98,10 +97,7 @@ impl<M> Queue<M> {
                 break;
             }
             match (self.overflow, wait) {
-                (Overflow::DropNewest, _) => {
-                    count_drop(dropped);
-                    return Ok(());
-                }
+                (Overflow::DropNewest, _) => return Ok(Sent::Dropped),
                 (Overflow::Fail, _) | (Overflow::Block, Wait::Never) => {
                     return Err(SendError::Full(msg));
                 }
@@ -120,7 +116,7 @@ impl<M> Queue<M> {
         state.heap.push(Item { priority, seq, msg });
         drop(state);
         self.not_empty.notify_one();
-        Ok(())
+        Ok(Sent::Queued)
     }
 
     pub(crate) fn wake(&self) {

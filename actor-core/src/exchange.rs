@@ -1,0 +1,425 @@
+//! Exchanges: named pub/sub channels that fan each message out to every attached
+//! subscriber.
+//!
+//! Publishing reads a copy-on-write snapshot of the subscriber list ([`arc_swap`]), so a
+//! publish takes no lock and allocates nothing; attaching and detaching copy the list
+//! under a mutex. A subscriber found gone while publishing is detached after the fan-out
+//! and reported on `system.subscribers`.
+
+mod pattern;
+mod registry;
+mod subscriber;
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
+
+use crate::event::{Events, SystemEvent};
+
+use pattern::{Pattern, validate_name};
+pub(crate) use registry::Registry;
+pub use subscriber::{Delivery, FnSubscriber, Subscriber, from_fn};
+
+/// The identity of one attachment of a subscriber (to an exchange, or to a pattern).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SubscriptionId(u64);
+
+impl SubscriptionId {
+    pub(crate) fn next() -> SubscriptionId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        SubscriptionId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl fmt::Display for SubscriptionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s{}", self.0)
+    }
+}
+
+/// A named, typed channel that delivers each published message to every subscriber
+/// attached at that moment.
+///
+/// Get one from [`System::exchange`](crate::System::exchange); the same name always gives
+/// the same exchange. Subscribers are actor refs, crossbeam senders, closures
+/// ([`from_fn`]), diagnostic taps ([`tap`](crate::tap)) or any [`Subscriber`].
+///
+/// - Each subscriber gets a clone of the message (the last one gets the original).
+/// - Publishing from many threads at once is safe; each subscriber sees one publisher's
+///   messages in that publisher's order.
+/// - A subscriber with a bounded mailbox gets the policy of that mailbox: it blocks the
+///   publisher, or drops the message (counted per subscription, see
+///   [`subscriptions`](Exchange::subscriptions), and reported on `system.dropped`).
+/// - A subscriber that is gone is detached and reported on `system.subscribers`; the
+///   others still get the message.
+///
+/// # Examples
+///
+/// ```
+/// use actor_core::{System, tap::Recorder};
+///
+/// let system = System::new();
+/// let orders = system.exchange::<String>("orders")?;
+/// let audit = Recorder::new(10);
+/// let (tx, rx) = crossbeam_channel::unbounded();
+///
+/// let guard = orders.subscribe(audit.clone()).and(orders.subscribe(tx));
+/// assert_eq!(orders.publish("book".to_string()), 2);
+/// drop(guard); // detaches both
+/// assert_eq!(orders.publish("lost".to_string()), 0);
+///
+/// assert_eq!(audit.messages(), ["book"]);
+/// assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["book"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Exchange<M> {
+    shared: Arc<Shared<M>>,
+}
+
+pub(crate) struct Shared<M> {
+    name: Arc<str>,
+    subscriptions: ArcSwap<Vec<Subscription<M>>>,
+    /// Serialises changes to the list (each change copies it).
+    changes: Mutex<()>,
+    /// Where to report gone subscribers and drops; empty for the system exchanges
+    /// themselves, which must not report about themselves.
+    events: Weak<Events>,
+}
+
+struct Subscription<M> {
+    id: SubscriptionId,
+    subscriber: Arc<dyn Subscriber<M>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl<M> Clone for Subscription<M> {
+    fn clone(&self) -> Self {
+        Subscription {
+            id: self.id,
+            subscriber: Arc::clone(&self.subscriber),
+            dropped: Arc::clone(&self.dropped),
+        }
+    }
+}
+
+/// What [`Exchange::subscriptions`] reports about one subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionInfo {
+    /// The subscription.
+    pub id: SubscriptionId,
+    /// The subscriber's description.
+    pub label: String,
+    /// Messages this subscriber could not take (a full mailbox that fails or drops).
+    pub dropped: u64,
+}
+
+/// Detaches a subscription by id; what a [`SubscriptionGuard`] calls on drop.
+pub(crate) trait Detach: Send + Sync {
+    fn detach(&self, id: SubscriptionId) -> bool;
+}
+
+impl<M: Clone + Send + 'static> Shared<M> {
+    pub(crate) fn new(name: Arc<str>, events: Weak<Events>) -> Shared<M> {
+        Shared {
+            name,
+            subscriptions: ArcSwap::from_pointee(Vec::new()),
+            changes: Mutex::new(()),
+            events,
+        }
+    }
+
+    pub(crate) fn attach_with_id(&self, id: SubscriptionId, subscriber: Arc<dyn Subscriber<M>>) {
+        let _changing = self.changes.lock();
+        let mut list = Vec::clone(&self.subscriptions.load());
+        list.push(Subscription {
+            id,
+            subscriber,
+            dropped: Arc::new(AtomicU64::new(0)),
+        });
+        self.subscriptions.store(Arc::new(list));
+    }
+
+    fn report(&self, event: impl FnOnce(&Events) -> (&Exchange<SystemEvent>, SystemEvent)) {
+        if let Some(events) = self.events.upgrade() {
+            let (exchange, event) = event(&events);
+            exchange.publish(event);
+        }
+    }
+}
+
+impl<M: Send + 'static> Detach for Shared<M> {
+    fn detach(&self, id: SubscriptionId) -> bool {
+        let _changing = self.changes.lock();
+        let current = self.subscriptions.load();
+        if !current.iter().any(|s| s.id == id) {
+            return false;
+        }
+        let list: Vec<_> = current.iter().filter(|s| s.id != id).cloned().collect();
+        self.subscriptions.store(Arc::new(list));
+        true
+    }
+}
+
+impl<M: Clone + Send + 'static> Exchange<M> {
+    pub(crate) fn from_shared(shared: Arc<Shared<M>>) -> Exchange<M> {
+        Exchange { shared }
+    }
+
+    /// The exchange's name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let system = actor_core::System::new();
+    /// assert_eq!(system.exchange::<u8>("orders.eu")?.name(), "orders.eu");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// Attaches `subscriber` until [`detach`](Exchange::detach) is called with the returned
+    /// id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{System, tap::Counter};
+    ///
+    /// let system = System::new();
+    /// let ticks = system.exchange::<u32>("ticks")?;
+    /// let counter = Counter::new();
+    /// let id = ticks.attach(counter.clone());
+    /// ticks.publish(1);
+    /// assert!(ticks.detach(id));
+    /// ticks.publish(2);
+    /// assert_eq!(counter.count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attach(&self, subscriber: impl Subscriber<M>) -> SubscriptionId {
+        let id = SubscriptionId::next();
+        self.shared.attach_with_id(id, Arc::new(subscriber));
+        id
+    }
+
+    /// Detaches a subscription; returns `false` if it was not attached (any more).
+    ///
+    /// # Examples
+    ///
+    /// See [`attach`](Exchange::attach).
+    pub fn detach(&self, id: SubscriptionId) -> bool {
+        self.shared.detach(id)
+    }
+
+    /// Attaches `subscriber` for as long as the returned guard lives: dropping the guard
+    /// (also while unwinding from a panic) detaches it. Combine guards with
+    /// [`SubscriptionGuard::and`].
+    ///
+    /// # Examples
+    ///
+    /// See [`Exchange`].
+    pub fn subscribe(&self, subscriber: impl Subscriber<M>) -> SubscriptionGuard {
+        let id = self.attach(subscriber);
+        let shared: Arc<dyn Detach> = self.shared.clone();
+        SubscriptionGuard::new(Arc::downgrade(&shared), id)
+    }
+
+    /// Delivers `msg` to every subscriber attached now and returns how many took it.
+    ///
+    /// # Examples
+    ///
+    /// See [`Exchange`].
+    pub fn publish(&self, msg: M) -> usize {
+        let subscriptions = self.shared.subscriptions.load();
+        let Some((last, rest)) = subscriptions.split_last() else {
+            return 0;
+        };
+        let mut outcome = Fanout::default();
+        for subscription in rest {
+            self.hand(subscription, msg.clone(), &mut outcome);
+        }
+        self.hand(last, msg, &mut outcome);
+        drop(subscriptions);
+        for (id, label) in outcome.gone {
+            if self.shared.detach(id) {
+                tracing::debug!(exchange = %self.shared.name, subscription = %id, "subscriber gone");
+                self.shared.report(|events| {
+                    let event = SystemEvent::SubscriberGone {
+                        exchange: Arc::clone(&self.shared.name),
+                        subscription: id,
+                        label,
+                    };
+                    (&events.subscribers, event)
+                });
+            }
+        }
+        outcome.delivered
+    }
+
+    #[inline]
+    fn hand(&self, subscription: &Subscription<M>, msg: M, outcome: &mut Fanout) {
+        match subscription.subscriber.deliver(&self.shared.name, msg) {
+            Delivery::Delivered => outcome.delivered += 1,
+            Delivery::Dropped => {
+                subscription.dropped.fetch_add(1, Ordering::Relaxed);
+                self.shared.report(|events| {
+                    let event = SystemEvent::Dropped {
+                        actor: None,
+                        subscription: Some((Arc::clone(&self.shared.name), subscription.id)),
+                        message_type: std::any::type_name::<M>(),
+                    };
+                    (&events.dropped, event)
+                });
+            }
+            Delivery::Gone => outcome
+                .gone
+                .push((subscription.id, subscription.subscriber.label())),
+        }
+    }
+
+    /// The number of subscribers attached now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let system = actor_core::System::new();
+    /// let news = system.exchange::<String>("news")?;
+    /// let (tx, _rx) = crossbeam_channel::unbounded();
+    /// let _guard = news.subscribe(tx);
+    /// assert_eq!(news.subscriber_count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subscriber_count(&self) -> usize {
+        self.shared.subscriptions.load().len()
+    }
+
+    /// What each attached subscription is and how many messages it dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{Actor, Context, HandlerResult, Mailbox, Overflow, System};
+    ///
+    /// struct Slow;
+    /// impl Actor for Slow {
+    ///     type Msg = u32;
+    ///     fn handle(&mut self, _: u32, _: &mut Context<u32>) -> HandlerResult { Ok(()) }
+    /// }
+    ///
+    /// let system = System::new();
+    /// // Built but never run: its mailbox of 1 fills at once.
+    /// let (slow, _runner) = system
+    ///     .actor(|| Slow)
+    ///     .mailbox(Mailbox::bounded(1, Overflow::DropNewest))
+    ///     .build_runner()?;
+    /// let feed = system.exchange::<u32>("feed")?;
+    /// let id = feed.attach(slow);
+    /// for n in 0..3 {
+    ///     feed.publish(n);
+    /// }
+    /// let info = &feed.subscriptions()[0];
+    /// assert_eq!((info.id, info.dropped), (id, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subscriptions(&self) -> Vec<SubscriptionInfo> {
+        self.shared
+            .subscriptions
+            .load()
+            .iter()
+            .map(|s| SubscriptionInfo {
+                id: s.id,
+                label: s.subscriber.label(),
+                dropped: s.dropped.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+}
+
+#[derive(Default)]
+struct Fanout {
+    delivered: usize,
+    gone: Vec<(SubscriptionId, String)>,
+}
+
+impl<M> Clone for Exchange<M> {
+    fn clone(&self) -> Self {
+        Exchange {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<M> fmt::Debug for Exchange<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exchange")
+            .field("name", &self.shared.name)
+            .field("subscribers", &self.shared.subscriptions.load().len())
+            .finish()
+    }
+}
+
+/// Keeps subscriptions attached while it lives; dropping it (also while unwinding from a
+/// panic) detaches them all.
+///
+/// # Examples
+///
+/// See [`Exchange`].
+#[must_use = "dropping the guard detaches its subscriptions at once"]
+pub struct SubscriptionGuard {
+    attachments: Vec<(Weak<dyn Detach>, SubscriptionId)>,
+}
+
+impl SubscriptionGuard {
+    pub(crate) fn new(detach: Weak<dyn Detach>, id: SubscriptionId) -> SubscriptionGuard {
+        SubscriptionGuard {
+            attachments: vec![(detach, id)],
+        }
+    }
+
+    /// Joins another guard's subscriptions to this one, to be detached together.
+    ///
+    /// # Examples
+    ///
+    /// See [`Exchange`].
+    pub fn and(mut self, mut other: SubscriptionGuard) -> SubscriptionGuard {
+        self.attachments.append(&mut other.attachments);
+        self
+    }
+
+    /// The subscriptions this guard holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let system = actor_core::System::new();
+    /// let news = system.exchange::<String>("news")?;
+    /// let (tx, _rx) = crossbeam_channel::unbounded();
+    /// let guard = news.subscribe(tx);
+    /// assert_eq!(guard.ids().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ids(&self) -> Vec<SubscriptionId> {
+        self.attachments.iter().map(|(_, id)| *id).collect()
+    }
+}
+
+impl Drop for SubscriptionGuard {
+    fn drop(&mut self) {
+        for (detach, id) in self.attachments.drain(..) {
+            if let Some(detach) = detach.upgrade() {
+                detach.detach(id);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for SubscriptionGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubscriptionGuard")
+            .field("ids", &self.ids())
+            .finish()
+    }
+}
