@@ -1,8 +1,10 @@
 //! The [`Actor`] trait and the [`Context`] its handlers receive.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::actor_ref::{ActorId, ActorRef};
+use crate::cell::Cell;
 use crate::supervision::Down;
 use crate::system::System;
 
@@ -114,12 +116,22 @@ pub trait Actor: Send + 'static {
 /// ```
 pub struct Context<M> {
     myself: ActorRef<M>,
+    cell: Arc<Cell>,
     system: System,
 }
 
 impl<M: Send + 'static> Context<M> {
-    pub(crate) fn new(myself: ActorRef<M>, system: System) -> Context<M> {
-        Context { myself, system }
+    pub(crate) fn new(myself: ActorRef<M>, cell: Arc<Cell>, system: System) -> Context<M> {
+        Context {
+            myself,
+            cell,
+            system,
+        }
+    }
+
+    /// This actor's shared state.
+    pub(crate) fn cell(&self) -> &Arc<Cell> {
+        &self.cell
     }
 
     /// A ref to this actor.

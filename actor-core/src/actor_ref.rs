@@ -1,4 +1,9 @@
 //! [`ActorRef`]: the address of an actor, and [`ActorId`], its identity.
+//!
+//! Two flavors behind one private enum: a local actor (its mailbox and shared cell), and a
+//! remote one reached through a transport (`remote.rs`).
+
+mod remote;
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -9,10 +14,12 @@ use std::time::{Duration, Instant};
 use crate::cell::Cell;
 use crate::error::{AskError, JoinError, SendError};
 use crate::event::{DeadLetterReason, Events};
-use crate::mailbox::{MailboxSender, Sent, Wait};
+use crate::mailbox::{MailboxSender, SendWait, Sent};
 use crate::reply::{Pending, Reply, ReplyError};
 use crate::runner;
 use crate::supervision::{Down, ExitReason};
+use remote::Remote;
+pub use remote::RemoteTarget;
 
 /// The identity of an actor, unique within the process.
 ///
@@ -122,17 +129,25 @@ impl fmt::Display for ActorId {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct ActorRef<M> {
-    tx: MailboxSender<M>,
-    cell: Arc<Cell>,
+    flavor: Flavor<M>,
+}
+
+/// Where the actor is: in this process, or behind a transport.
+enum Flavor<M> {
+    Local {
+        tx: MailboxSender<M>,
+        cell: Arc<Cell>,
+    },
+    Remote(Remote<M>),
 }
 
 impl<M> ActorRef<M> {
-    /// A ref to a new actor (or inbox) fed through `tx`.
+    /// A ref to a new actor (or inbox) fed through `tx`, and the actor's shared cell.
     pub(crate) fn create(
         tx: MailboxSender<M>,
         name: Option<Arc<str>>,
         events: Weak<Events>,
-    ) -> ActorRef<M>
+    ) -> (ActorRef<M>, Arc<Cell>)
     where
         M: Send + 'static,
     {
@@ -141,20 +156,52 @@ impl<M> ActorRef<M> {
             Box::new(move || tx.wake())
         };
         let cell = Arc::new(Cell::new(ActorId::next(), name, waker, events));
-        ActorRef { tx, cell }
+        let actor_ref = ActorRef {
+            flavor: Flavor::Local {
+                tx,
+                cell: Arc::clone(&cell),
+            },
+        };
+        (actor_ref, cell)
     }
 
-    pub(crate) fn cell(&self) -> &Arc<Cell> {
-        &self.cell
+    /// A ref to an actor that `target` reaches (a transport's proxy for a remote actor). The
+    /// ref gets an identity of its own in this process.
+    ///
+    /// # Examples
+    ///
+    /// See [`RemoteTarget`].
+    pub fn remote(target: impl RemoteTarget<M> + 'static) -> ActorRef<M> {
+        ActorRef {
+            flavor: Flavor::Remote(Remote {
+                id: ActorId::next(),
+                target: Arc::new(target),
+            }),
+        }
     }
 
-    /// The actor's identity.
+    /// Returns `true` when the actor lives in another process, reached through a transport.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let inbox = actor_core::Inbox::<u8>::new();
+    /// assert!(!inbox.actor_ref().is_remote());
+    /// ```
+    pub fn is_remote(&self) -> bool {
+        matches!(self.flavor, Flavor::Remote(_))
+    }
+
+    /// The actor's identity (for a remote actor, the identity of this process's proxy).
     ///
     /// # Examples
     ///
     /// See [`ActorId`].
     pub fn id(&self) -> ActorId {
-        self.cell.id
+        match &self.flavor {
+            Flavor::Local { cell, .. } => cell.id,
+            Flavor::Remote(remote) => remote.id,
+        }
     }
 
     /// The name the actor was registered under, if any.
@@ -175,7 +222,10 @@ impl<M> ActorRef<M> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn name(&self) -> Option<&str> {
-        self.cell.name.as_deref()
+        match &self.flavor {
+            Flavor::Local { cell, .. } => cell.name.as_deref(),
+            Flavor::Remote(remote) => remote.target.name(),
+        }
     }
 
     /// Returns `true` until the actor has ended (a stopping actor is still alive).
@@ -184,11 +234,14 @@ impl<M> ActorRef<M> {
     ///
     /// See [`ActorRef`].
     pub fn is_alive(&self) -> bool {
-        self.cell.is_alive()
+        match &self.flavor {
+            Flavor::Local { cell, .. } => cell.is_alive(),
+            Flavor::Remote(remote) => remote.target.is_alive(),
+        }
     }
 
     /// Messages discarded because the mailbox was full under
-    /// [`Overflow::DropNewest`](crate::Overflow::DropNewest).
+    /// [`Overflow::DropNewest`](crate::Overflow::DropNewest) (always 0 for a remote actor).
     ///
     /// # Examples
     ///
@@ -205,7 +258,10 @@ impl<M> ActorRef<M> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn dropped_count(&self) -> u64 {
-        self.cell.dropped.load(std::sync::atomic::Ordering::Relaxed)
+        match &self.flavor {
+            Flavor::Local { cell, .. } => cell.dropped.load(std::sync::atomic::Ordering::Relaxed),
+            Flavor::Remote(_) => 0,
+        }
     }
 
     /// Queues `msg` for the actor; when a bounded mailbox with `Overflow::Block` is full,
@@ -222,7 +278,7 @@ impl<M> ActorRef<M> {
     /// See [`ActorRef`] and [`SendError`].
     #[inline]
     pub fn tell(&self, msg: M) -> Result<(), SendError<M>> {
-        self.send(msg, Wait::Forever)
+        self.send(msg, SendWait::Forever)
     }
 
     /// Queues `msg` without ever blocking.
@@ -249,7 +305,7 @@ impl<M> ActorRef<M> {
     /// ```
     #[inline]
     pub fn try_tell(&self, msg: M) -> Result<(), SendError<M>> {
-        self.send(msg, Wait::Never)
+        self.send(msg, SendWait::Never)
     }
 
     /// Queues `msg`, waiting at most `timeout` for room in a full bounded mailbox.
@@ -277,23 +333,26 @@ impl<M> ActorRef<M> {
     pub fn tell_timeout(&self, msg: M, timeout: Duration) -> Result<(), SendError<M>> {
         let wait = Instant::now()
             .checked_add(timeout)
-            .map_or(Wait::Forever, Wait::Until);
+            .map_or(SendWait::Forever, SendWait::Until);
         self.send(msg, wait)
     }
 
     #[inline]
-    fn send(&self, msg: M, wait: Wait) -> Result<(), SendError<M>> {
+    fn send(&self, msg: M, wait: SendWait) -> Result<(), SendError<M>> {
+        let cell = match &self.flavor {
+            Flavor::Local { cell, .. } => cell,
+            Flavor::Remote(remote) => return remote.target.send(msg, wait),
+        };
         match self.offer(msg, wait) {
             Ok(Sent::Queued) => Ok(()),
             Ok(Sent::Dropped) => {
-                self.cell.report_dropped(std::any::type_name::<M>());
+                cell.report_dropped(std::any::type_name::<M>());
                 Ok(())
             }
             Err(error) => {
                 if error.is_closed() {
                     let message_type = std::any::type_name::<M>();
-                    self.cell
-                        .report_dead_letter(message_type, DeadLetterReason::ActorGone);
+                    cell.report_dead_letter(message_type, DeadLetterReason::ActorGone);
                 }
                 Err(error)
             }
@@ -302,17 +361,21 @@ impl<M> ActorRef<M> {
 
     /// Queues `msg` without reporting: the caller decides what a failure means.
     #[inline]
-    pub(crate) fn offer(&self, msg: M, wait: Wait) -> Result<Sent, SendError<M>> {
-        if !self.cell.accepts() {
-            return Err(SendError::Closed(msg));
+    pub(crate) fn offer(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
+        match &self.flavor {
+            Flavor::Local { tx, cell } => {
+                if !cell.accepts() {
+                    return Err(SendError::Closed(msg));
+                }
+                let sent = tx.send(msg, wait)?;
+                if sent == Sent::Dropped {
+                    cell.dropped
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Ok(sent)
+            }
+            Flavor::Remote(remote) => remote.target.send(msg, wait).map(|()| Sent::Queued),
         }
-        let sent = self.tx.send(msg, wait)?;
-        if sent == Sent::Dropped {
-            self.cell
-                .dropped
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        Ok(sent)
     }
 
     /// Sends the message built by `make` around a fresh [`Reply`], and waits at most
@@ -334,7 +397,10 @@ impl<M> ActorRef<M> {
     ) -> Result<R, AskError> {
         let deadline = Instant::now().checked_add(timeout);
         let (reply, mut pending) = Reply::pair();
-        self.send(make(reply), deadline.map_or(Wait::Forever, Wait::Until))?;
+        self.send(
+            make(reply),
+            deadline.map_or(SendWait::Forever, SendWait::Until),
+        )?;
         match deadline {
             Some(deadline) => Ok(pending.wait_deadline(deadline)?),
             None => Ok(pending.wait()?),
@@ -378,13 +444,17 @@ impl<M> ActorRef<M> {
 
     /// Stops the actor gracefully: it takes no new messages, handles what is already queued,
     /// runs its `stopped` hook and ends. Returns at once; use [`join`](ActorRef::join) to
-    /// wait for the end.
+    /// wait for the end. For a remote actor, the transport decides (see
+    /// [`RemoteTarget::stop`]).
     ///
     /// # Examples
     ///
     /// See [`ActorRef`].
     pub fn stop(&self) {
-        self.cell.stop();
+        match &self.flavor {
+            Flavor::Local { cell, .. } => cell.stop(),
+            Flavor::Remote(remote) => remote.target.stop(),
+        }
     }
 
     /// Stops the actor now: after its current message (if any), without handling what is
@@ -406,7 +476,10 @@ impl<M> ActorRef<M> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn kill(&self) {
-        self.cell.kill();
+        match &self.flavor {
+            Flavor::Local { cell, .. } => cell.kill(),
+            Flavor::Remote(remote) => remote.target.kill(),
+        }
     }
 
     /// Waits until the actor has ended and returns why.
@@ -461,7 +534,9 @@ impl<M> ActorRef<M> {
 
     /// Watches the actor: the returned result completes with a [`Down`] notice when it ends
     /// (at once if it already has). Threads wait on it; actors use
-    /// [`Context::monitor`](crate::Context::monitor) to get the notice as a message.
+    /// [`Context::monitor`](crate::Context::monitor) to get the notice as a message. For a
+    /// remote actor, the notice comes when the transport can no longer reach it (its node
+    /// was lost).
     ///
     /// # Examples
     ///
@@ -482,7 +557,20 @@ impl<M> ActorRef<M> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn monitor(&self) -> Pending<Down> {
-        self.cell.monitor()
+        match &self.flavor {
+            Flavor::Local { cell, .. } => cell.monitor(),
+            Flavor::Remote(remote) => {
+                let (reply, pending) = Reply::pair();
+                let id = remote.id;
+                let name = remote.target.name().map(Arc::from);
+                remote.target.ended().on_complete(move |reason| {
+                    // A transport that drops its end notice leaves the actor unreachable.
+                    let reason = reason.unwrap_or(ExitReason::Killed);
+                    reply.send(Down { id, name, reason });
+                });
+                pending
+            }
+        }
     }
 }
 
@@ -499,10 +587,14 @@ fn exit_reason(down: Result<Down, ReplyError>) -> Result<ExitReason, JoinError> 
 
 impl<M> Clone for ActorRef<M> {
     fn clone(&self) -> Self {
-        ActorRef {
-            tx: self.tx.clone(),
-            cell: Arc::clone(&self.cell),
-        }
+        let flavor = match &self.flavor {
+            Flavor::Local { tx, cell } => Flavor::Local {
+                tx: tx.clone(),
+                cell: Arc::clone(cell),
+            },
+            Flavor::Remote(remote) => Flavor::Remote(remote.clone()),
+        };
+        ActorRef { flavor }
     }
 }
 
@@ -526,6 +618,7 @@ impl<M> fmt::Debug for ActorRef<M> {
             .field("id", &self.id())
             .field("name", &self.name())
             .field("alive", &self.is_alive())
+            .field("remote", &self.is_remote())
             .finish()
     }
 }

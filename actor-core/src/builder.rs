@@ -226,9 +226,9 @@ impl<A: Actor> ActorBuilder<A> {
             return Err(SpawnError::RestartNeedsFactory);
         }
         let (tx, rx) = self.mailbox.create(self.priority)?;
-        let actor_ref = ActorRef::create(tx, self.name, self.system.events());
-        self.system.register(&actor_ref)?;
-        let ctx = Context::new(actor_ref.clone(), self.system);
+        let (actor_ref, cell) = ActorRef::create(tx, self.name, self.system.events());
+        self.system.register(&actor_ref, &cell)?;
+        let ctx = Context::new(actor_ref.clone(), cell, self.system);
         let runner = Runner::new(self.source, rx, ctx, self.supervision);
         Ok((actor_ref, runner))
     }

@@ -112,6 +112,15 @@ pub enum AskError {
     /// The code producing the answer panicked.
     #[error("the request's handler panicked: {0}")]
     Panicked(String),
+    /// The process that was to answer ended first.
+    #[error("the answering process ended: {0}")]
+    Crashed(String),
+    /// The connection carrying the request was lost before the answer came.
+    #[error("the connection was lost before the answer came")]
+    Disconnected,
+    /// The answer came from another process but could not be used.
+    #[error("the remote answer is unusable: {0}")]
+    Remote(String),
 }
 
 impl<M> From<SendError<M>> for AskError {
@@ -129,6 +138,9 @@ impl From<ReplyError> for AskError {
         match e {
             ReplyError::Timeout => AskError::Timeout,
             ReplyError::Panicked(msg) => AskError::Panicked(msg),
+            ReplyError::Crashed(how) => AskError::Crashed(how),
+            ReplyError::Disconnected => AskError::Disconnected,
+            ReplyError::Remote(why) => AskError::Remote(why),
             ReplyError::Dropped | ReplyError::Taken => AskError::Dropped,
         }
     }

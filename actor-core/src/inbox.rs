@@ -35,6 +35,7 @@ use crate::supervision::ExitReason;
 pub struct Inbox<M> {
     rx: Receiver<Envelope<M>>,
     actor_ref: ActorRef<M>,
+    cell: Arc<Cell>,
 }
 
 impl<M: Send + 'static> Inbox<M> {
@@ -46,9 +47,11 @@ impl<M: Send + 'static> Inbox<M> {
     pub fn new() -> Inbox<M> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let tx = MailboxSender::channel(tx, Overflow::Block);
+        let (actor_ref, cell) = ActorRef::create(tx, None, std::sync::Weak::new());
         Inbox {
             rx,
-            actor_ref: ActorRef::create(tx, None, std::sync::Weak::new()),
+            actor_ref,
+            cell,
         }
     }
 
@@ -140,9 +143,8 @@ impl<M: Send + 'static> Default for Inbox<M> {
 
 impl<M> Drop for Inbox<M> {
     fn drop(&mut self) {
-        let cell: &Arc<Cell> = self.actor_ref.cell();
-        cell.close();
-        cell.notify_exit(ExitReason::Stopped);
+        self.cell.close();
+        self.cell.notify_exit(ExitReason::Stopped);
     }
 }
 

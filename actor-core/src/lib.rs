@@ -108,10 +108,11 @@ mod supervision;
 mod system;
 pub mod tap;
 mod timer;
+pub mod wire;
 mod worker;
 
 pub use actor::{Actor, BoxError, Context, HandlerResult};
-pub use actor_ref::{ActorId, ActorRef};
+pub use actor_ref::{ActorId, ActorRef, RemoteTarget};
 pub use builder::ActorBuilder;
 pub use error::{AskError, ExchangeError, JoinError, LookupError, SendError, SpawnError};
 pub use event::{DEAD_LETTERS, DROPPED, DeadLetterReason, LIFECYCLE, SUBSCRIBERS, SystemEvent};
@@ -120,7 +121,7 @@ pub use exchange::{
     SubscriptionInfo, from_fn,
 };
 pub use inbox::Inbox;
-pub use mailbox::{Mailbox, Overflow};
+pub use mailbox::{Mailbox, Overflow, SendWait};
 pub use reply::{Pending, Reply, ReplyError};
 pub use router::{RouteError, Router, RouterActor, Tagged, TaggedReply};
 pub use runner::{RunStatus, Runner};

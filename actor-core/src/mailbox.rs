@@ -126,11 +126,15 @@ impl<M> Envelope<M> {
     }
 }
 
-/// How long a send may wait for room in a full bounded mailbox.
-#[derive(Clone, Copy)]
-pub(crate) enum Wait {
+/// How long a send may wait for room in a full bounded queue (a mailbox, or a transport's
+/// queue for a [`RemoteTarget`](crate::RemoteTarget)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendWait {
+    /// Do not wait: a full queue is an error (`try_tell`).
     Never,
+    /// Wait as long as it takes (`tell`).
     Forever,
+    /// Wait until this instant at most (`tell_timeout`).
     Until(Instant),
 }
 
@@ -165,7 +169,7 @@ impl<M> MailboxSender<M> {
 
     /// Queues `msg`, waiting for room as `wait` allows when the policy is `Block`.
     #[inline]
-    pub(crate) fn send(&self, msg: M, wait: Wait) -> Result<Sent, SendError<M>> {
+    pub(crate) fn send(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
         match self {
             MailboxSender::Channel(tx) => tx.send(msg, wait),
             MailboxSender::Priority(queue) => queue.send(msg, wait),

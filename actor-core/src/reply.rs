@@ -34,6 +34,17 @@ pub enum ReplyError {
     /// The task that was to produce the result panicked; the payload is the panic message.
     #[error("the task panicked: {0}")]
     Panicked(String),
+    /// The process that ran the task ended before answering (it crashed, aborted or was
+    /// killed); the payload says how it ended.
+    #[error("the process running the task ended: {0}")]
+    Crashed(String),
+    /// The connection carrying the request was lost before the answer came.
+    #[error("the connection was lost before the answer came")]
+    Disconnected,
+    /// The answer came from another process but could not be used (for instance it did not
+    /// decode as the expected type); the payload says why.
+    #[error("the remote answer is unusable: {0}")]
+    Remote(String),
     /// The result was already taken from this [`Pending`] by an earlier call.
     #[error("the result was already taken")]
     Taken,
@@ -48,13 +59,13 @@ enum State<T> {
     Taken,
 }
 
-struct Slot<T> {
+pub(crate) struct Slot<T> {
     state: Mutex<State<T>>,
     ready: Condvar,
 }
 
 impl<T> Slot<T> {
-    fn complete(&self, result: Result<T, ReplyError>) {
+    pub(crate) fn complete(&self, result: Result<T, ReplyError>) {
         let mut state = self.state.lock();
         match std::mem::replace(&mut *state, State::Taken) {
             State::Empty => {
@@ -107,7 +118,9 @@ impl<T> Slot<T> {
 /// # Ok::<(), actor_core::ReplyError>(())
 /// ```
 pub struct Reply<T> {
-    slot: Option<Arc<Slot<T>>>,
+    /// Taken when the reply is answered, or handed over to a transport; a `Mutex` because
+    /// serialization hands it over through `&self`.
+    slot: Mutex<Option<Arc<Slot<T>>>>,
 }
 
 impl<T> Reply<T> {
@@ -127,7 +140,7 @@ impl<T> Reply<T> {
         });
         (
             Reply {
-                slot: Some(Arc::clone(&slot)),
+                slot: Mutex::new(Some(Arc::clone(&slot))),
             },
             Pending { slot },
         )
@@ -146,7 +159,7 @@ impl<T> Reply<T> {
     /// assert_eq!(pending.wait(), Ok(7));
     /// ```
     pub fn send(mut self, value: T) {
-        if let Some(slot) = self.slot.take() {
+        if let Some(slot) = self.slot.get_mut().take() {
             slot.complete(Ok(value));
         }
     }
@@ -164,7 +177,7 @@ impl<T> Reply<T> {
     /// assert_eq!(pending.wait(), Err(ReplyError::Panicked("boom".into())));
     /// ```
     pub fn fail(mut self, error: ReplyError) {
-        if let Some(slot) = self.slot.take() {
+        if let Some(slot) = self.slot.get_mut().take() {
             slot.complete(Err(error));
         }
     }
@@ -183,15 +196,23 @@ impl<T> Reply<T> {
     pub fn is_canceled(&self) -> bool {
         // A `Pending` that handed its wait to a callback is gone, but the callback still
         // wants the answer.
-        self.slot.as_ref().is_none_or(|slot| {
+        self.slot.lock().as_ref().is_none_or(|slot| {
             Arc::strong_count(slot) == 1 && !matches!(*slot.state.lock(), State::Callback(_))
         })
     }
 }
 
+impl<T> Reply<T> {
+    /// Takes the slot out for a transport, which completes it when the answer comes back;
+    /// the reply then no longer answers (nor fails) on drop.
+    pub(crate) fn hand_over(&self) -> Option<Arc<Slot<T>>> {
+        self.slot.lock().take()
+    }
+}
+
 impl<T> Drop for Reply<T> {
     fn drop(&mut self) {
-        if let Some(slot) = self.slot.take() {
+        if let Some(slot) = self.slot.get_mut().take() {
             slot.complete(Err(ReplyError::Dropped));
         }
     }

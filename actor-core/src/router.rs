@@ -369,8 +369,7 @@ impl<S: Send + 'static> Actor for RouterActor<S> {
             };
             if let Some(reason) = dead {
                 tracing::debug!(actor = %ctx.id(), %error, "tagged message not handled");
-                ctx.myself()
-                    .cell()
+                ctx.cell()
                     .report_dead_letter(std::any::type_name::<Tagged>(), reason);
             }
         }

@@ -150,7 +150,7 @@ impl<A: Actor> Runner<A> {
     }
 
     fn cell(&self) -> &Arc<Cell> {
-        self.ctx.myself().cell()
+        self.ctx.cell()
     }
 
     /// The identity of the actor this runner drives.

@@ -488,8 +488,8 @@ impl System {
     pub(crate) fn register<M: Send + 'static>(
         &self,
         actor_ref: &ActorRef<M>,
+        cell: &Arc<Cell>,
     ) -> Result<(), SpawnError> {
-        let cell = actor_ref.cell();
         let mut actors = self.inner.actors.lock();
         // Checked under the lock shutdown takes its snapshot under, so no actor slips past.
         if self.inner.shutting_down.load(Ordering::SeqCst) {

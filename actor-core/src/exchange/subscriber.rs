@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::actor_ref::ActorRef;
 use crate::error::SendError;
-use crate::mailbox::{Sent, Wait};
+use crate::mailbox::{SendWait, Sent};
 
 /// What became of one message handed to a [`Subscriber`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub trait Subscriber<M>: Send + Sync + 'static {
 
 impl<M: Send + 'static> Subscriber<M> for ActorRef<M> {
     fn deliver(&self, _exchange: &str, msg: M) -> Delivery {
-        match self.offer(msg, Wait::Forever) {
+        match self.offer(msg, SendWait::Forever) {
             Ok(Sent::Queued) => Delivery::Delivered,
             Ok(Sent::Dropped) | Err(SendError::Full(_) | SendError::Timeout(_)) => {
                 Delivery::Dropped

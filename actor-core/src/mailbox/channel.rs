@@ -2,7 +2,7 @@
 
 use crossbeam_channel::{SendTimeoutError, TrySendError};
 
-use super::{Envelope, Overflow, Sent, Wait};
+use super::{Envelope, Overflow, SendWait, Sent};
 use crate::error::SendError;
 
 pub(crate) struct Sender<M> {
@@ -25,17 +25,17 @@ impl<M> Sender<M> {
     }
 
     #[inline]
-    pub(crate) fn send(&self, msg: M, wait: Wait) -> Result<Sent, SendError<M>> {
+    pub(crate) fn send(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
         let env = Envelope::Msg(msg);
         let result = match (self.overflow, wait) {
-            (Overflow::Block, Wait::Forever) => {
+            (Overflow::Block, SendWait::Forever) => {
                 return self
                     .tx
                     .send(env)
                     .map(|()| Sent::Queued)
                     .map_err(|e| SendError::Closed(e.0.into_msg()));
             }
-            (Overflow::Block, Wait::Until(deadline)) => {
+            (Overflow::Block, SendWait::Until(deadline)) => {
                 return self
                     .tx
                     .send_deadline(env, deadline)

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crossbeam_channel::{RecvError, TryRecvError};
 use parking_lot::{Condvar, Mutex};
 
-use super::{Envelope, Overflow, Sent, Wait};
+use super::{Envelope, Overflow, SendWait, Sent};
 use crate::error::SendError;
 
 /// Computes a message's priority: higher is handled sooner.
@@ -86,7 +86,7 @@ impl<M> Queue<M> {
         })
     }
 
-    pub(crate) fn send(&self, msg: M, wait: Wait) -> Result<Sent, SendError<M>> {
+    pub(crate) fn send(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
         let priority = (self.priority)(&msg);
         let mut state = self.state.lock();
         loop {
@@ -98,11 +98,11 @@ impl<M> Queue<M> {
             }
             match (self.overflow, wait) {
                 (Overflow::DropNewest, _) => return Ok(Sent::Dropped),
-                (Overflow::Fail, _) | (Overflow::Block, Wait::Never) => {
+                (Overflow::Fail, _) | (Overflow::Block, SendWait::Never) => {
                     return Err(SendError::Full(msg));
                 }
-                (Overflow::Block, Wait::Forever) => self.not_full.wait(&mut state),
-                (Overflow::Block, Wait::Until(deadline)) => {
+                (Overflow::Block, SendWait::Forever) => self.not_full.wait(&mut state),
+                (Overflow::Block, SendWait::Until(deadline)) => {
                     if self.not_full.wait_until(&mut state, deadline).timed_out()
                         && self.capacity.is_some_and(|cap| state.heap.len() >= cap)
                     {
