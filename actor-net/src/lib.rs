@@ -1,5 +1,31 @@
-//! Remote actors for the `actor` framework.
+//! Remote actors over HMAC-authenticated TCP.
 //!
-//! This crate will hold the network layers described in the workspace design (frames,
-//! the HMAC handshake, authenticated sessions, nodes and remote refs). It exports nothing
-//! yet: the remote layer has not been built.
+//! A [`Node`] puts a process on the network: it exports local actors by name, and
+//! [`Node::lookup`] gives an ordinary [`ActorRef`](actor_core::ActorRef) to an actor that
+//! another node exports, so `tell` and `ask` work across processes and machines exactly as
+//! they do locally. Only processes that share a [`Secret`] can talk at all: every connection
+//! starts with a mutual challenge-response handshake, and every frame after it carries a
+//! sequence number and a MAC, so an altered, replayed, reordered or injected frame closes
+//! the connection.
+//!
+//! The layers, bottom-up, each usable alone: [`frame`] (length-prefixed frames with limits),
+//! [`handshake`] (version check and mutual authentication, as pure state machines),
+//! [`session`] (per-frame sequence numbers and MACs), then the node (connections, exports,
+//! heartbeats) and remote refs. `PROTOCOL.md` describes the wire format byte by byte.
+//!
+//! See [`Node`] for an example.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod frame;
+pub mod handshake;
+pub mod session;
+
+mod error;
+mod message;
+mod node;
+mod remote;
+mod secret;
+
+pub use error::NetError;
+pub use node::{Node, NodeBuilder};
+pub use secret::{Secret, SecretError};

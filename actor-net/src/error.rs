@@ -1,0 +1,74 @@
+//! [`NetError`]: what can go wrong between nodes.
+
+use std::io;
+use std::net::SocketAddr;
+
+use actor_core::codec::FrameError;
+
+use crate::handshake::HandshakeError;
+use crate::session::SessionError;
+
+/// An operation of a [`Node`](crate::Node) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// A socket operation failed (binding, connecting, reading, writing).
+    #[error("network I/O failed")]
+    Io(#[from] io::Error),
+    /// The handshake with the peer failed (wrong key, other protocol version, timeout...).
+    #[error("handshake with {peer} failed")]
+    Handshake {
+        /// The peer.
+        peer: SocketAddr,
+        /// What went wrong.
+        #[source]
+        source: HandshakeError,
+    },
+    /// An authenticated frame could not be sealed or opened.
+    #[error("session failure")]
+    Session(#[from] SessionError),
+    /// A frame could not be read or written.
+    #[error("frame failure")]
+    Frame(#[from] FrameError),
+    /// No actor is exported under this name on the peer.
+    #[error("no actor is exported as {name:?} on {peer}")]
+    NotFound {
+        /// The peer asked.
+        peer: SocketAddr,
+        /// The name looked up.
+        name: String,
+    },
+    /// The actor exported under this name takes another message type.
+    #[error("the actor {name:?} on {peer} takes {actual}, not {requested}")]
+    WrongType {
+        /// The peer asked.
+        peer: SocketAddr,
+        /// The name looked up.
+        name: String,
+        /// The message type asked for.
+        requested: &'static str,
+        /// The message type the remote actor takes.
+        actual: String,
+    },
+    /// The name is already exported on this node.
+    #[error("an actor is already exported as {0:?}")]
+    AlreadyExported(String),
+    /// The peer did not answer in time.
+    #[error("{peer} did not answer in time")]
+    Timeout {
+        /// The peer.
+        peer: SocketAddr,
+    },
+    /// The connection to the peer was lost.
+    #[error("the connection to {peer} was lost")]
+    ConnectionLost {
+        /// The peer.
+        peer: SocketAddr,
+    },
+    /// The address resolved to nothing.
+    #[error("the address {0:?} resolves to no socket address")]
+    NoAddress(String),
+    /// The node has been shut down.
+    #[error("the node has been shut down")]
+    ShutDown,
+}

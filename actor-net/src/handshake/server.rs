@@ -1,0 +1,206 @@
+//! The server's side of the handshake as a pure state machine.
+
+use std::fmt;
+
+use hmac::Mac;
+
+use super::wire::{self, Hello, Kind, Reject};
+use super::{HandshakeConfig, HandshakeError, Handshaken, NONCE_LEN, Step, WELCOME, mac};
+use crate::Secret;
+use crate::session::{Opener, Sealer};
+
+/// The server's side of the handshake, one incoming frame at a time, without I/O.
+///
+/// [`new`](Self::new) sends nothing: the client speaks first. Each [`step`](Self::step) takes
+/// the payload of the next frame from the client and appends what to answer. The states are:
+///
+/// | State        | Waits for | On success sends                | Next state   |
+/// |--------------|-----------|---------------------------------|--------------|
+/// | `AwaitHello` | HELLO     | CHALLENGE                       | `AwaitProof` |
+/// | `AwaitProof` | PROOF     | WELCOME (first session frame)   | done         |
+///
+/// Use [`server_handshake`](super::server_handshake) to run it over a socket. See
+/// [`ClientHandshake`](super::ClientHandshake) for both machines talking to each other.
+///
+/// # Examples
+///
+/// ```
+/// use actor_net::Secret;
+/// use actor_net::handshake::{HandshakeConfig, HandshakeError, ServerHandshake};
+///
+/// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+/// let config = HandshakeConfig::default();
+/// let server = ServerHandshake::new(&key, &config, [0; 32]);
+///
+/// // A HELLO of protocol version 2.
+/// let mut hello = b"ACTR\x00\x02\x01".to_vec();
+/// hello.extend([9; 32]);
+/// hello.extend(b"\x00\x01c");
+/// let mut out = Vec::new();
+/// let err = server.step(&hello, &mut out).unwrap_err();
+/// assert!(matches!(err, HandshakeError::VersionMismatch { ours: 1, theirs: 2 }));
+/// // The ERROR frame (code 2, VERSION, carrying version 1) to send before closing.
+/// assert_eq!(out, b"\0\0\0\x0aACTR\x00\x01\xff\x02\x00\x01");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ServerHandshake<'a> {
+    key: &'a Secret,
+    config: &'a HandshakeConfig,
+    state: State,
+}
+
+enum State {
+    /// Nothing has been exchanged yet.
+    AwaitHello { nonce_s: [u8; NONCE_LEN] },
+    /// CHALLENGE was sent; the client has not proved anything yet.
+    AwaitProof {
+        nonce_c: [u8; NONCE_LEN],
+        nonce_s: [u8; NONCE_LEN],
+        client_name: String,
+    },
+}
+
+impl<'a> ServerHandshake<'a> {
+    /// Starts a handshake as the server named by `config`.
+    ///
+    /// `nonce_s` must be fresh random bytes: [`server_handshake`](super::server_handshake)
+    /// draws them from the operating system. A server that reuses a nonce would accept a
+    /// recorded handshake again, so fixed nonces are for tests and test vectors only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_net::Secret;
+    /// use actor_net::handshake::{HandshakeConfig, ServerHandshake};
+    ///
+    /// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+    /// let config = HandshakeConfig::builder().name("server").build()?;
+    /// let server = ServerHandshake::new(&key, &config, [0; 32]);
+    /// assert!(format!("{server:?}").contains("AwaitHello"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(key: &'a Secret, config: &'a HandshakeConfig, nonce_s: [u8; NONCE_LEN]) -> Self {
+        ServerHandshake {
+            key,
+            config,
+            state: State::AwaitHello { nonce_s },
+        }
+    }
+
+    /// Takes the payload of the next frame from the client, appends the frames to send in answer
+    /// (length prefixes included) to `out`, and returns the next state or the finished session.
+    ///
+    /// Whatever the result, send what was appended to `out`: on an error it is the ERROR frame
+    /// that tells the client why (nothing when the client itself sent an ERROR). Then close the
+    /// connection.
+    ///
+    /// # Errors
+    ///
+    /// - [`HandshakeError::Authentication`]: the client's proof is wrong (`side: Local`), or the
+    ///   client refused ours (`side: Remote`).
+    /// - [`HandshakeError::VersionMismatch`]: the client speaks another protocol version.
+    /// - [`HandshakeError::Malformed`]: the frame is not one the protocol allows here
+    ///   (`side: Local`), or the client found ours malformed (`side: Remote`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_net::Secret;
+    /// use actor_net::handshake::{HandshakeConfig, ServerHandshake, Step};
+    ///
+    /// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+    /// let config = HandshakeConfig::builder().name("server").build()?;
+    /// let server = ServerHandshake::new(&key, &config, [0; 32]);
+    ///
+    /// let mut hello = b"ACTR\x00\x01\x01".to_vec();
+    /// hello.extend([9; 32]);
+    /// hello.extend(b"\x00\x06client");
+    /// let mut out = Vec::new();
+    /// let Step::Continue(_server) = server.step(&hello, &mut out)? else {
+    ///     panic!("the server waits for the PROOF");
+    /// };
+    /// // Length prefix, then a CHALLENGE: "ACTR", version 1, kind 2.
+    /// assert_eq!(out[4..11], *b"ACTR\x00\x01\x02");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn step(self, incoming: &[u8], out: &mut Vec<u8>) -> Result<Step<Self>, HandshakeError> {
+        let ServerHandshake { key, config, state } = self;
+        match state {
+            State::AwaitHello { nonce_s } => {
+                let state = on_hello(key, config, nonce_s, incoming, out)
+                    .map_err(|reject| reject.answer(config, out))?;
+                Ok(Step::Continue(ServerHandshake { key, config, state }))
+            }
+            State::AwaitProof {
+                nonce_c,
+                nonce_s,
+                client_name,
+            } => {
+                on_proof(key, config, &nonce_c, &nonce_s, &client_name, incoming)
+                    .map_err(|reject| reject.answer(config, out))?;
+                let (c2s, s2c) = mac::session_keys(key, &nonce_c, &nonce_s);
+                let mut sealer = Sealer::new(&s2c);
+                sealer
+                    .seal(&[WELCOME], out)
+                    .expect("invariant: a fresh sealer seals a 1-byte body");
+                Ok(Step::Done(Handshaken {
+                    peer_name: client_name,
+                    sealer,
+                    opener: Opener::new(&c2s),
+                }))
+            }
+        }
+    }
+}
+
+/// Checks a HELLO and answers it with a CHALLENGE.
+fn on_hello(
+    key: &Secret,
+    config: &HandshakeConfig,
+    nonce_s: [u8; NONCE_LEN],
+    incoming: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<State, Reject> {
+    let body = wire::parse(incoming, Kind::Hello)?;
+    let Hello {
+        nonce_c,
+        client_name,
+    } = Hello::parse(body).ok_or(Reject::Malformed)?;
+    let proof_s = mac::server_proof(key, &nonce_c, &nonce_s, client_name, config.name());
+    wire::append_challenge(config, out, &nonce_s, &proof_s);
+    Ok(State::AwaitProof {
+        nonce_c,
+        nonce_s,
+        client_name: client_name.to_owned(),
+    })
+}
+
+/// Checks a PROOF.
+fn on_proof(
+    key: &Secret,
+    config: &HandshakeConfig,
+    nonce_c: &[u8; NONCE_LEN],
+    nonce_s: &[u8; NONCE_LEN],
+    client_name: &str,
+    incoming: &[u8],
+) -> Result<(), Reject> {
+    let body = wire::parse(incoming, Kind::Proof)?;
+    let proof_c = wire::parse_proof(body).ok_or(Reject::Malformed)?;
+    mac::client_proof_mac(key, nonce_c, nonce_s, client_name, config.name())
+        .verify_slice(proof_c)
+        .map_err(|_| Reject::Auth)
+}
+
+impl fmt::Debug for ServerHandshake<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Nonces stay out of logs; the state's name is what helps.
+        let state = match &self.state {
+            State::AwaitHello { .. } => "AwaitHello",
+            State::AwaitProof { .. } => "AwaitProof",
+        };
+        f.debug_struct("ServerHandshake")
+            .field("name", &self.config.name())
+            .field("state", &state)
+            .finish_non_exhaustive()
+    }
+}

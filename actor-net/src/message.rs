@@ -1,0 +1,555 @@
+//! The messages inside session frames: lookups, tells, replies, rejections, heartbeats.
+//!
+//! A session frame's body is a batch of one or more messages, each `kind u8 | length u32
+//! BE | payload`, so that a writer can pack whatever is queued into one authenticated frame
+//! and a reader can walk a batch without trusting any length it has not checked. The
+//! layout of each kind is in `PROTOCOL.md`; this module is its only implementation.
+
+use std::fmt;
+
+/// Protocol message kinds.
+mod kind {
+    pub(super) const LOOKUP: u8 = 1;
+    pub(super) const LOOKUP_OK: u8 = 2;
+    pub(super) const LOOKUP_ERR: u8 = 3;
+    pub(super) const TELL: u8 = 4;
+    pub(super) const REPLY: u8 = 5;
+    pub(super) const REJECTED: u8 = 6;
+    pub(super) const PING: u8 = 7;
+    pub(super) const PONG: u8 = 8;
+    pub(super) const GOODBYE: u8 = 9;
+}
+
+/// The longest actor or type name a message may carry.
+pub(crate) const MAX_NAME: usize = 1024;
+
+/// Why a lookup found no usable actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LookupFailure {
+    NotFound = 1,
+    WrongType = 2,
+}
+
+/// What became of a request, as a reply reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReplyStatus<'a> {
+    /// The answer, encoded.
+    Ok(&'a [u8]),
+    /// The actor dropped the request unanswered.
+    Dropped,
+    /// The answering code panicked; the panic message.
+    Panicked(&'a str),
+    /// The answer could not be produced or delivered; why.
+    Failed(&'a str),
+}
+
+/// Why a told message was not delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rejection {
+    /// No exported actor has this id.
+    UnknownActor = 1,
+    /// The payload does not decode as the actor's message type.
+    Undecodable = 2,
+    /// The actor has stopped.
+    ActorGone = 3,
+    /// The actor's bounded mailbox refused it.
+    MailboxFull = 4,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Rejection::UnknownActor => "no exported actor has this id",
+            Rejection::Undecodable => "the message does not decode as the actor's type",
+            Rejection::ActorGone => "the actor has stopped",
+            Rejection::MailboxFull => "the actor's mailbox is full",
+        })
+    }
+}
+
+/// One parsed message, borrowing from the frame body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Message<'a> {
+    Lookup {
+        request: u64,
+        name: &'a str,
+        type_name: &'a str,
+    },
+    LookupOk {
+        request: u64,
+        actor: u64,
+    },
+    LookupErr {
+        request: u64,
+        failure: LookupFailure,
+        detail: &'a str,
+    },
+    Tell {
+        actor: u64,
+        /// The reply ids inside the message, so that they can be failed if it does not
+        /// decode. Big-endian u64s.
+        replies: &'a [u8],
+        payload: &'a [u8],
+    },
+    Reply {
+        id: u64,
+        status: ReplyStatus<'a>,
+    },
+    Rejected {
+        actor: u64,
+        why: Rejection,
+    },
+    Ping(u64),
+    Pong(u64),
+    Goodbye,
+}
+
+/// A batch body that does not parse: the peer is broken or hostile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed message in a session frame: {0}")]
+pub(crate) struct Malformed(&'static str);
+
+/// Appends messages to a batch body.
+pub(crate) struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Writer<'a> {
+        Writer { out }
+    }
+
+    /// Appends one message of `kind` whose payload `fill` writes.
+    fn message(&mut self, kind: u8, fill: impl FnOnce(&mut Vec<u8>)) {
+        self.out.push(kind);
+        let len_at = self.out.len();
+        self.out.extend_from_slice(&[0; 4]);
+        fill(self.out);
+        let len = self.out.len() - len_at - 4;
+        // Bodies are bounded far below 4 GiB by the frame limit the caller enforces.
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        self.out[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
+    }
+
+    pub(crate) fn lookup(&mut self, request: u64, name: &str, type_name: &str) {
+        self.message(kind::LOOKUP, |out| {
+            out.extend_from_slice(&request.to_be_bytes());
+            put_str(out, name);
+            put_str(out, type_name);
+        });
+    }
+
+    pub(crate) fn lookup_ok(&mut self, request: u64, actor: u64) {
+        self.message(kind::LOOKUP_OK, |out| {
+            out.extend_from_slice(&request.to_be_bytes());
+            out.extend_from_slice(&actor.to_be_bytes());
+        });
+    }
+
+    pub(crate) fn lookup_err(&mut self, request: u64, failure: LookupFailure, detail: &str) {
+        self.message(kind::LOOKUP_ERR, |out| {
+            out.extend_from_slice(&request.to_be_bytes());
+            out.push(failure as u8);
+            put_str(out, detail);
+        });
+    }
+
+    /// A tell whose reply ids and encoded payload are given.
+    pub(crate) fn tell(&mut self, actor: u64, replies: &[u64], payload: &[u8]) {
+        self.message(kind::TELL, |out| {
+            out.extend_from_slice(&actor.to_be_bytes());
+            // At most u16::MAX replies travel in one message (checked by the sender).
+            let count = u16::try_from(replies.len()).unwrap_or(u16::MAX);
+            out.extend_from_slice(&count.to_be_bytes());
+            for id in replies.iter().take(usize::from(count)) {
+                out.extend_from_slice(&id.to_be_bytes());
+            }
+            out.extend_from_slice(payload);
+        });
+    }
+
+    pub(crate) fn reply(&mut self, id: u64, status: &ReplyStatus<'_>) {
+        self.message(kind::REPLY, |out| {
+            out.extend_from_slice(&id.to_be_bytes());
+            match status {
+                ReplyStatus::Ok(bytes) => {
+                    out.push(0);
+                    out.extend_from_slice(bytes);
+                }
+                ReplyStatus::Dropped => out.push(1),
+                ReplyStatus::Panicked(msg) => {
+                    out.push(2);
+                    out.extend_from_slice(msg.as_bytes());
+                }
+                ReplyStatus::Failed(why) => {
+                    out.push(3);
+                    out.extend_from_slice(why.as_bytes());
+                }
+            }
+        });
+    }
+
+    pub(crate) fn rejected(&mut self, actor: u64, why: Rejection) {
+        self.message(kind::REJECTED, |out| {
+            out.extend_from_slice(&actor.to_be_bytes());
+            out.push(why as u8);
+        });
+    }
+
+    pub(crate) fn ping(&mut self, nonce: u64) {
+        self.message(kind::PING, |out| {
+            out.extend_from_slice(&nonce.to_be_bytes())
+        });
+    }
+
+    pub(crate) fn pong(&mut self, nonce: u64) {
+        self.message(kind::PONG, |out| {
+            out.extend_from_slice(&nonce.to_be_bytes())
+        });
+    }
+
+    pub(crate) fn goodbye(&mut self) {
+        self.message(kind::GOODBYE, |_| {});
+    }
+}
+
+/// Names travel as `u16 BE length | UTF-8`; longer ones are cut at a character boundary.
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    let mut end = s.len().min(MAX_NAME);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    // `end` is at most MAX_NAME, which fits in a u16.
+    out.extend_from_slice(&(end as u16).to_be_bytes());
+    out.extend_from_slice(&s.as_bytes()[..end]);
+}
+
+/// Walks the messages of a batch body.
+pub(crate) struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(body: &'a [u8]) -> Reader<'a> {
+        Reader { rest: body }
+    }
+}
+
+impl<'a> Iterator for Reader<'a> {
+    type Item = Result<Message<'a>, Malformed>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let parsed = split_message(self.rest).and_then(|(kind, payload, rest)| {
+            self.rest = rest;
+            parse(kind, payload)
+        });
+        if parsed.is_err() {
+            // Nothing after a malformed message can be trusted.
+            self.rest = &[];
+        }
+        Some(parsed)
+    }
+}
+
+fn split_message(bytes: &[u8]) -> Result<(u8, &[u8], &[u8]), Malformed> {
+    let mut cursor = Cursor(bytes);
+    let kind = cursor.u8()?;
+    let len = cursor.u32()? as usize;
+    let payload = cursor.take(len)?;
+    Ok((kind, payload, cursor.0))
+}
+
+fn parse(kind: u8, payload: &[u8]) -> Result<Message<'_>, Malformed> {
+    let mut c = Cursor(payload);
+    let message = match kind {
+        kind::LOOKUP => Message::Lookup {
+            request: c.u64()?,
+            name: c.str()?,
+            type_name: c.str()?,
+        },
+        kind::LOOKUP_OK => Message::LookupOk {
+            request: c.u64()?,
+            actor: c.u64()?,
+        },
+        kind::LOOKUP_ERR => Message::LookupErr {
+            request: c.u64()?,
+            failure: match c.u8()? {
+                1 => LookupFailure::NotFound,
+                2 => LookupFailure::WrongType,
+                _ => return Err(Malformed("unknown lookup failure")),
+            },
+            detail: c.str()?,
+        },
+        kind::TELL => {
+            let actor = c.u64()?;
+            let count = usize::from(c.u16()?);
+            let replies = c.take(count * 8)?;
+            return Ok(Message::Tell {
+                actor,
+                replies,
+                payload: c.0,
+            });
+        }
+        kind::REPLY => {
+            let id = c.u64()?;
+            let status = match c.u8()? {
+                0 => ReplyStatus::Ok(c.0),
+                1 => ReplyStatus::Dropped,
+                2 => ReplyStatus::Panicked(utf8(c.0)?),
+                3 => ReplyStatus::Failed(utf8(c.0)?),
+                _ => return Err(Malformed("unknown reply status")),
+            };
+            return Ok(Message::Reply { id, status });
+        }
+        kind::REJECTED => Message::Rejected {
+            actor: c.u64()?,
+            why: match c.u8()? {
+                1 => Rejection::UnknownActor,
+                2 => Rejection::Undecodable,
+                3 => Rejection::ActorGone,
+                4 => Rejection::MailboxFull,
+                _ => return Err(Malformed("unknown rejection")),
+            },
+        },
+        kind::PING => Message::Ping(c.u64()?),
+        kind::PONG => Message::Pong(c.u64()?),
+        kind::GOODBYE => Message::Goodbye,
+        _ => return Err(Malformed("unknown message kind")),
+    };
+    if !c.0.is_empty() {
+        return Err(Malformed("trailing bytes in a message"));
+    }
+    Ok(message)
+}
+
+/// The reply ids of a tell, as numbers.
+pub(crate) fn reply_ids(replies: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    replies.chunks_exact(8).map(|chunk| {
+        let mut id = [0; 8];
+        id.copy_from_slice(chunk);
+        u64::from_be_bytes(id)
+    })
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, Malformed> {
+    std::str::from_utf8(bytes).map_err(|_| Malformed("text is not UTF-8"))
+}
+
+/// Reads big-endian fields, refusing to run past the end.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Malformed> {
+        if self.0.len() < n {
+            return Err(Malformed("truncated"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Malformed> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, Malformed> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, Malformed> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+
+    fn u32(&mut self) -> Result<u32, Malformed> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, Malformed> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+
+    fn str(&mut self) -> Result<&'a str, Malformed> {
+        let len = usize::from(self.u16()?);
+        if len > MAX_NAME {
+            return Err(Malformed("name too long"));
+        }
+        utf8(self.take(len)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn all_kinds() -> Vec<u8> {
+        let mut body = Vec::new();
+        let mut w = Writer::new(&mut body);
+        w.lookup(1, "counter", "u64");
+        w.lookup_ok(1, 42);
+        w.lookup_err(2, LookupFailure::WrongType, "alloc::string::String");
+        w.tell(42, &[7, 8], b"payload");
+        w.reply(7, &ReplyStatus::Ok(b"answer"));
+        w.reply(8, &ReplyStatus::Dropped);
+        w.reply(9, &ReplyStatus::Panicked("boom"));
+        w.reply(10, &ReplyStatus::Failed("undecodable"));
+        w.rejected(42, Rejection::Undecodable);
+        w.ping(3);
+        w.pong(3);
+        w.goodbye();
+        body
+    }
+
+    #[test]
+    fn every_kind_round_trips_in_one_batch() {
+        let body = all_kinds();
+        let messages: Vec<Message<'_>> = Reader::new(&body).collect::<Result<_, _>>().unwrap();
+        assert_eq!(
+            messages,
+            [
+                Message::Lookup {
+                    request: 1,
+                    name: "counter",
+                    type_name: "u64"
+                },
+                Message::LookupOk {
+                    request: 1,
+                    actor: 42
+                },
+                Message::LookupErr {
+                    request: 2,
+                    failure: LookupFailure::WrongType,
+                    detail: "alloc::string::String"
+                },
+                Message::Tell {
+                    actor: 42,
+                    replies: &[0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 8],
+                    payload: b"payload"
+                },
+                Message::Reply {
+                    id: 7,
+                    status: ReplyStatus::Ok(b"answer")
+                },
+                Message::Reply {
+                    id: 8,
+                    status: ReplyStatus::Dropped
+                },
+                Message::Reply {
+                    id: 9,
+                    status: ReplyStatus::Panicked("boom")
+                },
+                Message::Reply {
+                    id: 10,
+                    status: ReplyStatus::Failed("undecodable")
+                },
+                Message::Rejected {
+                    actor: 42,
+                    why: Rejection::Undecodable
+                },
+                Message::Ping(3),
+                Message::Pong(3),
+                Message::Goodbye,
+            ]
+        );
+        if let Message::Tell { replies, .. } = &messages[3] {
+            assert_eq!(reply_ids(replies).collect::<Vec<_>>(), [7, 8]);
+        }
+    }
+
+    #[test]
+    fn truncation_anywhere_is_malformed() {
+        let body = all_kinds();
+        let full: Vec<Message<'_>> = Reader::new(&body).collect::<Result<_, _>>().unwrap();
+        let mut boundaries = vec![0];
+        let mut rest = &body[..];
+        while !rest.is_empty() {
+            let (_, _, after) = split_message(rest).unwrap();
+            boundaries.push(body.len() - after.len());
+            rest = after;
+        }
+        for cut in 0..=body.len() {
+            let items: Vec<_> = Reader::new(&body[..cut]).collect();
+            let parsed: Vec<_> = items.iter().map_while(|r| r.clone().ok()).collect();
+            assert_eq!(parsed[..], full[..parsed.len()], "cut at {cut}");
+            if boundaries.contains(&cut) {
+                assert!(items.iter().all(Result::is_ok), "cut at boundary {cut}");
+            } else {
+                assert!(items.last().is_some_and(Result::is_err), "cut at {cut}");
+            }
+        }
+        assert!(
+            Reader::new(&[kind::PING, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+                .next()
+                .is_some_and(|r| r.is_err()),
+            "trailing bytes"
+        );
+        assert!(
+            Reader::new(&[200, 0, 0, 0, 0])
+                .next()
+                .is_some_and(|r| r.is_err()),
+            "unknown kind"
+        );
+    }
+
+    /// The example batch of PROTOCOL.md, so the document and the code cannot drift.
+    #[test]
+    fn the_example_batch_in_protocol_md_matches() {
+        let doc = include_str!("../PROTOCOL.md");
+        let section = doc
+            .split("### Example batch")
+            .nth(1)
+            .and_then(|s| s.split("```text").nth(1))
+            .and_then(|s| s.split("```").next())
+            .expect("PROTOCOL.md has an example batch");
+        let hex: String = section.split_whitespace().collect();
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let mut expected = Vec::new();
+        let mut w = Writer::new(&mut expected);
+        w.ping(1);
+        w.tell(5, &[], &[0x2a]);
+        assert_eq!(bytes, expected);
+        let parsed: Vec<_> = Reader::new(&bytes).collect::<Result<_, _>>().unwrap();
+        assert_eq!(
+            parsed,
+            [
+                Message::Ping(1),
+                Message::Tell {
+                    actor: 5,
+                    replies: &[],
+                    payload: &[0x2a]
+                }
+            ]
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bodies_never_panic(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            for message in Reader::new(&body) {
+                let _ = message;
+            }
+        }
+
+        #[test]
+        fn a_huge_length_is_refused_without_reading_past_the_end(len in any::<u32>()) {
+            let mut body = vec![kind::TELL];
+            body.extend_from_slice(&len.to_be_bytes());
+            body.extend_from_slice(&[0; 16]);
+            let parsed = Reader::new(&body).next();
+            if len as usize > 16 {
+                prop_assert!(parsed.unwrap().is_err());
+            }
+        }
+    }
+}

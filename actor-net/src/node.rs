@@ -1,0 +1,764 @@
+//! [`Node`]: listens and connects, exports local actors by name, and owns the connections
+//! to its peers.
+//!
+//! Threads: one accept thread (when listening); per inbound connection one thread that
+//! runs the handshake and then reads; per outbound connection a reader thread; per
+//! connection a writer thread. The node owns every one of them and joins them at
+//! [`shutdown`](Node::shutdown) (or drop).
+//!
+//! Limits: at most `max_connections` inbound connections (established or still in their
+//! handshake) and at most `max_handshaking` in their handshake; an excess connection is
+//! closed at once. A handshake must finish within its time limit, so a client that connects
+//! and sends nothing, or sends garbage, costs one bounded slot for a bounded time.
+
+mod connection;
+mod export;
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use actor_core::{ActorRef, ExitReason};
+use parking_lot::{Condvar, Mutex};
+use serde::de::DeserializeOwned;
+
+use crate::error::NetError;
+use crate::handshake::{self, HandshakeConfig};
+use crate::secret::Secret;
+use crate::session::Opener;
+
+pub(crate) use connection::Connection;
+use export::Exports;
+
+/// Stack size of the node's threads: they decode messages and hand them to mailboxes.
+const THREAD_STACK: usize = 512 * 1024;
+
+/// A process's presence on the network: it exports local actors by name and looks up the
+/// actors other nodes export. Every connection is mutually authenticated with the shared
+/// secret, and every frame on it is authenticated (see `PROTOCOL.md`).
+///
+/// # Examples
+///
+/// Two nodes in one process (they would usually be two processes or machines):
+///
+/// ```
+/// use std::time::Duration;
+/// use actor_core::{Actor, Context, HandlerResult, Reply, System};
+/// use actor_net::{Node, Secret};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// enum Msg {
+///     Add(u64),
+///     Total(Reply<u64>),
+/// }
+///
+/// #[derive(Default)]
+/// struct Counter(u64);
+/// impl Actor for Counter {
+///     type Msg = Msg;
+///     fn handle(&mut self, msg: Msg, _: &mut Context<Msg>) -> HandlerResult {
+///         match msg {
+///             Msg::Add(n) => self.0 += n,
+///             Msg::Total(reply) => reply.send(self.0),
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let secret = || Secret::new(b"a shared secret of 32 bytes.....".to_vec());
+/// let system = System::new();
+/// let server = Node::builder(secret()?).name("server").listen("127.0.0.1:0").build()?;
+/// server.export("counter", &system.spawn(Counter::default())?)?;
+///
+/// let client = Node::builder(secret()?).name("client").build()?;
+/// let counter = client.lookup::<Msg>(server.local_addr().unwrap(), "counter")?;
+/// counter.tell(Msg::Add(2))?;
+/// counter.tell(Msg::Add(3))?;
+/// assert_eq!(counter.ask(Msg::Total, Duration::from_secs(5))?, 5);
+///
+/// client.shutdown();
+/// server.shutdown();
+/// system.shutdown();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Node {
+    shared: Arc<Shared>,
+    accept: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// What the node's threads share.
+pub(crate) struct Shared {
+    pub(crate) config: NodeConfig,
+    secret: Secret,
+    handshake: HandshakeConfig,
+    pub(crate) exports: Exports,
+    local_addr: Option<SocketAddr>,
+    connections: Mutex<Connections>,
+    /// Signalled whenever a connection leaves the table.
+    connection_left: Condvar,
+    /// Serialises outbound connects, so two lookups do not open two connections.
+    connecting: Mutex<()>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    shutting_down: AtomicBool,
+    next_connection: AtomicU64,
+    refused: AtomicU64,
+}
+
+#[derive(Default)]
+struct Connections {
+    inbound: HashMap<u64, Arc<Connection>>,
+    outbound: HashMap<SocketAddr, Arc<Connection>>,
+    handshaking: usize,
+}
+
+/// The node's settings; see [`NodeBuilder`].
+#[derive(Debug, Clone)]
+pub(crate) struct NodeConfig {
+    pub(crate) name: String,
+    pub(crate) listen: Option<SocketAddr>,
+    pub(crate) max_connections: usize,
+    pub(crate) max_handshaking: usize,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) heartbeat_interval: Duration,
+    pub(crate) heartbeat_timeout: Duration,
+    pub(crate) max_frame: u32,
+    pub(crate) queue_capacity: usize,
+    pub(crate) request_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+}
+
+/// Configures a [`Node`]. Made by [`Node::builder`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor_net::{Node, Secret};
+///
+/// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+///     .name("edge-1")
+///     .listen("127.0.0.1:0")
+///     .max_connections(64)
+///     .heartbeat(Duration::from_millis(500), Duration::from_secs(2))
+///     .build()?;
+/// assert!(node.local_addr().is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct NodeBuilder {
+    secret: Secret,
+    config: NodeConfig,
+    listen: Option<String>,
+}
+
+impl Node {
+    /// Starts configuring a node that authenticates its peers with `secret`.
+    ///
+    /// # Examples
+    ///
+    /// See [`NodeBuilder`].
+    pub fn builder(secret: Secret) -> NodeBuilder {
+        NodeBuilder {
+            secret,
+            config: NodeConfig {
+                name: format!("node-{}", std::process::id()),
+                listen: None,
+                max_connections: 256,
+                max_handshaking: 64,
+                handshake_timeout: Duration::from_secs(5),
+                heartbeat_interval: Duration::from_secs(1),
+                heartbeat_timeout: Duration::from_secs(3),
+                max_frame: crate::frame::DEFAULT_MAX_PAYLOAD,
+                queue_capacity: 8192,
+                request_timeout: Duration::from_secs(10),
+                connect_timeout: Duration::from_secs(5),
+            },
+            listen: None,
+        }
+    }
+
+    /// The address the node listens on, if it listens.
+    ///
+    /// # Examples
+    ///
+    /// See [`NodeBuilder`].
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.shared.local_addr
+    }
+
+    /// The name this node gives its peers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).name("n1").build()?;
+    /// assert_eq!(node.name(), "n1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.shared.config.name
+    }
+
+    /// Makes `actor` reachable by peers under `name`. Its message type must be serde: a
+    /// `Reply<T>` inside a message crosses the wire and the answer comes back to the asker.
+    ///
+    /// Any authenticated peer may send to an exported actor; messages that do not decode
+    /// as its type are refused (and requests in them answered with an error).
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::AlreadyExported`] when the name is taken.
+    ///
+    /// # Examples
+    ///
+    /// See [`Node`].
+    pub fn export<M>(&self, name: &str, actor: &ActorRef<M>) -> Result<(), NetError>
+    where
+        M: DeserializeOwned + Send + 'static,
+    {
+        self.shared.exports.export(name, actor)
+    }
+
+    /// Stops exporting `name`; returns `false` if nothing was exported under it. Peers that
+    /// looked it up before get their messages refused from now on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// assert!(!node.unexport("nothing"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unexport(&self, name: &str) -> bool {
+        self.shared.exports.unexport(name)
+    }
+
+    /// The number of authenticated connections open now (inbound and outbound).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// assert_eq!(node.connection_count(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connection_count(&self) -> usize {
+        let connections = self.shared.connections.lock();
+        connections.inbound.len() + connections.outbound.len()
+    }
+
+    /// The number of inbound connections refused so far because of the connection limits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// assert_eq!(node.refused_count(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn refused_count(&self) -> u64 {
+        self.shared.refused.load(Ordering::Relaxed)
+    }
+
+    /// Stops listening, says goodbye to every peer, closes every connection (requests
+    /// waiting on them fail at once), and joins the node's threads. Idempotent.
+    ///
+    /// # Examples
+    ///
+    /// See [`Node`].
+    pub fn shutdown(&self) {
+        let shared = &self.shared;
+        if shared.shutting_down.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let Some(addr) = shared.local_addr {
+            // Wakes the accept thread, which then sees the flag.
+            let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+        }
+        if let Some(accept) = self.accept.lock().take() {
+            let _ = accept.join();
+        }
+        for connection in shared.all_connections() {
+            connection.say_goodbye();
+        }
+        // Give the writers a moment to flush their goodbyes, then close what is left.
+        shared.wait_for_no_connections(Instant::now() + Duration::from_secs(1));
+        for connection in shared.all_connections() {
+            connection.close(ExitReason::Stopped);
+        }
+        let threads = std::mem::take(&mut *shared.threads.lock());
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("name", &self.shared.config.name)
+            .field("local_addr", &self.shared.local_addr)
+            .field("connections", &self.connection_count())
+            .finish()
+    }
+}
+
+impl NodeBuilder {
+    /// The name this node gives its peers (at most 255 bytes). By default, `node-<pid>`.
+    ///
+    /// # Examples
+    ///
+    /// See [`NodeBuilder`].
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.config.name = name.into();
+        self
+    }
+
+    /// Listens for peers on `addr` (port 0 picks a free port; see
+    /// [`Node::local_addr`]). By default, the node does not listen: it only connects.
+    ///
+    /// # Examples
+    ///
+    /// See [`NodeBuilder`].
+    pub fn listen(mut self, addr: impl Into<String>) -> Self {
+        self.listen = Some(addr.into());
+        self
+    }
+
+    /// At most this many inbound connections at once, counting those still in their
+    /// handshake; the excess is closed at once. By default, 256.
+    ///
+    /// # Examples
+    ///
+    /// See [`NodeBuilder`].
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.config.max_connections = max;
+        self
+    }
+
+    /// At most this many inbound connections in their handshake at once. By default, 64.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    ///     .max_handshaking(8)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_handshaking(mut self, max: usize) -> Self {
+        self.config.max_handshaking = max;
+        self
+    }
+
+    /// The time limit of a whole handshake. By default, 5 seconds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    ///     .handshake_timeout(Duration::from_secs(2))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn handshake_timeout(mut self, limit: Duration) -> Self {
+        self.config.handshake_timeout = limit;
+        self
+    }
+
+    /// Sends a heartbeat after `interval` without traffic, and closes a connection on
+    /// which nothing arrived for `timeout` (a silent or half-open peer): requests waiting on
+    /// it fail and monitors of its actors get a `Down`. By default, 1 s and 3 s.
+    ///
+    /// # Examples
+    ///
+    /// See [`NodeBuilder`].
+    pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.config.heartbeat_interval = interval;
+        self.config.heartbeat_timeout = timeout;
+        self
+    }
+
+    /// The largest frame accepted or sent, in bytes; a message larger than a frame cannot
+    /// be sent. By default, 1 MiB.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    ///     .max_frame(64 * 1024)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_frame(mut self, bytes: u32) -> Self {
+        self.config.max_frame = bytes;
+        self
+    }
+
+    /// How many messages may wait to be written on one connection; a `tell` to a remote
+    /// actor waits for room beyond that (`try_tell` fails). By default, 8192.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    ///     .queue_capacity(1024)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn queue_capacity(mut self, messages: usize) -> Self {
+        self.config.queue_capacity = messages.max(1);
+        self
+    }
+
+    /// How long a lookup waits for the peer's answer. By default, 10 seconds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    ///     .request_timeout(Duration::from_secs(1))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn request_timeout(mut self, limit: Duration) -> Self {
+        self.config.request_timeout = limit;
+        self
+    }
+
+    /// How long connecting to a peer may take (before the handshake). By default, 5 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    ///     .connect_timeout(Duration::from_secs(1))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connect_timeout(mut self, limit: Duration) -> Self {
+        self.config.connect_timeout = limit;
+        self
+    }
+
+    /// Starts the node (and its accept thread, if it listens).
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::Io`] when the listen address cannot be bound; [`NetError::NoAddress`]
+    /// when it resolves to nothing; [`NetError::Handshake`] (with an unspecified peer) for
+    /// an invalid name.
+    ///
+    /// # Examples
+    ///
+    /// See [`NodeBuilder`].
+    pub fn build(mut self) -> Result<Node, NetError> {
+        let handshake = HandshakeConfig::builder()
+            .name(self.config.name.clone())
+            .time_limit(self.config.handshake_timeout)
+            .build()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let listener = match &self.listen {
+            Some(addr) => {
+                let resolved = resolve(addr.as_str())?;
+                Some(TcpListener::bind(resolved)?)
+            }
+            None => None,
+        };
+        let local_addr = listener.as_ref().map(TcpListener::local_addr).transpose()?;
+        self.config.listen = local_addr;
+        let shared = Arc::new(Shared {
+            config: self.config,
+            secret: self.secret,
+            handshake,
+            exports: Exports::default(),
+            local_addr,
+            connections: Mutex::new(Connections::default()),
+            connection_left: Condvar::new(),
+            connecting: Mutex::new(()),
+            threads: Mutex::new(Vec::new()),
+            shutting_down: AtomicBool::new(false),
+            next_connection: AtomicU64::new(1),
+            refused: AtomicU64::new(0),
+        });
+        let accept = match listener {
+            Some(listener) => {
+                let shared = Arc::clone(&shared);
+                Some(
+                    std::thread::Builder::new()
+                        .name("actor-net-accept".into())
+                        .stack_size(THREAD_STACK)
+                        .spawn(move || shared.accept_loop(listener))?,
+                )
+            }
+            None => None,
+        };
+        if let Some(addr) = local_addr {
+            tracing::info!(%addr, name = %shared.config.name, "node listening");
+        }
+        Ok(Node {
+            shared,
+            accept: Mutex::new(accept),
+        })
+    }
+}
+
+impl std::fmt::Debug for NodeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeBuilder")
+            .field("config", &self.config)
+            .field("listen", &self.listen)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The first socket address `addr` resolves to.
+pub(crate) fn resolve(addr: impl ToSocketAddrs + std::fmt::Debug) -> Result<SocketAddr, NetError> {
+    let described = format!("{addr:?}");
+    addr.to_socket_addrs()?
+        .next()
+        .ok_or(NetError::NoAddress(described))
+}
+
+impl Shared {
+    /// Keeps a thread's handle to join at shutdown; joins those that have finished.
+    pub(crate) fn own_thread(&self, handle: JoinHandle<()>) {
+        let mut threads = self.threads.lock();
+        let (done, running): (Vec<_>, Vec<_>) = std::mem::take(&mut *threads)
+            .into_iter()
+            .partition(JoinHandle::is_finished);
+        *threads = running;
+        threads.push(handle);
+        drop(threads);
+        for thread in done {
+            let _ = thread.join();
+        }
+    }
+
+    fn all_connections(&self) -> Vec<Arc<Connection>> {
+        let connections = self.connections.lock();
+        connections
+            .inbound
+            .values()
+            .chain(connections.outbound.values())
+            .cloned()
+            .collect()
+    }
+
+    fn wait_for_no_connections(&self, deadline: Instant) {
+        let mut connections = self.connections.lock();
+        while !(connections.inbound.is_empty() && connections.outbound.is_empty()) {
+            if self
+                .connection_left
+                .wait_until(&mut connections, deadline)
+                .timed_out()
+            {
+                return;
+            }
+        }
+    }
+
+    /// Removes a closed connection from the tables.
+    pub(crate) fn forget(&self, id: u64) {
+        let mut connections = self.connections.lock();
+        connections.inbound.remove(&id);
+        connections.outbound.retain(|_, c| c.id() != id);
+        drop(connections);
+        self.connection_left.notify_all();
+    }
+
+    /// Takes a handshake slot for a new inbound connection, if the limits allow one.
+    fn admit(&self) -> bool {
+        let mut connections = self.connections.lock();
+        let config = &self.config;
+        let open = connections.inbound.len() + connections.handshaking;
+        if connections.handshaking >= config.max_handshaking || open >= config.max_connections {
+            return false;
+        }
+        connections.handshaking += 1;
+        true
+    }
+
+    fn accept_loop(self: Arc<Self>, listener: TcpListener) {
+        for incoming in listener.incoming() {
+            if self.shutting_down.load(Ordering::SeqCst) {
+                break;
+            }
+            let stream = match incoming {
+                Ok(stream) => stream,
+                Err(error) => {
+                    tracing::warn!(%error, "accepting a connection failed");
+                    // Out of file descriptors, typically: let some close before retrying.
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+            };
+            let Ok(peer) = stream.peer_addr() else {
+                continue;
+            };
+            if !self.admit() {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(%peer, "connection refused: limit reached");
+                drop(stream);
+                continue;
+            }
+            tracing::info!(%peer, "connection accepted");
+            let shared = Arc::clone(&self);
+            let spawned = std::thread::Builder::new()
+                .name("actor-net-in".into())
+                .stack_size(THREAD_STACK)
+                .spawn(move || shared.serve_inbound(stream, peer));
+            match spawned {
+                Ok(handle) => self.own_thread(handle),
+                Err(error) => {
+                    tracing::warn!(%error, "no thread for a new connection");
+                    self.connections.lock().handshaking -= 1;
+                }
+            }
+        }
+    }
+
+    /// Runs the handshake of an inbound connection, then reads from it until it ends.
+    fn serve_inbound(self: Arc<Self>, mut stream: TcpStream, peer: SocketAddr) {
+        /// Gives the handshake slot back however the handshake ends.
+        struct Slot<'a>(&'a Shared, bool);
+        impl Drop for Slot<'_> {
+            fn drop(&mut self) {
+                if self.1 {
+                    self.0.connections.lock().handshaking -= 1;
+                }
+            }
+        }
+        let mut slot = Slot(&self, true);
+        let done =
+            match handshake::server_handshake(&mut stream, &self.secret, &self.handshake, peer) {
+                Ok(done) => done,
+                Err(error) => {
+                    tracing::debug!(%peer, %error, "inbound handshake failed");
+                    return;
+                }
+            };
+        let (connection, opener, reader) = match self.start(stream, peer, done) {
+            Ok(started) => started,
+            Err(error) => {
+                tracing::warn!(%peer, %error, "could not start a connection");
+                return;
+            }
+        };
+        {
+            let mut connections = self.connections.lock();
+            connections.handshaking -= 1;
+            slot.1 = false;
+            connections
+                .inbound
+                .insert(connection.id(), Arc::clone(&connection));
+        }
+        drop(slot);
+        tracing::info!(%peer, name = %connection.peer_name(), "peer authenticated");
+        if self.shutting_down.load(Ordering::SeqCst) {
+            connection.close(ExitReason::Stopped);
+        }
+        connection.read_loop(opener, reader);
+    }
+
+    /// Starts the connection of a finished handshake: returns it, with what its reader
+    /// needs (the opener and a handle on the socket).
+    fn start(
+        self: &Arc<Self>,
+        stream: TcpStream,
+        peer: SocketAddr,
+        done: handshake::Handshaken,
+    ) -> Result<(Arc<Connection>, Opener, TcpStream), NetError> {
+        let reader = stream.try_clone()?;
+        let handshake::Handshaken {
+            peer_name,
+            sealer,
+            opener,
+            ..
+        } = done;
+        let frames = crate::frame::session_frames().with_max_payload(self.config.max_frame);
+        let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        let connection = Connection::open(
+            id,
+            stream,
+            peer,
+            peer_name,
+            sealer.with_frame_config(frames),
+            self,
+        )?;
+        Ok((connection, opener, reader))
+    }
+
+    /// The open connection to `addr`, connecting (and authenticating) if there is none.
+    pub(crate) fn connect(self: &Arc<Self>, addr: SocketAddr) -> Result<Arc<Connection>, NetError> {
+        let existing = |shared: &Shared| {
+            shared
+                .connections
+                .lock()
+                .outbound
+                .get(&addr)
+                .filter(|c| !c.is_closed())
+                .cloned()
+        };
+        if let Some(connection) = existing(self) {
+            return Ok(connection);
+        }
+        let _one_at_a_time = self.connecting.lock();
+        if let Some(connection) = existing(self) {
+            return Ok(connection);
+        }
+        if self.shutting_down.load(Ordering::SeqCst) {
+            return Err(NetError::ShutDown);
+        }
+        let mut stream = TcpStream::connect_timeout(&addr, self.config.connect_timeout)?;
+        let done = handshake::client_handshake(&mut stream, &self.secret, &self.handshake)
+            .map_err(|source| NetError::Handshake { peer: addr, source })?;
+        let (connection, opener, reader) = self.start(stream, addr, done)?;
+        self.connections
+            .lock()
+            .outbound
+            .insert(addr, Arc::clone(&connection));
+        let reading = Arc::clone(&connection);
+        let handle = std::thread::Builder::new()
+            .name(format!("actor-net-r{}", connection.id()))
+            .stack_size(THREAD_STACK)
+            .spawn(move || reading.read_loop(opener, reader));
+        match handle {
+            Ok(handle) => self.own_thread(handle),
+            Err(error) => {
+                connection.close(ExitReason::Stopped);
+                return Err(error.into());
+            }
+        }
+        tracing::info!(peer = %addr, name = %connection.peer_name(), "connected to peer");
+        Ok(connection)
+    }
+}
+
+impl Node {
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}

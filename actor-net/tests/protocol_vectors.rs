@@ -1,0 +1,283 @@
+//! Checks that the implementation reproduces every test vector of `PROTOCOL.md`.
+//!
+//! The vectors are read from the document itself (lines `vector NAME = HEX`), so the document
+//! and the code cannot drift apart: a changed byte on either side fails this test.
+
+use std::collections::BTreeMap;
+
+use actor_core::codec::FrameReader;
+use actor_net::Secret;
+use actor_net::handshake::{
+    ClientHandshake, HandshakeConfig, HandshakeError, ServerHandshake, Side, Step, client_proof,
+    server_proof, session_keys,
+};
+use actor_net::session::{Opener, Sealer};
+
+const PROTOCOL: &str = include_str!("../PROTOCOL.md");
+
+/// Every vector the document must hold, and nothing else.
+const NAMES: &[&str] = &[
+    "key",
+    "nonce_c",
+    "nonce_s",
+    "client_name",
+    "server_name",
+    "hello",
+    "server_proof",
+    "challenge",
+    "client_proof",
+    "proof",
+    "k_c2s",
+    "k_s2c",
+    "welcome_frame",
+    "c2s_seq0_hello_frame",
+    "s2c_seq0_hello_frame",
+    "s2c_seq1_hello_frame",
+    "error_auth",
+    "error_version",
+    "error_malformed",
+];
+
+fn decode_hex(hex: &str) -> Vec<u8> {
+    assert!(
+        hex.len().is_multiple_of(2),
+        "odd number of hex digits: {hex}"
+    );
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits"))
+        .collect()
+}
+
+/// Reads the `vector NAME = HEX` lines of the document.
+fn vectors() -> BTreeMap<String, Vec<u8>> {
+    let mut vectors = BTreeMap::new();
+    for line in PROTOCOL.lines().map(str::trim) {
+        let Some(rest) = line.strip_prefix("vector ") else {
+            continue;
+        };
+        let (name, hex) = rest.split_once(" = ").expect("`vector NAME = HEX`");
+        let previous = vectors.insert(name.to_owned(), decode_hex(hex));
+        assert!(previous.is_none(), "vector {name} appears twice");
+    }
+    vectors
+}
+
+struct Vectors(BTreeMap<String, Vec<u8>>);
+
+impl Vectors {
+    fn get(&self, name: &str) -> &[u8] {
+        self.0
+            .get(name)
+            .unwrap_or_else(|| panic!("PROTOCOL.md lacks vector {name}"))
+    }
+
+    fn array(&self, name: &str) -> [u8; 32] {
+        self.get(name).try_into().expect("a 32-byte vector")
+    }
+
+    fn text(&self, name: &str) -> String {
+        String::from_utf8(self.get(name).to_vec()).expect("a UTF-8 vector")
+    }
+
+    /// Checks that `wire` holds exactly one frame, whose payload is the vector `name`.
+    fn assert_payload(&self, wire: &[u8], name: &str) {
+        let mut reader = FrameReader::new(wire);
+        let payload = reader.read_frame().unwrap().expect("one frame");
+        assert_eq!(hex(payload), hex(self.get(name)), "vector {name}");
+        assert_eq!(
+            reader.read_frame().unwrap(),
+            None,
+            "vector {name}: one frame only"
+        );
+    }
+
+    fn assert_frame(&self, wire: &[u8], name: &str) {
+        assert_eq!(hex(wire), hex(self.get(name)), "vector {name}");
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn payload_of(frame: &[u8]) -> &[u8] {
+    &frame[4..]
+}
+
+#[test]
+fn document_holds_exactly_the_expected_vectors() {
+    let found: Vec<String> = vectors().into_keys().collect();
+    let mut expected: Vec<String> = NAMES.iter().map(|name| name.to_string()).collect();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn inputs_are_the_documented_ones() {
+    let v = Vectors(vectors());
+    assert_eq!(v.get("key"), b"actor test key 0123456789");
+    assert_eq!(v.get("nonce_c"), (0x00..0x20).collect::<Vec<u8>>());
+    assert_eq!(v.get("nonce_s"), (0x20..0x40).collect::<Vec<u8>>());
+    assert_eq!(v.text("client_name"), "client");
+    assert_eq!(v.text("server_name"), "server");
+}
+
+#[test]
+fn pure_functions_reproduce_the_vectors() {
+    let v = Vectors(vectors());
+    let key = Secret::new(v.get("key").to_vec()).unwrap();
+    let (nonce_c, nonce_s) = (v.array("nonce_c"), v.array("nonce_s"));
+    let (client, server) = (v.text("client_name"), v.text("server_name"));
+
+    let proof_s = server_proof(&key, &nonce_c, &nonce_s, &client, &server);
+    assert_eq!(hex(&proof_s), hex(v.get("server_proof")));
+    let proof_c = client_proof(&key, &nonce_c, &nonce_s, &client, &server);
+    assert_eq!(hex(&proof_c), hex(v.get("client_proof")));
+    let (c2s, s2c) = session_keys(&key, &nonce_c, &nonce_s);
+    assert_eq!(hex(&*c2s), hex(v.get("k_c2s")));
+    assert_eq!(hex(&*s2c), hex(v.get("k_s2c")));
+}
+
+#[test]
+fn sealers_reproduce_the_session_vectors() {
+    let v = Vectors(vectors());
+    let (c2s, s2c) = (v.array("k_c2s"), v.array("k_s2c"));
+
+    let mut out = Vec::new();
+    Sealer::new(&c2s).seal(b"hello", &mut out).unwrap();
+    v.assert_frame(&out, "c2s_seq0_hello_frame");
+
+    let mut sealer = Sealer::new(&s2c);
+    out.clear();
+    sealer.seal(b"\x00", &mut out).unwrap();
+    v.assert_frame(&out, "welcome_frame");
+    out.clear();
+    sealer.seal(b"hello", &mut out).unwrap();
+    v.assert_frame(&out, "s2c_seq1_hello_frame");
+
+    out.clear();
+    Sealer::new(&s2c).seal(b"hello", &mut out).unwrap();
+    v.assert_frame(&out, "s2c_seq0_hello_frame");
+
+    // And the openers accept them.
+    let mut opener = Opener::new(&s2c);
+    assert_eq!(
+        opener.open(payload_of(v.get("welcome_frame"))).unwrap(),
+        b"\x00"
+    );
+    assert_eq!(
+        opener
+            .open(payload_of(v.get("s2c_seq1_hello_frame")))
+            .unwrap(),
+        b"hello"
+    );
+    assert_eq!(
+        Opener::new(&c2s)
+            .open(payload_of(v.get("c2s_seq0_hello_frame")))
+            .unwrap(),
+        b"hello"
+    );
+}
+
+#[test]
+fn state_machines_reproduce_the_handshake_vectors() {
+    let v = Vectors(vectors());
+    let key = Secret::new(v.get("key").to_vec()).unwrap();
+    let client_config = HandshakeConfig::builder()
+        .name(v.text("client_name"))
+        .build()
+        .unwrap();
+    let server_config = HandshakeConfig::builder()
+        .name(v.text("server_name"))
+        .build()
+        .unwrap();
+
+    let mut to_server = Vec::new();
+    let client = ClientHandshake::new(&key, &client_config, v.array("nonce_c"), &mut to_server);
+    v.assert_payload(&to_server, "hello");
+
+    let server = ServerHandshake::new(&key, &server_config, v.array("nonce_s"));
+    let mut to_client = Vec::new();
+    let Step::Continue(server) = server.step(v.get("hello"), &mut to_client).unwrap() else {
+        panic!("the server must wait for the PROOF");
+    };
+    v.assert_payload(&to_client, "challenge");
+
+    to_server.clear();
+    let Step::Continue(client) = client.step(v.get("challenge"), &mut to_server).unwrap() else {
+        panic!("the client must wait for the WELCOME");
+    };
+    v.assert_payload(&to_server, "proof");
+
+    to_client.clear();
+    let Step::Done(mut server_done) = server.step(v.get("proof"), &mut to_client).unwrap() else {
+        panic!("the server must be done after the PROOF");
+    };
+    v.assert_frame(&to_client, "welcome_frame");
+
+    let mut nothing = Vec::new();
+    let Step::Done(mut client_done) = client
+        .step(payload_of(v.get("welcome_frame")), &mut nothing)
+        .unwrap()
+    else {
+        panic!("the client must be done after the WELCOME");
+    };
+    assert!(nothing.is_empty());
+    assert_eq!(client_done.peer_name, v.text("server_name"));
+    assert_eq!(server_done.peer_name, v.text("client_name"));
+
+    let mut out = Vec::new();
+    client_done.sealer.seal(b"hello", &mut out).unwrap();
+    v.assert_frame(&out, "c2s_seq0_hello_frame");
+    out.clear();
+    server_done.sealer.seal(b"hello", &mut out).unwrap();
+    v.assert_frame(&out, "s2c_seq1_hello_frame");
+}
+
+#[test]
+fn error_frames_reproduce_the_vectors() {
+    let v = Vectors(vectors());
+    let key = Secret::new(v.get("key").to_vec()).unwrap();
+    let config = HandshakeConfig::builder()
+        .name(v.text("client_name"))
+        .build()
+        .unwrap();
+
+    // The vector CHALLENGE with one bit of its proof flipped: AUTH.
+    let mut to_server = Vec::new();
+    let client = ClientHandshake::new(&key, &config, v.array("nonce_c"), &mut to_server);
+    let mut challenge = v.get("challenge").to_vec();
+    *challenge.last_mut().unwrap() ^= 1;
+    to_server.clear();
+    let err = client.step(&challenge, &mut to_server).unwrap_err();
+    assert!(matches!(
+        err,
+        HandshakeError::Authentication { side: Side::Local }
+    ));
+    v.assert_payload(&to_server, "error_auth");
+
+    // The vector HELLO claiming version 2: VERSION.
+    let mut hello = v.get("hello").to_vec();
+    hello[5] = 2;
+    let mut to_client = Vec::new();
+    let server = ServerHandshake::new(&key, &config, v.array("nonce_s"));
+    let err = server.step(&hello, &mut to_client).unwrap_err();
+    assert!(matches!(
+        err,
+        HandshakeError::VersionMismatch { ours: 1, theirs: 2 }
+    ));
+    v.assert_payload(&to_client, "error_version");
+
+    // Not a handshake frame at all: MALFORMED.
+    to_client.clear();
+    let server = ServerHandshake::new(&key, &config, v.array("nonce_s"));
+    let err = server
+        .step(b"GET / HTTP/1.1\r\n", &mut to_client)
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        HandshakeError::Malformed { side: Side::Local }
+    ));
+    v.assert_payload(&to_client, "error_malformed");
+}

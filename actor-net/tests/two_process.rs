@@ -1,0 +1,190 @@
+//! Two OS processes: this test binary starts itself again as a server node.
+//!
+//! A `harness = false` test: `main` runs the server when started as the child, and the tests
+//! otherwise. Each test starts its own child and ends it; every wait is bounded.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use actor_core::{Actor, AskError, Context, ExitReason, HandlerResult, Reply, System};
+use actor_net::{Node, Secret};
+use serde::{Deserialize, Serialize};
+
+const CHILD: &str = "ACTOR_NET_TEST_CHILD";
+const WAIT: Duration = Duration::from_secs(10);
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+type Test = (&'static str, fn() -> TestResult);
+
+fn secret() -> Result<Secret, actor_net::SecretError> {
+    Secret::new(b"two processes share this key".to_vec())
+}
+
+#[derive(Serialize, Deserialize)]
+enum Msg {
+    Value(u64),
+    Seen(Reply<u64>),
+    Hold(Reply<u64>),
+}
+
+/// Checks in-order arrival; holds `Hold` requests unanswered.
+#[derive(Default)]
+struct Sequence {
+    next: u64,
+    held: Vec<Reply<u64>>,
+}
+
+impl Actor for Sequence {
+    type Msg = Msg;
+    fn handle(&mut self, msg: Msg, _: &mut Context<Msg>) -> HandlerResult {
+        match msg {
+            Msg::Value(v) if v == self.next => self.next += 1,
+            Msg::Value(v) => {
+                return Err(format!("out of order: expected {}, got {v}", self.next).into());
+            }
+            Msg::Seen(reply) => reply.send(self.next),
+            Msg::Hold(reply) => self.held.push(reply),
+        }
+        Ok(())
+    }
+}
+
+/// The child: a server node exporting `seq`; prints its address, serves until stdin closes.
+fn serve() -> TestResult {
+    let system = System::new();
+    let node = Node::builder(secret()?)
+        .name("child")
+        .listen("127.0.0.1:0")
+        .build()?;
+    node.export("seq", &system.spawn(Sequence::default())?)?;
+    println!("{}", node.local_addr().ok_or("not listening")?);
+    let mut line = String::new();
+    while std::io::stdin().read_line(&mut line)? > 0 {}
+    node.shutdown();
+    system.shutdown();
+    Ok(())
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start() -> Result<Server, Box<dyn std::error::Error>> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .env(CHILD, "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(WAIT) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("the child did not report its address".into());
+            }
+        };
+        Ok(Server {
+            addr: line.trim().parse()?,
+            child,
+        })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Closing stdin ends a child that is still serving; then reap it.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn tell_and_ask_in_order() -> TestResult {
+    let server = Server::start()?;
+    let node = Node::builder(secret()?).name("parent").build()?;
+    let seq = node.lookup::<Msg>(server.addr, "seq")?;
+    for v in 0..50_000 {
+        seq.tell(Msg::Value(v))?;
+    }
+    let seen = seq.ask(Msg::Seen, WAIT)?;
+    if seen != 50_000 {
+        return Err(format!("the child saw {seen} of 50000 messages in order").into());
+    }
+    node.shutdown();
+    Ok(())
+}
+
+fn a_killed_peer_fails_pending_asks_within_a_second() -> TestResult {
+    let mut server = Server::start()?;
+    let node = Node::builder(secret()?).name("parent").build()?;
+    let seq = node.lookup::<Msg>(server.addr, "seq")?;
+    let mut held = seq.request(Msg::Hold)?;
+    // Answered after the Hold, so the Hold is in the child's hands.
+    seq.ask(Msg::Seen, WAIT)?;
+    let down = seq.monitor();
+    server.child.kill()?; // SIGKILL
+    let killed = Instant::now();
+    match held.wait_timeout(Duration::from_secs(1)) {
+        Err(actor_core::ReplyError::Disconnected) => {}
+        other => return Err(format!("expected a disconnection within 1 s, got {other:?}").into()),
+    }
+    let notice = down.wait()?;
+    if !matches!(notice.reason, ExitReason::Failed(_)) {
+        return Err(format!("expected a node-lost Down, got {:?}", notice.reason).into());
+    }
+    if !matches!(seq.ask(Msg::Seen, WAIT), Err(AskError::Closed)) {
+        return Err("a later ask should fail at once".into());
+    }
+    println!("  pending ask failed {:?} after the kill", killed.elapsed());
+    node.shutdown();
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    if std::env::var_os(CHILD).is_some() {
+        return match serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("child: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let tests: [Test; 2] = [
+        ("tell_and_ask_in_order", tell_and_ask_in_order),
+        (
+            "a_killed_peer_fails_pending_asks_within_a_second",
+            a_killed_peer_fails_pending_asks_within_a_second,
+        ),
+    ];
+    let mut failed = 0;
+    for (name, test) in tests {
+        match test() {
+            Ok(()) => println!("test {name} ... ok"),
+            Err(error) => {
+                println!("test {name} ... FAILED: {error}");
+                failed += 1;
+            }
+        }
+    }
+    println!(
+        "two_process: {} passed; {failed} failed",
+        tests.len() - failed
+    );
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
