@@ -102,14 +102,17 @@ impl Cell {
         self.state.load(Ordering::Relaxed) == RUNNING
     }
 
+    #[inline]
     pub(crate) fn is_stopping(&self) -> bool {
         self.state.load(Ordering::Relaxed) == STOPPING
     }
 
+    #[inline]
     pub(crate) fn is_killed(&self) -> bool {
         self.state.load(Ordering::Relaxed) == KILLED
     }
 
+    #[inline]
     pub(crate) fn is_alive(&self) -> bool {
         self.state.load(Ordering::Relaxed) != TERMINATED
     }

@@ -1,21 +1,21 @@
 //! Exchanges: named pub/sub channels that fan each message out to every attached
 //! subscriber.
 //!
-//! Publishing reads a copy-on-write snapshot of the subscriber list ([`arc_swap`]), so a
-//! publish takes no lock and allocates nothing; attaching and detaching copy the list
-//! under a mutex. A subscriber found gone while publishing is detached after the fan-out
-//! and reported on `system.subscribers`.
+//! Publishing takes a copy-on-write snapshot of the subscriber list (a read lock held just
+//! long enough to clone an `Arc`), so it allocates nothing and holds no lock while it
+//! delivers; attaching and detaching copy the list. A publish to an exchange with no
+//! subscriber touches one atomic and returns. A subscriber found gone while publishing is
+//! detached after the fan-out and reported on `system.subscribers`.
 
 mod pattern;
 mod registry;
 mod subscriber;
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use arc_swap::ArcSwap;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::event::{Events, SystemEvent};
 
@@ -81,12 +81,45 @@ pub struct Exchange<M> {
 
 pub(crate) struct Shared<M> {
     name: Arc<str>,
-    subscriptions: ArcSwap<Vec<Subscription<M>>>,
+    subscriptions: Snapshot<Vec<Subscription<M>>>,
     /// Serialises changes to the list (each change copies it).
     changes: Mutex<()>,
     /// Where to report gone subscribers and drops; empty for the system exchanges
     /// themselves, which must not report about themselves.
     events: Weak<Events>,
+}
+
+/// A value read often and replaced rarely: readers clone the current `Arc` and let go of
+/// the lock at once; a writer swaps in a new one.
+struct Snapshot<T> {
+    current: RwLock<Arc<T>>,
+    /// The length of the current list, so an empty one is seen without the lock.
+    len: AtomicUsize,
+}
+
+impl<M> Snapshot<Vec<M>> {
+    fn new(list: Vec<M>) -> Self {
+        Snapshot {
+            len: AtomicUsize::new(list.len()),
+            current: RwLock::new(Arc::new(list)),
+        }
+    }
+
+    fn load(&self) -> Arc<Vec<M>> {
+        Arc::clone(&self.current.read())
+    }
+
+    fn store(&self, list: Vec<M>) {
+        let len = list.len();
+        *self.current.write() = Arc::new(list);
+        // Release pairs with the Acquire in `is_empty`: a publisher that sees the new length
+        // after `attach` returned also sees the new list.
+        self.len.store(len, Ordering::Release);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len.load(Ordering::Acquire) == 0
+    }
 }
 
 struct Subscription<M> {
@@ -125,7 +158,7 @@ impl<M: Clone + Send + 'static> Shared<M> {
     pub(crate) fn new(name: Arc<str>, events: Weak<Events>) -> Shared<M> {
         Shared {
             name,
-            subscriptions: ArcSwap::from_pointee(Vec::new()),
+            subscriptions: Snapshot::new(Vec::new()),
             changes: Mutex::new(()),
             events,
         }
@@ -139,7 +172,7 @@ impl<M: Clone + Send + 'static> Shared<M> {
             subscriber,
             dropped: Arc::new(AtomicU64::new(0)),
         });
-        self.subscriptions.store(Arc::new(list));
+        self.subscriptions.store(list);
     }
 
     fn report(&self, event: impl FnOnce(&Events) -> (&Exchange<SystemEvent>, SystemEvent)) {
@@ -158,7 +191,7 @@ impl<M: Send + 'static> Detach for Shared<M> {
             return false;
         }
         let list: Vec<_> = current.iter().filter(|s| s.id != id).cloned().collect();
-        self.subscriptions.store(Arc::new(list));
+        self.subscriptions.store(list);
         true
     }
 }
@@ -233,6 +266,9 @@ impl<M: Clone + Send + 'static> Exchange<M> {
     ///
     /// See [`Exchange`].
     pub fn publish(&self, msg: M) -> usize {
+        if self.shared.subscriptions.is_empty() {
+            return 0;
+        }
         let subscriptions = self.shared.subscriptions.load();
         let Some((last, rest)) = subscriptions.split_last() else {
             return 0;

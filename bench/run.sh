@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs every measurement of actor-bench ROUNDS times (default 3), interleaved: all once, then
+# all again, and so on. Writes the RESULT lines to bench/results/last-run.tsv and a table of
+# medians, spreads and framework/raw ratios to bench/results/last-run.md, and prints the table.
+#
+#   ROUNDS=5 bench/run.sh
+#
+# A failed run is reported and the others go on; the script then exits non-zero.
+set -euo pipefail
+
+bench_dir="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$bench_dir")"
+rounds="${ROUNDS:-3}"
+if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
+    echo "run.sh: ROUNDS must be a whole number of at least 1, not '$rounds'" >&2
+    exit 2
+fi
+
+cd "$root"
+cargo build --release -p actor-bench
+target_dir="$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+bin="$target_dir/release/actor-bench"
+
+results="$bench_dir/results"
+mkdir -p "$results"
+tsv="$results/last-run.tsv"
+md="$results/last-run.md"
+baselines="$(mktemp)"
+trap 'rm -f "$baselines"' EXIT
+
+measurements="$("$bin" list)"
+"$bin" baselines >"$baselines"
+# Read before the runs: W6 alone leaves thousands of threads in the averages afterwards.
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+: >"$tsv"
+failures=()
+start=$SECONDS
+
+for ((round = 1; round <= rounds; round++)); do
+    while IFS=$'\t' read -r workload variant; do
+        echo "round $round/$rounds: $workload $variant" >&2
+        if output="$("$bin" "$workload" "$variant" </dev/null)"; then
+            lines="$(grep '^RESULT' <<<"$output" || true)"
+            if [[ -n "$lines" ]]; then
+                printf '%s\n' "$lines" >>"$tsv"
+            else
+                failures+=("round $round: $workload $variant printed no RESULT line")
+            fi
+        else
+            failures+=("round $round: $workload $variant exited with $?")
+        fi
+    done <<<"$measurements"
+done
+
+elapsed=$((SECONDS - start))
+python3 "$bench_dir/summarize.py" \
+    --tsv "$tsv" \
+    --baselines "$baselines" \
+    --order <(printf '%s\n' "$measurements") \
+    --rounds "$rounds" \
+    --seconds "$elapsed" \
+    --load "$load_before" \
+    --rustc "$(rustc --version)" \
+    --commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    >"$md"
+cat "$md"
+echo "wrote $tsv and $md (measurements took ${elapsed}s)" >&2
+
+if ((${#failures[@]} > 0)); then
+    printf 'FAILED: %s\n' "${failures[@]}" >&2
+    exit 1
+fi

@@ -1,0 +1,192 @@
+//! [`CATALOG`]: every measurement the binary can make, and the baseline each framework
+//! figure is read against.
+//!
+//! A later workload (W4, W5, the dispatcher variant of W6, the pools' submit costs) joins by
+//! adding its module and its rows here; `list`, `baselines`, the driver and the smoke test
+//! pick it up from this table.
+
+use crate::error::BenchResult;
+use crate::report::Sample;
+use crate::{micro, w1_tell, w2_ask, w3_fanout, w6_spawn};
+
+/// What a measurement is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Subject {
+    /// The framework (`actor` in RESULT lines).
+    Actor,
+    /// The raw mechanism it stands on (`raw`).
+    Raw,
+}
+
+impl Subject {
+    /// The name in RESULT lines.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Subject::Actor => "actor",
+            Subject::Raw => "raw",
+        }
+    }
+}
+
+/// One measurement: a (workload, variant) pair and how to run it.
+#[derive(Debug)]
+pub(crate) struct Measurement {
+    /// `W1`, `W2`, ... or `micro`.
+    pub(crate) workload: &'static str,
+    /// Unique within the workload, across subjects.
+    pub(crate) variant: &'static str,
+    /// Framework or raw.
+    pub(crate) subject: Subject,
+    /// For a framework measurement, the raw variant of the same workload it is read against.
+    pub(crate) baseline: Option<&'static str>,
+    /// `N` when `--n` is not given.
+    pub(crate) default_n: u64,
+    /// Performs the measurement with the given `N`.
+    pub(crate) run: fn(u64) -> BenchResult<Vec<Sample>>,
+}
+
+impl Measurement {
+    const fn actor(
+        workload: &'static str,
+        variant: &'static str,
+        baseline: Option<&'static str>,
+        default_n: u64,
+        run: fn(u64) -> BenchResult<Vec<Sample>>,
+    ) -> Measurement {
+        Measurement {
+            workload,
+            variant,
+            subject: Subject::Actor,
+            baseline,
+            default_n,
+            run,
+        }
+    }
+
+    const fn raw(
+        workload: &'static str,
+        variant: &'static str,
+        default_n: u64,
+        run: fn(u64) -> BenchResult<Vec<Sample>>,
+    ) -> Measurement {
+        Measurement {
+            workload,
+            variant,
+            subject: Subject::Raw,
+            baseline: None,
+            default_n,
+            run,
+        }
+    }
+}
+
+/// Every measurement, in the order the driver runs them.
+pub(crate) const CATALOG: &[Measurement] = &[
+    Measurement::actor(
+        "W1",
+        "unbounded",
+        Some("crossbeam-unbounded"),
+        w1_tell::N,
+        w1_tell::actor_unbounded,
+    ),
+    Measurement::raw(
+        "W1",
+        "crossbeam-unbounded",
+        w1_tell::N,
+        w1_tell::raw_unbounded,
+    ),
+    Measurement::actor(
+        "W1",
+        "bounded",
+        Some("crossbeam-bounded"),
+        w1_tell::N,
+        w1_tell::actor_bounded,
+    ),
+    Measurement::raw("W1", "crossbeam-bounded", w1_tell::N, w1_tell::raw_bounded),
+    Measurement::actor("W2", "ask", Some("crossbeam"), w2_ask::N, w2_ask::actor),
+    Measurement::raw("W2", "crossbeam", w2_ask::N, w2_ask::raw),
+    Measurement::actor(
+        "W3",
+        "exchange",
+        Some("crossbeam"),
+        w3_fanout::N,
+        w3_fanout::actor,
+    ),
+    Measurement::raw("W3", "crossbeam", w3_fanout::N, w3_fanout::raw),
+    Measurement::actor(
+        "W6",
+        "thread",
+        Some("std-thread"),
+        w6_spawn::N,
+        w6_spawn::actor,
+    ),
+    Measurement::raw("W6", "std-thread", w6_spawn::N, w6_spawn::raw),
+    Measurement::actor(
+        "micro",
+        "codec",
+        Some("bincode"),
+        micro::codec::N,
+        micro::codec::actor,
+    ),
+    Measurement::raw("micro", "bincode", micro::codec::N, micro::codec::raw),
+    Measurement::raw("micro", "hmac", micro::hmac::N, micro::hmac::raw),
+    Measurement::actor(
+        "micro",
+        "worker",
+        Some("channel-worker"),
+        micro::worker::N,
+        micro::worker::actor,
+    ),
+    Measurement::raw(
+        "micro",
+        "channel-worker",
+        micro::worker::N,
+        micro::worker::raw,
+    ),
+];
+
+/// The measurement named by `workload` and `variant`.
+pub(crate) fn find(workload: &str, variant: &str) -> Option<&'static Measurement> {
+    CATALOG
+        .iter()
+        .find(|m| m.workload == workload && m.variant == variant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_pair_names_one_measurement() {
+        for (i, m) in CATALOG.iter().enumerate() {
+            let same = CATALOG
+                .iter()
+                .skip(i + 1)
+                .any(|o| o.workload == m.workload && o.variant == m.variant);
+            assert!(!same, "{} {} is listed twice", m.workload, m.variant);
+        }
+    }
+
+    #[test]
+    fn each_baseline_is_a_raw_measurement_of_the_same_workload() {
+        for m in CATALOG {
+            match (m.subject, m.baseline) {
+                (Subject::Actor, Some(baseline)) => {
+                    let raw = find(m.workload, baseline).expect("baseline listed");
+                    assert_eq!(raw.subject, Subject::Raw);
+                }
+                (Subject::Actor, None) => {}
+                (Subject::Raw, baseline) => assert_eq!(baseline, None),
+            }
+        }
+    }
+
+    #[test]
+    fn names_need_no_quoting() {
+        for m in CATALOG {
+            for name in [m.workload, m.variant] {
+                assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Tabulates the RESULT lines of a bench/run.sh run as Markdown (standard library only).
+
+Each figure: the median over the rounds with its min-max spread, and for a framework
+figure the ratio of its median to the median of its raw baseline from the same run.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+from collections import OrderedDict
+
+# Metrics where a larger figure is better; for every other one a smaller figure is better.
+HIGHER_IS_BETTER = {"throughput"}
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tsv", required=True, help="RESULT lines of every run")
+    parser.add_argument("--baselines", required=True, help="output of `actor-bench baselines`")
+    parser.add_argument("--order", required=True, help="output of `actor-bench list`")
+    parser.add_argument("--rounds", type=int, required=True)
+    parser.add_argument("--seconds", type=int, required=True)
+    parser.add_argument("--load", default="?", help="load averages before the run")
+    parser.add_argument("--rustc", default="?")
+    parser.add_argument("--commit", default="?")
+    return parser.parse_args()
+
+
+def read_pairs(path, columns):
+    """Tab-separated lines of `columns` fields each."""
+    rows = []
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) == columns:
+                rows.append(tuple(fields))
+    return rows
+
+
+def read_results(path):
+    """{(workload, variant): (system, OrderedDict{metric: (unit, [values])})}."""
+    results = {}
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 7 or fields[0] != "RESULT":
+                sys.exit(f"summarize.py: {path}:{number}: not a RESULT line: {line!r}")
+            _, system, workload, variant, metric, value, unit = fields
+            _, metrics = results.setdefault((workload, variant), (system, OrderedDict()))
+            metrics.setdefault(metric, (unit, []))[1].append(float(value))
+    return results
+
+
+def fmt(value):
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def main():
+    args = parse_args()
+    order = read_pairs(args.order, 2)
+    baselines = {(w, v): b for w, v, b in read_pairs(args.baselines, 3)}
+    results = read_results(args.tsv)
+
+    print("# actor-bench: last run")
+    print()
+    print(
+        f"{os.cpu_count()} cores ({cpu_model()}), {args.rustc}, commit {args.commit}; "
+        f"{args.rounds} rounds, interleaved; measurements took {args.seconds} s; "
+        f"load average (1, 5, 15 min) before the run: {args.load} (a recent W6 run inflates "
+        "it for minutes: its 10,000 threads start at once)."
+    )
+    print()
+    print(
+        "Each figure is the median of the rounds, with the min–max spread. "
+        "**actor/raw** is the framework's median divided by its raw baseline's median, "
+        "both from this run. For `throughput` higher is better, so a ratio below 1 means "
+        "the framework is slower than its baseline; for latencies (`mean`, `p50`, `p99`), "
+        "`spawn`, `rss` and `cost` lower is better, so a ratio above 1 means the framework "
+        "costs more than its baseline."
+    )
+    print()
+    print("| workload | system | variant | metric | median | min–max | unit | runs "
+          "| better | baseline | actor/raw |")
+    print("|---|---|---|---|--:|--:|---|--:|---|---|--:|")
+    for workload, variant in order:
+        if (workload, variant) not in results:
+            print(f"| {workload} | | {variant} | | failed | | | 0/{args.rounds} | | | |")
+            continue
+        system, metrics = results[(workload, variant)]
+        baseline = baselines.get((workload, variant))
+        for metric, (unit, values) in metrics.items():
+            median = statistics.median(values)
+            spread = f"{fmt(min(values))}–{fmt(max(values))}"
+            better = "higher" if metric in HIGHER_IS_BETTER else "lower"
+            ratio = ""
+            if baseline is not None:
+                base = results.get((workload, baseline), (None, {}))[1].get(metric)
+                if base is not None and statistics.median(base[1]) != 0:
+                    ratio = f"{median / statistics.median(base[1]):.2f}"
+            print(
+                f"| {workload} | {system} | {variant} | {metric} | {fmt(median)} | {spread} "
+                f"| {unit} | {len(values)}/{args.rounds} | {better} | {baseline or ''} "
+                f"| {ratio} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
