@@ -368,9 +368,12 @@ impl<M> ActorRef<M> {
                     return Err(SendError::Closed(msg));
                 }
                 let sent = tx.send(msg, wait)?;
-                if sent == Sent::Dropped {
-                    cell.dropped
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                match sent {
+                    Sent::Queued => cell.schedule(),
+                    Sent::Dropped => {
+                        cell.dropped
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
                 Ok(sent)
             }

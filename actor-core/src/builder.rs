@@ -220,12 +220,32 @@ impl<A: Actor> ActorBuilder<A> {
     ///
     /// See [`Runner`].
     pub fn build_runner(self) -> Result<(ActorRef<A::Msg>, Runner<A>), SpawnError> {
+        self.build(false)
+    }
+
+    /// Like [`build_runner`](ActorBuilder::build_runner), for an executor that runs the
+    /// actor only when it has something to do (see [`Runner::on_mail`]). The actor gets a
+    /// compact mailbox (a queue under a mutex rather than a channel), so that a hundred
+    /// thousand idle actors cost little memory.
+    ///
+    /// # Errors
+    ///
+    /// As [`build_runner`](ActorBuilder::build_runner).
+    ///
+    /// # Examples
+    ///
+    /// See [`Runner::on_mail`].
+    pub fn build_for_executor(self) -> Result<(ActorRef<A::Msg>, Runner<A>), SpawnError> {
+        self.build(true)
+    }
+
+    fn build(self, compact: bool) -> Result<(ActorRef<A::Msg>, Runner<A>), SpawnError> {
         if matches!(self.supervision, Supervision::Restart { .. })
             && matches!(self.source, Source::Instance(_))
         {
             return Err(SpawnError::RestartNeedsFactory);
         }
-        let (tx, rx) = self.mailbox.create(self.priority)?;
+        let (tx, rx) = self.mailbox.create(self.priority, compact)?;
         let (actor_ref, cell) = ActorRef::create(tx, self.name, self.system.events());
         self.system.register(&actor_ref, &cell)?;
         let ctx = Context::new(actor_ref.clone(), cell, self.system);

@@ -16,7 +16,7 @@
 //! that.
 
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::Mutex;
 
@@ -41,6 +41,9 @@ pub(crate) struct Cell {
     waker: Box<dyn Fn() + Send + Sync>,
     /// The system's exchanges for reporting about this actor (empty for an inbox).
     events: Weak<Events>,
+    /// Told that the actor has something to do, when an executor runs it (see
+    /// `Runner::on_mail`); a thread-backed actor's thread waits on its mailbox instead.
+    scheduler: OnceLock<Box<dyn Fn() + Send + Sync>>,
     exit: Mutex<Exit>,
 }
 
@@ -64,8 +67,29 @@ impl Cell {
             dropped: AtomicU64::new(0),
             waker,
             events,
+            scheduler: OnceLock::new(),
             exit: Mutex::new(Exit::default()),
         }
+    }
+
+    /// Sets the function told that the actor has something to do; `false` if one was set.
+    pub(crate) fn set_scheduler(&self, scheduler: Box<dyn Fn() + Send + Sync>) -> bool {
+        self.scheduler.set(scheduler).is_ok()
+    }
+
+    /// Tells the executor, if any, that the actor has something to do.
+    #[inline]
+    pub(crate) fn schedule(&self) {
+        if let Some(scheduler) = self.scheduler.get() {
+            scheduler();
+        }
+    }
+
+    /// Makes the actor look at its state: wakes it if it waits on its mailbox, and has its
+    /// executor run it.
+    fn wake(&self) {
+        (self.waker)();
+        self.schedule();
     }
 
     /// The system's exchanges, while the system exists.
@@ -124,7 +148,7 @@ impl Cell {
             .compare_exchange(RUNNING, STOPPING, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
         {
-            (self.waker)();
+            self.wake();
         }
     }
 
@@ -137,7 +161,7 @@ impl Cell {
             })
             .is_ok();
         if moved {
-            (self.waker)();
+            self.wake();
         }
     }
 

@@ -1,11 +1,12 @@
 //! Mailboxes: the queue in front of each actor, and what happens when a bounded one is full.
 //!
-//! Two flavors behind one private enum: a crossbeam channel (`channel.rs`), and a priority
-//! heap (`priority.rs`) for actors built with
-//! [`ActorBuilder::priority`](crate::ActorBuilder::priority).
+//! Two flavors behind one private enum: a crossbeam channel (`channel.rs`), the fastest for
+//! a thread-backed actor, and a queue under a mutex (`locked.rs`), for priority mailboxes
+//! ([`ActorBuilder::priority`](crate::ActorBuilder::priority)) and for actors run by an
+//! executor, where it is the most compact.
 
 mod channel;
-mod priority;
+mod locked;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,7 +15,7 @@ use crossbeam_channel::{Receiver, RecvError, TryRecvError};
 
 use crate::error::{SendError, SpawnError};
 
-pub(crate) use priority::PriorityFn;
+pub(crate) use locked::PriorityFn;
 
 /// The kind of mailbox an actor gets, chosen at spawn.
 ///
@@ -63,14 +64,16 @@ impl Mailbox {
         }
     }
 
-    /// The mailbox of an actor: a channel, or a priority heap when `priority` is given.
+    /// The mailbox of an actor: a channel, or a locked queue when the actor has priorities
+    /// or is run by an executor (`compact`).
     pub(crate) fn create<M>(
         self,
         priority: Option<PriorityFn<M>>,
+        compact: bool,
     ) -> Result<(MailboxSender<M>, MailboxReceiver<M>), SpawnError> {
         let (capacity, overflow) = self.limits()?;
         match priority {
-            None => {
+            None if !compact => {
                 let (tx, rx) = match capacity {
                     None => crossbeam_channel::unbounded(),
                     Some(capacity) => crossbeam_channel::bounded(capacity),
@@ -80,11 +83,11 @@ impl Mailbox {
                     MailboxReceiver::Channel(rx),
                 ))
             }
-            Some(priority) => {
-                let queue = priority::Queue::new(capacity, overflow, priority);
+            priority => {
+                let queue = locked::Queue::new(capacity, overflow, priority);
                 Ok((
-                    MailboxSender::Priority(Arc::clone(&queue)),
-                    MailboxReceiver::Priority(queue),
+                    MailboxSender::Locked(Arc::clone(&queue)),
+                    MailboxReceiver::Locked(queue),
                 ))
             }
         }
@@ -149,14 +152,14 @@ pub(crate) enum Sent {
 /// The sending side of a mailbox, applying its overflow policy.
 pub(crate) enum MailboxSender<M> {
     Channel(channel::Sender<M>),
-    Priority(Arc<priority::Queue<M>>),
+    Locked(Arc<locked::Queue<M>>),
 }
 
 impl<M> Clone for MailboxSender<M> {
     fn clone(&self) -> Self {
         match self {
             MailboxSender::Channel(tx) => MailboxSender::Channel(tx.clone()),
-            MailboxSender::Priority(queue) => MailboxSender::Priority(Arc::clone(queue)),
+            MailboxSender::Locked(queue) => MailboxSender::Locked(Arc::clone(queue)),
         }
     }
 }
@@ -172,7 +175,7 @@ impl<M> MailboxSender<M> {
     pub(crate) fn send(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
         match self {
             MailboxSender::Channel(tx) => tx.send(msg, wait),
-            MailboxSender::Priority(queue) => queue.send(msg, wait),
+            MailboxSender::Locked(queue) => queue.send(msg, wait),
         }
     }
 
@@ -180,7 +183,7 @@ impl<M> MailboxSender<M> {
     pub(crate) fn wake(&self) {
         match self {
             MailboxSender::Channel(tx) => tx.wake(),
-            MailboxSender::Priority(queue) => queue.wake(),
+            MailboxSender::Locked(queue) => queue.wake(),
         }
     }
 }
@@ -188,7 +191,7 @@ impl<M> MailboxSender<M> {
 /// The receiving side of an actor's mailbox.
 pub(crate) enum MailboxReceiver<M> {
     Channel(Receiver<Envelope<M>>),
-    Priority(Arc<priority::Queue<M>>),
+    Locked(Arc<locked::Queue<M>>),
 }
 
 impl<M> MailboxReceiver<M> {
@@ -196,7 +199,7 @@ impl<M> MailboxReceiver<M> {
     pub(crate) fn try_recv(&self) -> Result<Envelope<M>, TryRecvError> {
         match self {
             MailboxReceiver::Channel(rx) => rx.try_recv(),
-            MailboxReceiver::Priority(queue) => queue.try_recv(),
+            MailboxReceiver::Locked(queue) => queue.try_recv(),
         }
     }
 
@@ -204,14 +207,14 @@ impl<M> MailboxReceiver<M> {
     pub(crate) fn recv(&self) -> Result<Envelope<M>, RecvError> {
         match self {
             MailboxReceiver::Channel(rx) => rx.recv(),
-            MailboxReceiver::Priority(queue) => queue.recv(),
+            MailboxReceiver::Locked(queue) => queue.recv(),
         }
     }
 
     pub(crate) fn len(&self) -> usize {
         match self {
             MailboxReceiver::Channel(rx) => rx.len(),
-            MailboxReceiver::Priority(queue) => queue.len(),
+            MailboxReceiver::Locked(queue) => queue.len(),
         }
     }
 
@@ -222,8 +225,8 @@ impl<M> MailboxReceiver<M> {
 
 impl<M> Drop for MailboxReceiver<M> {
     fn drop(&mut self) {
-        // A channel closes itself when its last receiver goes; the heap must be told.
-        if let MailboxReceiver::Priority(queue) = self {
+        // A channel closes itself when its last receiver goes; the queue must be told.
+        if let MailboxReceiver::Locked(queue) = self {
             queue.close();
         }
     }

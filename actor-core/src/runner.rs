@@ -173,6 +173,72 @@ impl<A: Actor> Runner<A> {
         self.ctx.id()
     }
 
+    /// Registers `notify`, which is called whenever the actor has something to do: after a
+    /// message is queued for it, and when it is asked to stop or is killed. This is how an
+    /// executor learns to schedule the actor; `notify` runs on the sender's thread, so it
+    /// must be quick (mark the actor as scheduled and queue it, say). Returns `false`, and
+    /// does nothing, if a function was registered before.
+    ///
+    /// # Examples
+    ///
+    /// An executor reduced to its bones: a channel of "run me" signals.
+    ///
+    /// ```
+    /// use actor_core::{Actor, Context, HandlerResult, RunStatus, System};
+    ///
+    /// #[derive(Default)]
+    /// struct Sum(u64);
+    /// impl Actor for Sum {
+    ///     type Msg = u64;
+    ///     fn handle(&mut self, n: u64, _: &mut Context<u64>) -> HandlerResult {
+    ///         self.0 += n;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let (sum, mut runner) = system.actor(Sum::default).build_for_executor()?;
+    /// let (ready_tx, ready) = crossbeam_channel::unbounded();
+    /// runner.on_mail(move || {
+    ///     let _ = ready_tx.send(());
+    /// });
+    /// sum.tell(1)?;
+    /// sum.tell(2)?;
+    /// assert_eq!(ready.len(), 2, "told twice: it has something to do");
+    /// assert!(matches!(runner.run(64), RunStatus::Idle));
+    /// sum.stop();
+    /// ready.try_recv()?; // told again by the stop
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_mail(&self, notify: impl Fn() + Send + Sync + 'static) -> bool {
+        self.cell().set_scheduler(Box::new(notify))
+    }
+
+    /// Returns `true` when messages are queued for the actor (a hint: they may be taken or
+    /// added at any moment by other threads).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, HandlerResult, System};
+    /// # #[derive(Default)] struct Nop;
+    /// # impl Actor for Nop {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// let (nop, mut runner) = system.actor(Nop::default).build_for_executor()?;
+    /// assert!(!runner.has_mail());
+    /// nop.tell(())?;
+    /// assert!(runner.has_mail());
+    /// runner.run(1);
+    /// assert!(!runner.has_mail());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn has_mail(&self) -> bool {
+        !self.rx.is_empty()
+    }
+
     /// Handles at most `max` messages that are already queued, without blocking (starting
     /// the actor first if this is the first call), and says what is left.
     ///

@@ -11,13 +11,15 @@
 //! The layers, bottom-up, each usable alone: [`frame`] (length-prefixed frames with limits),
 //! [`handshake`] (version check and mutual authentication, as pure state machines),
 //! [`session`] (per-frame sequence numbers and MACs), then the node (connections, exports,
-//! heartbeats) and remote refs. `PROTOCOL.md` describes the wire format byte by byte.
+//! heartbeats), remote refs, and [`services`] (echo and time as actors, also answering the
+//! classic protocols). `PROTOCOL.md` describes the wire format byte by byte.
 //!
 //! See [`Node`] for an example.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod frame;
 pub mod handshake;
+pub mod services;
 pub mod session;
 
 mod error;

@@ -1,11 +1,13 @@
-//! The priority flavor of mailbox: the highest priority is handled first, FIFO among equals.
+//! The locked flavor of mailbox: a queue under one mutex, first in first out or by priority.
 //!
-//! A binary heap under one mutex, with a condition variable for each side that can wait
-//! (the receiver for a message, blocked senders for room). Every operation takes the lock
-//! once; that is the cost of reordering, which a channel cannot do.
+//! Used for priority mailboxes (a channel cannot reorder) and for actors run by an
+//! executor, which never block on their mailbox and so need none of a channel's waiting
+//! machinery: an empty queue costs a few dozen bytes. One condition variable wakes a receiver
+//! that does block (a thread-backed actor), another wakes senders blocked on a full
+//! bounded queue. Every operation takes the lock once.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
 use crossbeam_channel::{RecvError, TryRecvError};
@@ -23,17 +25,25 @@ pub(crate) struct Queue<M> {
     not_full: Condvar,
     capacity: Option<usize>,
     overflow: Overflow,
-    priority: PriorityFn<M>,
 }
 
 struct State<M> {
-    heap: BinaryHeap<Item<M>>,
-    /// Arrival order, so that equal priorities come out first in, first out.
-    next_seq: u64,
+    items: Items<M>,
     /// A wake-up is pending (see `Envelope::Wake`).
     woken: bool,
     /// The receiver is gone: sends fail.
     closed: bool,
+}
+
+/// The order messages come out in.
+enum Items<M> {
+    Fifo(VecDeque<M>),
+    Priority {
+        heap: BinaryHeap<Item<M>>,
+        /// Arrival order, so that equal priorities come out first in, first out.
+        next_seq: u64,
+        priority: PriorityFn<M>,
+    },
 }
 
 struct Item<M> {
@@ -65,16 +75,68 @@ impl<M> PartialEq for Item<M> {
 
 impl<M> Eq for Item<M> {}
 
+impl<M> Items<M> {
+    fn len(&self) -> usize {
+        match self {
+            Items::Fifo(queue) => queue.len(),
+            Items::Priority { heap, .. } => heap.len(),
+        }
+    }
+
+    fn push(&mut self, msg: M) {
+        match self {
+            Items::Fifo(queue) => queue.push_back(msg),
+            Items::Priority {
+                heap,
+                next_seq,
+                priority,
+            } => {
+                let item = Item {
+                    priority: priority(&msg),
+                    seq: *next_seq,
+                    msg,
+                };
+                *next_seq += 1;
+                heap.push(item);
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Option<M> {
+        match self {
+            Items::Fifo(queue) => queue.pop_front(),
+            Items::Priority { heap, .. } => heap.pop().map(|item| item.msg),
+        }
+    }
+
+    /// Empties the queue, returning what was in it (to be dropped outside the lock).
+    fn take(&mut self) -> Vec<M> {
+        let mut taken = Vec::with_capacity(self.len());
+        while let Some(msg) = self.pop() {
+            taken.push(msg);
+        }
+        taken
+    }
+}
+
 impl<M> Queue<M> {
+    /// A queue handing out messages in arrival order, or by `priority` when one is given.
     pub(crate) fn new(
         capacity: Option<usize>,
         overflow: Overflow,
-        priority: PriorityFn<M>,
+        priority: Option<PriorityFn<M>>,
     ) -> Arc<Queue<M>> {
-        Arc::new(Queue {
-            state: Mutex::new(State {
+        let items = match priority {
+            None => Items::Fifo(VecDeque::new()),
+            Some(priority) => Items::Priority {
                 heap: BinaryHeap::new(),
                 next_seq: 0,
+                priority,
+            },
+        };
+        Arc::new(Queue {
+            state: Mutex::new(State {
+                items,
                 woken: false,
                 closed: false,
             }),
@@ -82,18 +144,16 @@ impl<M> Queue<M> {
             not_full: Condvar::new(),
             capacity,
             overflow,
-            priority,
         })
     }
 
     pub(crate) fn send(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
-        let priority = (self.priority)(&msg);
         let mut state = self.state.lock();
         loop {
             if state.closed {
                 return Err(SendError::Closed(msg));
             }
-            if self.capacity.is_none_or(|cap| state.heap.len() < cap) {
+            if self.capacity.is_none_or(|cap| state.items.len() < cap) {
                 break;
             }
             match (self.overflow, wait) {
@@ -104,16 +164,14 @@ impl<M> Queue<M> {
                 (Overflow::Block, SendWait::Forever) => self.not_full.wait(&mut state),
                 (Overflow::Block, SendWait::Until(deadline)) => {
                     if self.not_full.wait_until(&mut state, deadline).timed_out()
-                        && self.capacity.is_some_and(|cap| state.heap.len() >= cap)
+                        && self.capacity.is_some_and(|cap| state.items.len() >= cap)
                     {
                         return Err(SendError::Timeout(msg));
                     }
                 }
             }
         }
-        let seq = state.next_seq;
-        state.next_seq += 1;
-        state.heap.push(Item { priority, seq, msg });
+        state.items.push(msg);
         drop(state);
         self.not_empty.notify_one();
         Ok(Sent::Queued)
@@ -125,11 +183,11 @@ impl<M> Queue<M> {
     }
 
     fn take(&self, state: &mut State<M>) -> Option<Envelope<M>> {
-        if let Some(item) = state.heap.pop() {
+        if let Some(msg) = state.items.pop() {
             if self.capacity.is_some() {
                 self.not_full.notify_one();
             }
-            return Some(Envelope::Msg(item.msg));
+            return Some(Envelope::Msg(msg));
         }
         if std::mem::take(&mut state.woken) {
             return Some(Envelope::Wake);
@@ -152,7 +210,7 @@ impl<M> Queue<M> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.state.lock().heap.len()
+        self.state.lock().items.len()
     }
 
     /// The receiver is gone: refuse further sends, discard what is queued, and release
@@ -161,7 +219,7 @@ impl<M> Queue<M> {
         let discarded = {
             let mut state = self.state.lock();
             state.closed = true;
-            std::mem::take(&mut state.heap)
+            state.items.take()
         };
         self.not_full.notify_all();
         // Dropped outside the lock: a message may hold a reply whose callback runs now.

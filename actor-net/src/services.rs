@@ -1,0 +1,594 @@
+//! Services written as ordinary actors: [`Echo`] answers with what it is given, [`Time`] with
+//! the current time.
+//!
+//! A [`Node`] exports them by name ([`ECHO`], [`TIME`]) for remote callers, and a
+//! [`ServiceSet`] also puts the same actors behind the classic Internet protocols, each on a
+//! listener of its own, so that standard clients (`nc`, `rdate`, the classic recipe's
+//! authenticated echo client) can talk to them:
+//!
+//! | [`Protocol`] | RFC | answer |
+//! |---|---|---|
+//! | `echo-tcp`, `echo-udp` | 862 | the same bytes |
+//! | `daytime-tcp`, `daytime-udp` | 867 | one line of local time: `Fri Nov 27 14:15:03 2026\r\n` |
+//! | `time-tcp`, `time-udp` | 868 | 4 bytes: seconds since 1900-01-01 UTC, big-endian |
+//! | `auth-echo` | | the same bytes, once the client answered a challenge with its HMAC-SHA256 under the shared key |
+//!
+//! Every listener is an actor that owns its socket through a thread of its own. A TCP
+//! listener serves each connection on its own thread and keeps at most
+//! [`max_connections`](ServiceSetBuilder::max_connections) of them: the excess is closed at
+//! once, never queued. A connection that stays silent for the
+//! [`idle_timeout`](ServiceSetBuilder::idle_timeout) is closed. Every answer comes from the
+//! echo and time actors: the listeners ask them, with a time limit.
+//! A UDP listener answers one datagram with one datagram; it ignores datagrams over 8 KiB,
+//! and, as inetd does, datagrams from the ports of services that answer everything (so that
+//! two of them cannot be set talking to each other forever); it drops what it has no room to
+//! queue. [`ServiceSet::shutdown`] (or stopping the system) stops the listeners, closes their
+//! connections and joins every thread.
+//!
+//! The `actor-node` binary serves a node with these actors exported and any of the listeners
+//! (`actor-node serve --help`).
+//!
+//! # Examples
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::net::{Shutdown, TcpStream, UdpSocket};
+//! use actor_core::System;
+//! use actor_net::services::{Protocol, ServiceSet};
+//!
+//! let system = System::new();
+//! let services = ServiceSet::builder()
+//!     .listen(Protocol::EchoTcp, "127.0.0.1:0")
+//!     .listen(Protocol::TimeUdp, "127.0.0.1:0")
+//!     .build(&system)?;
+//!
+//! // RFC 862 over TCP: what goes in comes back, until the client closes its side.
+//! let echo_addr = services.local_addr(Protocol::EchoTcp).ok_or("no echo listener")?;
+//! let mut echo = TcpStream::connect(echo_addr)?;
+//! echo.write_all(b"hello")?;
+//! echo.shutdown(Shutdown::Write)?;
+//! let mut back = Vec::new();
+//! echo.read_to_end(&mut back)?;
+//! assert_eq!(back, b"hello");
+//!
+//! // RFC 868 over UDP: any datagram gets 4 bytes, the seconds since 1900.
+//! let client = UdpSocket::bind("127.0.0.1:0")?;
+//! let time_addr = services.local_addr(Protocol::TimeUdp).ok_or("no time listener")?;
+//! client.send_to(b"", time_addr)?;
+//! let mut seconds = [0; 4];
+//! assert_eq!(client.recv(&mut seconds)?, 4);
+//! assert!(u32::from_be_bytes(seconds) > 3_900_000_000); // after 2023
+//!
+//! services.shutdown();
+//! system.shutdown();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod auth_echo;
+mod echo;
+mod error;
+mod protocol;
+mod tcp;
+mod time;
+mod udp;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actor_core::{ActorRef, Mailbox, Overflow, SpawnError, System};
+
+use crate::error::NetError;
+use crate::node::Node;
+use crate::secret::Secret;
+
+pub use echo::{Echo, EchoMsg};
+pub use error::ServiceError;
+pub use protocol::Protocol;
+pub use time::{RFC868_OFFSET, Time, TimeMsg, TimeOfDay};
+
+use protocol::{Limits, TcpService, UdpService};
+use tcp::{TcpListenerActor, TcpListenerMsg};
+use udp::{Datagram, UdpListenerActor};
+
+/// The name [`ServiceSet::export`] gives the echo actor on a node.
+///
+/// # Examples
+///
+/// See [`ServiceSet::export`].
+pub const ECHO: &str = "echo";
+
+/// The name [`ServiceSet::export`] gives the time actor on a node.
+///
+/// # Examples
+///
+/// See [`ServiceSet::export`].
+pub const TIME: &str = "time";
+
+/// The echo and time actors, and the classic listeners that answer through them. Made by
+/// [`ServiceSet::builder`]; see the [module documentation](self) for the protocols.
+///
+/// Dropping the set shuts it down.
+///
+/// # Examples
+///
+/// See the [module documentation](self) and [`ServiceSet::export`].
+#[derive(Debug)]
+pub struct ServiceSet {
+    echo: ActorRef<EchoMsg>,
+    time: ActorRef<TimeMsg>,
+    listeners: Vec<Bound>,
+}
+
+/// A listener actor, with what it listens for and where.
+#[derive(Debug)]
+struct Bound {
+    protocol: Protocol,
+    addr: SocketAddr,
+    listener: Listener,
+}
+
+/// A listener actor of either transport.
+#[derive(Debug)]
+enum Listener {
+    Tcp(ActorRef<TcpListenerMsg>),
+    Udp(ActorRef<Datagram>),
+}
+
+impl Listener {
+    fn stop(&self) {
+        match self {
+            Listener::Tcp(actor) => actor.stop(),
+            Listener::Udp(actor) => actor.stop(),
+        }
+    }
+
+    fn join(&self) {
+        // Fails only when called from the listener itself, which never calls it.
+        let _ = match self {
+            Listener::Tcp(actor) => actor.join(),
+            Listener::Udp(actor) => actor.join(),
+        };
+    }
+}
+
+/// Configures a [`ServiceSet`]. Made by [`ServiceSet::builder`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor_core::System;
+/// use actor_net::Secret;
+/// use actor_net::services::{Protocol, ServiceSet};
+///
+/// let system = System::new();
+/// let services = ServiceSet::builder()
+///     .listen(Protocol::DaytimeTcp, "127.0.0.1:0")
+///     .listen(Protocol::AuthEcho, "127.0.0.1:0")
+///     .secret(Secret::new(b"a shared secret of 32 bytes.....".to_vec())?)
+///     .max_connections(16)
+///     .idle_timeout(Duration::from_secs(10))
+///     .auth_timeout(Duration::from_secs(5))
+///     .build(&system)?;
+/// assert!(services.local_addr(Protocol::AuthEcho).is_some());
+/// assert!(services.local_addr(Protocol::EchoUdp).is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ServiceSetBuilder {
+    addrs: BTreeMap<Protocol, String>,
+    secret: Option<Secret>,
+    limits: Limits,
+}
+
+impl ServiceSet {
+    /// Starts configuring a set. With no listener, the set is just the echo and time actors,
+    /// for a node to export.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    pub fn builder() -> ServiceSetBuilder {
+        ServiceSetBuilder {
+            addrs: BTreeMap::new(),
+            secret: None,
+            limits: Limits {
+                max_connections: 64,
+                idle_timeout: Duration::from_secs(30),
+                auth_timeout: Duration::from_secs(10),
+                ask_timeout: Duration::from_secs(5),
+                linger: Duration::from_secs(1),
+            },
+        }
+    }
+
+    /// The echo actor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actor_core::System;
+    /// use actor_net::services::{EchoMsg, ServiceSet};
+    ///
+    /// let system = System::new();
+    /// let services = ServiceSet::builder().build(&system)?;
+    /// let answer = services.echo().ask(|r| EchoMsg::Echo(vec![1, 2], r), Duration::from_secs(5))?;
+    /// assert_eq!(answer, [1, 2]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn echo(&self) -> &ActorRef<EchoMsg> {
+        &self.echo
+    }
+
+    /// The time actor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actor_core::System;
+    /// use actor_net::services::{ServiceSet, TimeMsg};
+    ///
+    /// let system = System::new();
+    /// let services = ServiceSet::builder().build(&system)?;
+    /// let now = services.time().ask(TimeMsg::Now, Duration::from_secs(5))?;
+    /// assert!(!now.daytime.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn time(&self) -> &ActorRef<TimeMsg> {
+        &self.time
+    }
+
+    /// The address the listener for `protocol` is bound to, if the set has one (with the
+    /// port chosen by the system when it was given as 0).
+    ///
+    /// # Examples
+    ///
+    /// See the [module documentation](self).
+    pub fn local_addr(&self, protocol: Protocol) -> Option<SocketAddr> {
+        self.listeners
+            .iter()
+            .find(|bound| bound.protocol == protocol)
+            .map(|bound| bound.addr)
+    }
+
+    /// Every listener of the set and its address, in the order of [`Protocol::ALL`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::System;
+    /// use actor_net::services::{Protocol, ServiceSet};
+    ///
+    /// let system = System::new();
+    /// let services = ServiceSet::builder()
+    ///     .listen(Protocol::EchoUdp, "127.0.0.1:0")
+    ///     .listen(Protocol::EchoTcp, "127.0.0.1:0")
+    ///     .build(&system)?;
+    /// for (protocol, addr) in services.listeners() {
+    ///     println!("{protocol} on {addr}");
+    /// }
+    /// let protocols: Vec<_> = services.listeners().map(|(p, _)| p).collect();
+    /// assert_eq!(protocols, [Protocol::EchoTcp, Protocol::EchoUdp]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn listeners(&self) -> impl Iterator<Item = (Protocol, SocketAddr)> + '_ {
+        self.listeners
+            .iter()
+            .map(|bound| (bound.protocol, bound.addr))
+    }
+
+    /// Exports the echo actor as [`ECHO`] and the time actor as [`TIME`] on `node`, for
+    /// remote callers.
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::AlreadyExported`] when either name is taken (then neither is exported).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actor_core::System;
+    /// use actor_net::services::{self, EchoMsg, ServiceSet, TimeMsg};
+    /// use actor_net::{Node, Secret};
+    ///
+    /// let secret = || Secret::new(b"a shared secret of 32 bytes.....".to_vec());
+    /// let system = System::new();
+    /// let services = ServiceSet::builder().build(&system)?;
+    /// let server = Node::builder(secret()?).listen("127.0.0.1:0").build()?;
+    /// services.export(&server)?;
+    ///
+    /// let client = Node::builder(secret()?).build()?;
+    /// let addr = server.local_addr().ok_or("the server does not listen")?;
+    /// let echo = client.lookup::<EchoMsg>(addr, services::ECHO)?;
+    /// let time = client.lookup::<TimeMsg>(addr, services::TIME)?;
+    /// let wait = Duration::from_secs(5);
+    /// assert_eq!(echo.ask(|r| EchoMsg::Echo(b"hi".to_vec(), r), wait)?, b"hi");
+    /// assert!(time.ask(TimeMsg::Now, wait)?.secs > 1_700_000_000);
+    ///
+    /// client.shutdown();
+    /// server.shutdown();
+    /// services.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export(&self, node: &Node) -> Result<(), NetError> {
+        node.export(ECHO, &self.echo)?;
+        if let Err(error) = node.export(TIME, &self.time) {
+            node.unexport(ECHO);
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Stops the listeners (closing their connections) and then the echo and time actors,
+    /// and waits until every one of their threads has ended. Idempotent; stopping the
+    /// system does the same.
+    ///
+    /// Not to be called from one of the set's own actors (it would wait for itself).
+    ///
+    /// # Examples
+    ///
+    /// See the [module documentation](self).
+    pub fn shutdown(&self) {
+        for bound in &self.listeners {
+            bound.listener.stop();
+        }
+        for bound in &self.listeners {
+            bound.listener.join();
+        }
+        self.echo.stop();
+        self.time.stop();
+        let _ = self.echo.join();
+        let _ = self.time.join();
+    }
+}
+
+impl Drop for ServiceSet {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl ServiceSetBuilder {
+    /// Listens for `protocol` on `addr` (port 0 lets the system choose; see
+    /// [`ServiceSet::local_addr`]); a second call for the same protocol replaces the first.
+    /// By default, the set has no listener.
+    ///
+    /// [`Protocol::AuthEcho`] also needs the [`secret`](ServiceSetBuilder::secret).
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    pub fn listen(mut self, protocol: Protocol, addr: impl Into<String>) -> Self {
+        self.addrs.insert(protocol, addr.into());
+        self
+    }
+
+    /// The key that clients of the authenticated echo prove they hold (usually the node's).
+    /// By default, none: the authenticated echo cannot listen.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    pub fn secret(mut self, secret: Secret) -> Self {
+        self.secret = Some(secret);
+        self
+    }
+
+    /// At most this many live connections per TCP listener (at least 1); a connection over
+    /// the limit is closed as soon as it is accepted. By default, 64.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.limits.max_connections = max.max(1);
+        self
+    }
+
+    /// Closes a TCP connection on which the client sent nothing, or took nothing of what it
+    /// was sent, for this long. By default, 30 seconds.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    pub fn idle_timeout(mut self, limit: Duration) -> Self {
+        self.limits.idle_timeout = limit;
+        self
+    }
+
+    /// How long a client of the authenticated echo has, from its connection, to answer the
+    /// challenge; then it is closed. By default, 10 seconds.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    pub fn auth_timeout(mut self, limit: Duration) -> Self {
+        self.limits.auth_timeout = limit;
+        self
+    }
+
+    /// Starts the echo and time actors on `system`, then binds each listener and starts its
+    /// actor.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::MissingSecret`] for the authenticated echo without a key;
+    /// [`ServiceError::Bind`] and [`ServiceError::NoAddress`] for an address that cannot be
+    /// used; [`ServiceError::Spawn`] when an actor cannot start. Whatever was started is
+    /// stopped before the error is returned.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    pub fn build(self, system: &System) -> Result<ServiceSet, ServiceError> {
+        let key = match (self.addrs.contains_key(&Protocol::AuthEcho), self.secret) {
+            (true, None) => return Err(ServiceError::MissingSecret),
+            (true, Some(secret)) => Some(Arc::new(secret)),
+            (false, _) => None,
+        };
+        let echo = system.spawn(Echo).map_err(spawn_error("echo"))?;
+        let time = match system.spawn(Time) {
+            Ok(time) => time,
+            Err(error) => {
+                echo.stop();
+                return Err(spawn_error("time")(error));
+            }
+        };
+        // From here on, dropping `set` on an error stops what was started.
+        let mut set = ServiceSet {
+            echo,
+            time,
+            listeners: Vec::with_capacity(self.addrs.len()),
+        };
+        let start = Start {
+            system,
+            limits: self.limits,
+        };
+        for (protocol, addr) in self.addrs {
+            let (echo, time) = (set.echo.clone(), set.time.clone());
+            let bound = match protocol {
+                Protocol::EchoTcp => start.tcp(protocol, &addr, TcpService::Echo(echo)),
+                Protocol::EchoUdp => start.udp(protocol, &addr, UdpService::Echo(echo)),
+                Protocol::DaytimeTcp => start.tcp(protocol, &addr, TcpService::Daytime(time)),
+                Protocol::DaytimeUdp => start.udp(protocol, &addr, UdpService::Daytime(time)),
+                Protocol::TimeTcp => start.tcp(protocol, &addr, TcpService::Time(time)),
+                Protocol::TimeUdp => start.udp(protocol, &addr, UdpService::Time(time)),
+                Protocol::AuthEcho => {
+                    let key = Arc::clone(key.as_ref().ok_or(ServiceError::MissingSecret)?);
+                    start.tcp(protocol, &addr, TcpService::AuthEcho { echo, key })
+                }
+            }?;
+            tracing::info!(service = %protocol, addr = %bound.addr, "listening");
+            set.listeners.push(bound);
+        }
+        Ok(set)
+    }
+}
+
+impl std::fmt::Debug for ServiceSetBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceSetBuilder")
+            .field("addrs", &self.addrs)
+            .field("secret", &self.secret)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// Maps a failure to start the actor named `actor`.
+fn spawn_error(actor: &'static str) -> impl Fn(SpawnError) -> ServiceError {
+    move |source| ServiceError::Spawn { actor, source }
+}
+
+/// What starting a listener needs.
+struct Start<'a> {
+    system: &'a System,
+    limits: Limits,
+}
+
+impl Start<'_> {
+    /// Binds a TCP listener for `protocol` on `addr` and starts its actor.
+    fn tcp(
+        &self,
+        protocol: Protocol,
+        addr: &str,
+        service: TcpService,
+    ) -> Result<Bound, ServiceError> {
+        let failed = bind_error(protocol, addr);
+        let listener = TcpListener::bind(resolve(protocol, addr)?).map_err(&failed)?;
+        let local = listener.local_addr().map_err(&failed)?;
+        let actor = TcpListenerActor::new(protocol, listener, local, service, self.limits);
+        let actor = self
+            .system
+            .spawn(actor)
+            .map_err(spawn_error(protocol.name()))?;
+        Ok(Bound {
+            protocol,
+            addr: local,
+            listener: Listener::Tcp(actor),
+        })
+    }
+
+    /// Binds a UDP socket for `protocol` on `addr` and starts its actor, whose bounded
+    /// mailbox drops the datagrams it has no room for.
+    fn udp(
+        &self,
+        protocol: Protocol,
+        addr: &str,
+        service: UdpService,
+    ) -> Result<Bound, ServiceError> {
+        let failed = bind_error(protocol, addr);
+        let socket = UdpSocket::bind(resolve(protocol, addr)?).map_err(&failed)?;
+        let local = socket.local_addr().map_err(&failed)?;
+        let actor = UdpListenerActor::new(protocol, socket, local, service, self.limits)
+            .map_err(&failed)?;
+        let actor = self
+            .system
+            .actor_from(actor)
+            .mailbox(Mailbox::bounded(udp::QUEUE, Overflow::DropNewest))
+            .spawn()
+            .map_err(spawn_error(protocol.name()))?;
+        Ok(Bound {
+            protocol,
+            addr: local,
+            listener: Listener::Udp(actor),
+        })
+    }
+}
+
+/// Maps a failure to resolve or bind `addr` for `protocol`.
+fn bind_error(protocol: Protocol, addr: &str) -> impl Fn(std::io::Error) -> ServiceError {
+    let addr = addr.to_string();
+    move |source| ServiceError::Bind {
+        protocol,
+        addr: addr.clone(),
+        source,
+    }
+}
+
+/// The first socket address `addr` resolves to.
+fn resolve(protocol: Protocol, addr: &str) -> Result<SocketAddr, ServiceError> {
+    addr.to_socket_addrs()
+        .map_err(bind_error(protocol, addr))?
+        .next()
+        .ok_or_else(|| ServiceError::NoAddress {
+            protocol,
+            addr: addr.to_string(),
+        })
+}
+
+/// The address at which a socket bound to `addr` can reach itself: the loopback address
+/// when it is bound to all addresses.
+fn wake_addr(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, addr.port()).into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, addr.port()).into(),
+        _ => addr,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wake_addr_reaches_a_wildcard_socket_through_the_loopback() {
+        let wildcard: SocketAddr = "0.0.0.0:7000".parse().unwrap();
+        assert_eq!(wake_addr(wildcard), "127.0.0.1:7000".parse().unwrap());
+        let wildcard6: SocketAddr = "[::]:7000".parse().unwrap();
+        assert_eq!(wake_addr(wildcard6), "[::1]:7000".parse().unwrap());
+        let specific: SocketAddr = "127.0.0.2:7000".parse().unwrap();
+        assert_eq!(wake_addr(specific), specific);
+    }
+
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<ServiceSet>();
+        check::<ServiceError>();
+    }
+}

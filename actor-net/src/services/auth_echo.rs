@@ -1,0 +1,266 @@
+//! The authenticated echo, exactly as the classic recipe does it, with no framing:
+//!
+//! ```text
+//! client                                           server
+//!                          <-  32 random bytes (the challenge)
+//!   HMAC-SHA256(key, challenge), 32 bytes  ->
+//!                              the digest is checked in constant time:
+//!                              wrong: the server closes the connection
+//!                              right: from now on every byte is echoed
+//!   bytes  ->                  <-  the same bytes
+//!   (closes its side)          <-  (closes its side)
+//! ```
+//!
+//! The recipe authenticates the client once and leaves the rest of the stream unprotected;
+//! it is here for clients written against it. Nodes use the mutual handshake of
+//! [`handshake`](crate::handshake) and authenticate every frame.
+//!
+//! The protocol is the pure state machine [`Phase`]; [`serve`] runs it over a socket.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::time::Instant;
+
+use actor_core::ActorRef;
+use hmac::Mac;
+
+use super::echo::{self, EchoMsg};
+use super::protocol::{ConnectionError, Limits, Protocol, is_timeout};
+use crate::secret::{HmacSha256, Secret, keyed_mac};
+
+/// The length of the challenge, and of the digest that answers it.
+pub(crate) const CHALLENGE_LEN: usize = 32;
+
+/// HMAC-SHA256 under the key, fed with `challenge`: finalized, it is the digest that
+/// answers the challenge.
+pub(crate) fn challenge_mac(key: &Secret, challenge: &[u8; CHALLENGE_LEN]) -> HmacSha256 {
+    keyed_mac(key.expose()).chain_update(challenge)
+}
+
+/// Where a connection is in the protocol.
+#[derive(Debug)]
+pub(crate) enum Phase {
+    /// The challenge was sent; `received` bytes of the digest have arrived in `answer`.
+    Challenged {
+        challenge: [u8; CHALLENGE_LEN],
+        answer: [u8; CHALLENGE_LEN],
+        received: usize,
+    },
+    /// The client proved it holds the key: bytes are echoed.
+    Echoing,
+    /// The digest was wrong: the connection is to be closed.
+    Refused,
+}
+
+/// What the connection must do after a step.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Step<'a> {
+    /// Read more.
+    Read,
+    /// Echo these bytes, then read more.
+    Echo(&'a [u8]),
+    /// Close the connection without answering.
+    Close,
+}
+
+impl Phase {
+    /// The phase after sending `challenge`.
+    pub(crate) fn challenged(challenge: [u8; CHALLENGE_LEN]) -> Phase {
+        Phase::Challenged {
+            challenge,
+            answer: [0; CHALLENGE_LEN],
+            received: 0,
+        }
+    }
+
+    /// How many bytes of the digest are still missing (0 once it is checked).
+    pub(crate) fn missing(&self) -> usize {
+        match self {
+            Phase::Challenged { received, .. } => CHALLENGE_LEN - received,
+            Phase::Echoing | Phase::Refused => 0,
+        }
+    }
+
+    /// Takes `input`, the next bytes from the client, and says what to do.
+    pub(crate) fn step<'a>(&mut self, key: &Secret, input: &'a [u8]) -> Step<'a> {
+        match self {
+            Phase::Challenged {
+                challenge,
+                answer,
+                received,
+            } => {
+                let take = input.len().min(CHALLENGE_LEN - *received);
+                answer[*received..*received + take].copy_from_slice(&input[..take]);
+                *received += take;
+                if *received < CHALLENGE_LEN {
+                    return Step::Read;
+                }
+                // `verify_slice` compares in constant time.
+                let right = challenge_mac(key, challenge)
+                    .verify_slice(&answer[..])
+                    .is_ok();
+                if !right {
+                    *self = Phase::Refused;
+                    return Step::Close;
+                }
+                *self = Phase::Echoing;
+                match &input[take..] {
+                    [] => Step::Read,
+                    rest => Step::Echo(rest),
+                }
+            }
+            Phase::Echoing => Step::Echo(input),
+            Phase::Refused => Step::Close,
+        }
+    }
+}
+
+/// Runs the protocol on an accepted connection: challenge, digest (within the
+/// authentication time limit), then the echo relay until the client closes.
+pub(crate) fn serve(
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    echo: &ActorRef<EchoMsg>,
+    key: &Secret,
+    limits: &Limits,
+) -> Result<(), ConnectionError> {
+    let mut challenge = [0; CHALLENGE_LEN];
+    getrandom::fill(&mut challenge).map_err(ConnectionError::Random)?;
+    stream.write_all(&challenge)?;
+    let deadline = Instant::now() + limits.auth_timeout;
+    let mut phase = Phase::challenged(challenge);
+    let mut buf = [0; CHALLENGE_LEN];
+    // Reads no more than the digest, so nothing the client sends is consumed before it is
+    // authenticated.
+    while phase.missing() > 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(refuse(peer, ConnectionError::AuthTimeout));
+        }
+        stream.set_read_timeout(Some(left))?;
+        let wanted = phase.missing();
+        let n = match std::io::Read::read(stream, &mut buf[..wanted]) {
+            Ok(0) => return Err(refuse(peer, ConnectionError::AuthClosed)),
+            Ok(n) => n,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) if is_timeout(&error) => {
+                return Err(refuse(peer, ConnectionError::AuthTimeout));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        match phase.step(key, &buf[..n]) {
+            Step::Read => {}
+            Step::Close => return Err(refuse(peer, ConnectionError::WrongDigest)),
+            Step::Echo(rest) => {
+                // Unreachable while at most the missing bytes are read; echoed all the same.
+                let echoed = echo.ask(
+                    |reply| EchoMsg::Echo(rest.to_vec(), reply),
+                    limits.ask_timeout,
+                )?;
+                stream.write_all(&echoed)?;
+            }
+        }
+    }
+    tracing::info!(%peer, service = %Protocol::AuthEcho, "client authenticated");
+    stream.set_read_timeout(Some(limits.idle_timeout))?;
+    echo::relay(stream, echo, limits)
+}
+
+/// Logs a refused client (its address and the reason only: never a key, challenge or
+/// digest) and gives back the reason.
+fn refuse(peer: SocketAddr, reason: ConnectionError) -> ConnectionError {
+    tracing::warn!(%peer, service = %Protocol::AuthEcho, %reason, "client refused");
+    reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Secret {
+        Secret::new(b"a shared key for the echo recipe".to_vec()).unwrap()
+    }
+
+    fn challenge() -> [u8; CHALLENGE_LEN] {
+        std::array::from_fn(|i| i as u8)
+    }
+
+    /// Pinned against an independent HMAC-SHA256 implementation (Python's `hmac` module):
+    /// `hmac.new(b"a shared key for the echo recipe", bytes(range(32)), "sha256")`.
+    const DIGEST: &str = "6952e739f5ece810b05cf8bfa10a9f7cc256bc573d95e46d31b56c101c903867";
+
+    fn digest(key: &Secret, challenge: &[u8; CHALLENGE_LEN]) -> Vec<u8> {
+        challenge_mac(key, challenge)
+            .finalize()
+            .into_bytes()
+            .to_vec()
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn digest_matches_the_test_vector() {
+        assert_eq!(hex(&digest(&key(), &challenge())), DIGEST);
+    }
+
+    #[test]
+    fn the_right_digest_in_one_piece_starts_the_echo() {
+        let mut phase = Phase::challenged(challenge());
+        assert_eq!(phase.missing(), 32);
+        assert_eq!(
+            phase.step(&key(), &digest(&key(), &challenge())),
+            Step::Read
+        );
+        assert!(matches!(phase, Phase::Echoing));
+        assert_eq!(phase.missing(), 0);
+        assert_eq!(phase.step(&key(), b"hello"), Step::Echo(b"hello"));
+    }
+
+    #[test]
+    fn the_right_digest_byte_by_byte_starts_the_echo() {
+        let right = digest(&key(), &challenge());
+        let mut phase = Phase::challenged(challenge());
+        for (i, byte) in right.iter().enumerate() {
+            assert_eq!(phase.missing(), 32 - i);
+            let step = phase.step(&key(), std::slice::from_ref(byte));
+            assert_eq!(step, Step::Read);
+        }
+        assert!(matches!(phase, Phase::Echoing));
+    }
+
+    #[test]
+    fn bytes_after_the_digest_are_echoed() {
+        let mut input = digest(&key(), &challenge());
+        input.extend_from_slice(b"data");
+        let mut phase = Phase::challenged(challenge());
+        assert_eq!(phase.step(&key(), &input), Step::Echo(b"data"));
+    }
+
+    #[test]
+    fn a_wrong_digest_closes_and_stays_closed() {
+        let mut wrong = digest(&key(), &challenge());
+        wrong[31] ^= 1;
+        let mut phase = Phase::challenged(challenge());
+        assert_eq!(phase.step(&key(), &wrong[..16]), Step::Read);
+        assert_eq!(phase.step(&key(), &wrong[16..]), Step::Close);
+        assert!(matches!(phase, Phase::Refused));
+        assert_eq!(phase.step(&key(), b"more"), Step::Close);
+    }
+
+    #[test]
+    fn a_digest_under_another_key_is_wrong() {
+        let other = Secret::new(b"another key, just as long as it".to_vec()).unwrap();
+        let mut phase = Phase::challenged(challenge());
+        let wrong = digest(&other, &challenge());
+        assert_eq!(phase.step(&key(), &wrong), Step::Close);
+    }
+
+    #[test]
+    fn a_digest_of_another_challenge_is_wrong() {
+        let mut phase = Phase::challenged(challenge());
+        let wrong = digest(&key(), &[7; CHALLENGE_LEN]);
+        assert_eq!(phase.step(&key(), &wrong), Step::Close);
+    }
+}

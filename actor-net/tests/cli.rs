@@ -1,0 +1,395 @@
+//! `actor-node` as a process: `serve` on 127.0.0.1 with port 0 everywhere, `call` against
+//! it, the classic listeners of the served process, and the command-line errors.
+//!
+//! Every child is killed and reaped by a guard, also when a test fails; every wait on a
+//! child has a deadline.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const BIN: &str = env!("CARGO_BIN_EXE_actor-node");
+const WAIT: Duration = Duration::from_secs(15);
+const KEY: &str = "the cli tests share this key";
+
+/// A key file in the temporary directory, removed on drop.
+struct KeyFile(PathBuf);
+
+impl KeyFile {
+    fn new(contents: &str) -> KeyFile {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "actor-node-cli-test-{}-{n}.key",
+            std::process::id()
+        ));
+        std::fs::write(&path, contents).unwrap();
+        KeyFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for KeyFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `actor-node` with a clean environment for the key, and the time zone fixed to UTC.
+fn actor_node() -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_remove("ACTOR_SECRET")
+        .env_remove("ACTOR_SECRET_FILE")
+        .env("TZ", "UTC")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null());
+    command
+}
+
+/// Sends each line the child writes to `pipe` into a channel, from a thread of its own.
+fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// A running `actor-node serve`; killed and reaped on drop.
+struct Server {
+    child: Child,
+    node: String,
+    listeners: HashMap<String, SocketAddr>,
+    logs: Receiver<String>,
+}
+
+impl Server {
+    /// Starts `serve` on 127.0.0.1:0 with `listeners` (protocol names) on 127.0.0.1:0 too, and
+    /// reads the addresses it prints.
+    fn start(key: &KeyFile, listeners: &[&str]) -> Server {
+        let mut command = actor_node();
+        command.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--secret-file",
+            key.path(),
+        ]);
+        for listener in listeners {
+            command.args([&format!("--{listener}"), "127.0.0.1:0"]);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = lines_of(child.stdout.take().unwrap());
+        let logs = lines_of(child.stderr.take().unwrap());
+        let mut server = Server {
+            child,
+            node: String::new(),
+            listeners: HashMap::new(),
+            logs,
+        };
+        server.node = stdout.recv_timeout(WAIT).expect("the node's address");
+        for _ in listeners {
+            let line = stdout.recv_timeout(WAIT).expect("a listener's address");
+            let (protocol, addr) = line.split_once(' ').expect("PROTOCOL ADDRESS");
+            server
+                .listeners
+                .insert(protocol.to_string(), addr.parse().unwrap());
+        }
+        server
+    }
+
+    fn listener(&self, protocol: &str) -> SocketAddr {
+        self.listeners[protocol]
+    }
+
+    /// Waits for a log line that contains every one of `words`.
+    fn wait_for_log(&self, words: &[&str]) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .logs
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no log line with {words:?}"));
+            if words.iter().all(|word| line.contains(word)) {
+                return line;
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `command` to its end, within `WAIT` (else kills it and fails).
+fn run(command: &mut Command) -> Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let collect = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let (stdout, stderr) = (collect(Box::new(stdout)), collect(Box::new(stderr)));
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("actor-node did not finish within {WAIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// The error `actor-node` printed: one line (after any log lines), `actor-node: ...`.
+fn error_line(output: &Output) -> String {
+    let stderr = String::from_utf8(output.stderr.clone()).unwrap();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("actor-node: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "one error line expected in {stderr:?}");
+    assert!(stderr.ends_with(&format!("{}\n", errors[0])), "{stderr:?}");
+    errors[0].to_string()
+}
+
+fn call(server: &Server, key: &KeyFile, what: &[&str]) -> Output {
+    run(actor_node().args(["call", &server.node]).args(what).args([
+        "--secret-file",
+        key.path(),
+        "--timeout",
+        "10",
+    ]))
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn serve_then_call_echo_and_time() {
+    let key = KeyFile::new(&format!("{KEY}\n"));
+    let server = Server::start(&key, &[]);
+
+    let echo = call(&server, &key, &["echo", "hello, actors"]);
+    assert!(echo.status.success(), "{echo:?}");
+    assert_eq!(stdout(&echo), "hello, actors\n");
+
+    let time = call(&server, &key, &["time"]);
+    assert!(time.status.success(), "{time:?}");
+    // `2026-11-27 13:15:03 +00:00 UTC (1795785303.123456789 s since the Unix epoch)`
+    let line = stdout(&time);
+    let (local, epoch) = line.trim_end().split_once(" (").unwrap();
+    assert!(local.ends_with(" +00:00 UTC"), "{line:?}");
+    let seconds = epoch.strip_suffix(" s since the Unix epoch)").unwrap();
+    let (secs, nanos) = seconds.split_once('.').unwrap();
+    assert!(
+        secs.parse::<u64>().unwrap().abs_diff(now_unix()) <= 5,
+        "{line:?}"
+    );
+    assert_eq!(nanos.len(), 9);
+}
+
+#[test]
+fn the_key_can_come_from_the_environment() {
+    let key = KeyFile::new(KEY);
+    let server = Server::start(&key, &[]);
+    let by_file_var = run(actor_node()
+        .args(["call", &server.node, "echo", "a"])
+        .env("ACTOR_SECRET_FILE", key.path()));
+    assert_eq!(stdout(&by_file_var), "a\n", "{by_file_var:?}");
+    let by_value_var = run(actor_node()
+        .args(["call", &server.node, "echo", "b"])
+        .env("ACTOR_SECRET", KEY));
+    assert_eq!(stdout(&by_value_var), "b\n", "{by_value_var:?}");
+    // The file comes first: a wrong key in ACTOR_SECRET is not used.
+    let both = run(actor_node()
+        .args([
+            "call",
+            &server.node,
+            "echo",
+            "c",
+            "--secret-file",
+            key.path(),
+        ])
+        .env("ACTOR_SECRET", "a wrong key, long enough"));
+    assert_eq!(stdout(&both), "c\n", "{both:?}");
+}
+
+#[test]
+fn a_client_with_a_wrong_key_is_refused() {
+    let key = KeyFile::new(KEY);
+    let wrong = KeyFile::new("another key of sufficient length");
+    let server = Server::start(&key, &[]);
+    let output = call(&server, &wrong, &["echo", "hello"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(stdout(&output), "");
+    let error = error_line(&output);
+    assert!(error.contains("cannot reach the echo actor"), "{error}");
+    assert!(error.contains("handshake"), "{error}");
+}
+
+#[test]
+fn serve_answers_the_classic_protocols_and_logs_connections() {
+    let key = KeyFile::new(KEY);
+    let server = Server::start(&key, &["daytime-tcp", "time-udp", "echo-udp", "auth-echo"]);
+
+    let mut daytime = TcpStream::connect(server.listener("daytime-tcp")).unwrap();
+    daytime.set_read_timeout(Some(WAIT)).unwrap();
+    let mut line = String::new();
+    daytime.read_to_string(&mut line).unwrap();
+    assert!(line.ends_with("\r\n") && line.len() == 26, "{line:?}");
+    server.wait_for_log(&["connection accepted", "daytime-tcp"]);
+
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(WAIT)).unwrap();
+    let mut buf = [0; 64];
+    udp.send_to(b"", server.listener("time-udp")).unwrap();
+    assert_eq!(udp.recv(&mut buf).unwrap(), 4);
+    let seconds = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    let now = (now_unix() + 2_208_988_800) as u32;
+    assert!((now.wrapping_sub(seconds) as i32).abs() <= 5);
+    udp.send_to(b"ping", server.listener("echo-udp")).unwrap();
+    assert_eq!(udp.recv(&mut buf).unwrap(), 4);
+    assert_eq!(&buf[..4], b"ping");
+
+    // A client of the authenticated echo that cannot answer the challenge is refused.
+    let mut auth = TcpStream::connect(server.listener("auth-echo")).unwrap();
+    auth.set_read_timeout(Some(WAIT)).unwrap();
+    let mut challenge = [0; 32];
+    auth.read_exact(&mut challenge).unwrap();
+    std::io::Write::write_all(&mut auth, &[0; 32]).unwrap();
+    match auth.read(&mut buf) {
+        Ok(0) => {}
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+        other => panic!("not closed: {other:?}"),
+    }
+    let refused = server.wait_for_log(&["client refused", "auth-echo"]);
+    assert!(refused.contains("127.0.0.1:"), "{refused}");
+}
+
+fn assert_usage_error(args: &[&str]) -> String {
+    let output = run(actor_node().args(args));
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    error_line(&output)
+}
+
+#[test]
+fn bad_flags_are_one_line_errors() {
+    let error = assert_usage_error(&["serve", "--listen", "127.0.0.1:0", "--bogus"]);
+    assert!(error.contains("--bogus"), "{error}");
+    let error = assert_usage_error(&["serve", "--secret-file", "x"]);
+    assert!(error.contains("--listen"), "{error}");
+    let error = assert_usage_error(&["call", "127.0.0.1:1", "ping"]);
+    assert!(error.contains("ping"), "{error}");
+    assert_usage_error(&["call", "127.0.0.1:1", "time", "--timeout", "soon"]);
+}
+
+fn assert_serve_fails(args: &[&str]) -> String {
+    let output = run(actor_node().arg("serve").args(args));
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(stdout(&output), "");
+    error_line(&output)
+}
+
+#[test]
+fn a_short_or_missing_key_is_a_one_line_error() {
+    let short = KeyFile::new("too short\n");
+    let error = assert_serve_fails(&["--listen", "127.0.0.1:0", "--secret-file", short.path()]);
+    assert!(error.contains("at least 16"), "{error}");
+
+    let missing = Path::new(short.path()).with_extension("missing");
+    let missing = missing.to_str().unwrap();
+    let error = assert_serve_fails(&["--listen", "127.0.0.1:0", "--secret-file", missing]);
+    assert!(error.contains(missing), "{error}");
+
+    let error = assert_serve_fails(&["--listen", "127.0.0.1:0"]);
+    assert!(error.contains("ACTOR_SECRET"), "{error}");
+}
+
+#[test]
+fn an_address_in_use_is_a_one_line_error() {
+    let key = KeyFile::new(KEY);
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    let error = assert_serve_fails(&["--listen", &taken, "--secret-file", key.path()]);
+    assert!(
+        error.contains(&taken) && error.contains("in use"),
+        "{error}"
+    );
+    let error = assert_serve_fails(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--secret-file",
+        key.path(),
+        "--echo-tcp",
+        &taken,
+    ]);
+    assert!(
+        error.contains("echo-tcp") && error.contains("in use"),
+        "{error}"
+    );
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["call", "--help"],
+        &["call", "127.0.0.1:1", "echo", "--help"],
+        &["call", "127.0.0.1:1", "time", "--help"],
+        &["help", "serve"],
+    ] {
+        let output = run(actor_node().args(args));
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        let help = stdout(&output);
+        assert!(help.contains("Usage:"), "{args:?}: {help}");
+        assert!(help.contains("ACTOR_SECRET"), "{args:?}: {help}");
+    }
+}
