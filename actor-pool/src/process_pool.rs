@@ -1,0 +1,820 @@
+//! [`ProcessPool`]: functions run by name in worker processes started from the running
+//! program.
+//!
+//! # How the pieces fit
+//!
+//! - [`Functions`] (`functions.rs`) names the functions and knows their types; the same
+//!   value is used in the program (to check calls) and in each worker (to run them).
+//! - The conversation with a worker (`protocol.rs`) is frames of the wire codec over a Unix
+//!   socket pair that is the worker's standard input.
+//! - The worker's side (`serve.rs`) answers calls, one at a time, catching panics.
+//! - The pool's side of one worker (`worker.rs`) starts it, calls it, and always reaps it.
+//! - One thread per worker (`slot.rs`) takes tasks from the pool's queue, drives its worker,
+//!   and replaces the worker when it crashes.
+//!
+//! # Shutdown sequence
+//!
+//! 1. `shutdown_now` only: set `discarding`, so that slot threads stop starting the tasks they
+//!    take.
+//! 2. Take the queue's sender under the write lock; later calls get `PoolError::ShutDown`.
+//! 3. `shutdown`: the slot threads run what is queued. `shutdown_now`: the caller drains the
+//!    queue, failing each task with `ReplyError::Dropped`, and cuts every worker's
+//!    connection, so the calls under way fail with `Dropped` too.
+//! 4. Each slot thread, finding the queue closed and empty, closes its worker's connection;
+//!    the worker exits; the thread reaps it (killing it if it is not gone after a grace
+//!    period).
+//! 5. Join every slot thread.
+//!
+//! If the program's process ends without a shutdown (it exits, is killed, or aborts), the
+//! kernel closes the pool's ends of the connections, and each worker exits as soon as it
+//! sees that, even in the middle of a call: no worker outlives its connection to the pool.
+
+mod functions;
+mod protocol;
+mod serve;
+mod slot;
+mod worker;
+
+use std::any::type_name;
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::net::Shutdown;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use actor_core::codec::{Bincode, Codec};
+use actor_core::{Pending, Reply, ReplyError};
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::{Mutex, RwLock};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::crew::Crew;
+use crate::error::{PoolError, StartError};
+use crate::error_chain;
+use crate::ordered::Ordered;
+use crate::thread_pool::default_parallelism;
+pub use functions::{Functions, Signature};
+use protocol::{Outcome, WORKER_ENV};
+use worker::{Launch, WorkerProcess};
+
+/// How many tasks `map` keeps submitted ahead of the result it waits for, per worker.
+const MAP_WINDOW_PER_WORKER: usize = 4;
+
+/// Worker processes, started from the running program, that run [`Functions`] by name.
+///
+/// Arguments and results travel between the processes as frames of the wire codec
+/// ([`actor_core::codec`]) over a Unix socket pair, each worker running one call at a time.
+/// The program turns into a worker with one line at the start of `main`:
+/// `functions.serve_if_worker();` (see [`Functions::serve_if_worker`]).
+///
+/// [`submit`](ProcessPool::submit) checks the name and the types against the registry, then
+/// queues the call and returns its result to come, a [`Pending`]; [`map`](ProcessPool::map)
+/// calls one function on many arguments and yields the results in order.
+///
+/// # Failures
+///
+/// - A function that panics: the call fails with [`ReplyError::Panicked`] and the worker
+///   goes on.
+/// - A worker that crashes (aborts, is killed, exits, or sends bytes that break the protocol):
+///   the call it was running fails with [`ReplyError::Crashed`], which says which worker and
+///   how it ended (`worker 1 (pid 4242) ended (signal: 6 (SIGABRT)) while running "parse"`);
+///   the worker is reaped and replaced, and the pool goes on with the other tasks.
+/// - A result that does not decode as the expected type: [`ReplyError::Remote`].
+///
+/// # Shutdown
+///
+/// [`shutdown`](ProcessPool::shutdown) runs what is queued, then closes each worker's
+/// connection and waits for it; [`shutdown_now`](ProcessPool::shutdown_now) fails what is
+/// queued and what is running. Dropping the pool calls `shutdown`, or `shutdown_now` when the
+/// drop happens during a panic. Every worker is waited for, so none is left running or as a
+/// zombie; and if the program ends without shutting the pool down, each worker sees its
+/// connection close and exits by itself.
+///
+/// Unix only.
+///
+/// # Examples
+///
+/// ```no_run
+/// use actor_core::ReplyError;
+/// use actor_pool::{Functions, ProcessPool};
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let functions = Functions::new()
+///         .register("square", |x: u64| x * x)
+///         .register("fail", |_: ()| -> u64 { panic!("on purpose") });
+///     functions.serve_if_worker();
+///
+///     let pool = ProcessPool::builder(&functions).workers(2).build()?;
+///     let squares: Vec<u64> = pool.map("square", 1..=5_u64)?.collect::<Result<_, _>>()?;
+///     assert_eq!(squares, [1, 4, 9, 16, 25]);
+///     let failed = pool.submit::<_, u64>("fail", ())?.wait();
+///     assert_eq!(failed, Err(ReplyError::Panicked("on purpose".into())));
+///     pool.shutdown();
+///     Ok(())
+/// }
+/// ```
+pub struct ProcessPool {
+    shared: Arc<Shared>,
+    signatures: BTreeMap<Arc<str>, Signature>,
+    next_id: AtomicU64,
+    workers: usize,
+}
+
+/// What the slot threads and the pool's handle share.
+struct Shared {
+    /// The queue's sending side: `Some` while the pool takes calls. Shutdown takes it under
+    /// the write lock, so once it has it no call can arrive, and the queue disconnects when it
+    /// is empty.
+    sender: RwLock<Option<Sender<Task>>>,
+    receiver: Receiver<Task>,
+    /// Set by `shutdown_now`: slot threads drop the tasks they take, and a call whose
+    /// connection was cut is reported as discarded, not crashed.
+    discarding: AtomicBool,
+    /// Slot threads started and not yet ended; see `slot::Guard`.
+    live: AtomicUsize,
+    /// The running worker of each slot, for `worker_pids` and for `shutdown_now` to cut.
+    slots: Mutex<Vec<Option<Running>>>,
+    launch: Launch,
+    crew: Crew,
+}
+
+/// What the pool keeps of a running worker besides its slot thread.
+struct Running {
+    pid: u32,
+    /// A second handle on the connection; shutting it down ends the call under way.
+    connection: UnixStream,
+}
+
+/// A call waiting for a worker.
+struct Task {
+    id: u64,
+    function: Arc<str>,
+    argument: Vec<u8>,
+    deliver: Deliver,
+}
+
+/// Decodes a worker's answer and completes the caller's `Pending`. Dropping it unused fails
+/// the `Pending` with `ReplyError::Dropped`.
+type Deliver = Box<dyn FnOnce(Result<&[u8], ReplyError>) + Send>;
+
+impl Task {
+    fn fail(self, error: ReplyError) {
+        (self.deliver)(Err(error));
+    }
+
+    /// Completes the task with the worker's answer.
+    fn finish(self, worker: usize, outcome: Outcome, result: &[u8]) {
+        let name = &self.function;
+        let result = match outcome {
+            Outcome::Returned => Ok(result),
+            Outcome::Panicked(message) => Err(ReplyError::Panicked(message)),
+            Outcome::UnknownFunction => Err(ReplyError::Remote(format!(
+                "worker {worker} has no function named {name:?} \
+                 (does it run another program than the pool's registry came from?)"
+            ))),
+            Outcome::BadArgument(why) => Err(ReplyError::Remote(format!(
+                "worker {worker} could not decode the argument of {name:?}: {why}"
+            ))),
+            Outcome::BadResult(why) => Err(ReplyError::Remote(format!(
+                "worker {worker} could not encode the result of {name:?}: {why}"
+            ))),
+        };
+        (self.deliver)(result);
+    }
+}
+
+impl Shared {
+    /// Starts a worker for slot `index` and records it.
+    fn start(&self, index: usize) -> Result<WorkerProcess, StartError> {
+        let worker = WorkerProcess::start(index, &self.launch)?;
+        self.register(&worker);
+        Ok(worker)
+    }
+
+    /// Records a running worker.
+    ///
+    /// `shutdown_now` sets `discarding` and then cuts every recorded connection, under the
+    /// `slots` lock; a slot thread records its new worker under that lock and then checks
+    /// `discarding` before each call. The lock orders the two: either the cut finds the
+    /// worker, or the check (even a relaxed load) sees the flag.
+    fn register(&self, worker: &WorkerProcess) {
+        let running = match worker.connection_handle() {
+            Ok(connection) => Some(Running {
+                pid: worker.pid(),
+                connection,
+            }),
+            Err(error) => {
+                // Only `shutdown_now` needs the handle, and it then waits for the running
+                // call instead of cutting it.
+                tracing::warn!(%error, "could not keep a handle on a worker's connection");
+                None
+            }
+        };
+        if let Some(slot) = self.slots.lock().get_mut(worker.index()) {
+            *slot = running;
+        }
+    }
+
+    fn unregister(&self, index: usize) {
+        if let Some(slot) = self.slots.lock().get_mut(index) {
+            *slot = None;
+        }
+    }
+}
+
+impl ProcessPool {
+    /// Starts configuring a pool that runs the functions of `functions`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use actor_pool::{Functions, ProcessPool};
+    ///
+    /// let functions = Functions::new().register("echo", |text: String| text);
+    /// functions.serve_if_worker();
+    /// let pool = ProcessPool::builder(&functions)
+    ///     .workers(4)
+    ///     .startup_timeout(Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder(functions: &Functions) -> ProcessPoolBuilder<'_> {
+        ProcessPoolBuilder {
+            functions,
+            workers: None,
+            program: None,
+            args: Vec::new(),
+            startup_timeout: Duration::from_secs(10),
+            name_prefix: "process-pool".to_string(),
+        }
+    }
+
+    /// Queues a call of the function registered as `function` with `argument`, and returns
+    /// its result to come.
+    ///
+    /// The argument and result types must be exactly those the function was registered with
+    /// (write the result type out: `pool.submit::<_, u64>("square", 7_u64)`).
+    ///
+    /// # Errors
+    ///
+    /// - [`PoolError::UnknownFunction`] when no function has that name.
+    /// - [`PoolError::TypeMismatch`] when `A` or `R` differs from the registered types.
+    /// - [`PoolError::Encode`] when `argument` cannot be encoded.
+    /// - [`PoolError::ShutDown`] when the pool is shut down or shutting down.
+    ///
+    /// The call itself can fail later, through the [`Pending`]: see [`ProcessPool`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use actor_pool::{Functions, PoolError, ProcessPool};
+    ///
+    /// let functions = Functions::new().register("square", |x: u64| x * x);
+    /// functions.serve_if_worker();
+    /// let pool = ProcessPool::builder(&functions).build()?;
+    ///
+    /// assert_eq!(pool.submit::<_, u64>("square", 9_u64)?.wait()?, 81);
+    /// assert!(matches!(
+    ///     pool.submit::<_, u64>("cube", 9_u64),
+    ///     Err(PoolError::UnknownFunction { .. })
+    /// ));
+    /// assert!(matches!(
+    ///     pool.submit::<_, u64>("square", 9_i32), // registered for u64
+    ///     Err(PoolError::TypeMismatch { .. })
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn submit<A, R>(&self, function: &str, argument: A) -> Result<Pending<R>, PoolError>
+    where
+        A: Serialize + 'static,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let name = self.check::<A, R>(function)?;
+        self.submit_checked(name, &argument)
+    }
+
+    /// Calls the function registered as `function` on every item, yielding the results in the
+    /// order of the items.
+    ///
+    /// Each result is yielded as soon as it and the ones before it are ready; the workers go
+    /// on with the following items meanwhile. A bounded number of items (a few per worker) is
+    /// submitted ahead of the result being waited for, starting when `map` is called, so
+    /// `items` may be long or endless. Dropping the iterator stops the submissions.
+    ///
+    /// An item that could not be submitted yields an error: [`ReplyError::Dropped`] after a
+    /// shutdown, [`ReplyError::Remote`] for an argument that cannot be encoded.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::UnknownFunction`] and [`PoolError::TypeMismatch`] as for
+    /// [`submit`](ProcessPool::submit), checked once before any item is taken.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use actor_pool::{Functions, ProcessPool};
+    ///
+    /// let functions = Functions::new().register("len", |text: String| text.len() as u64);
+    /// functions.serve_if_worker();
+    /// let pool = ProcessPool::builder(&functions).build()?;
+    /// let words = ["map", "in", "order"].map(String::from);
+    /// let lengths: Vec<u64> = pool.map("len", words)?.collect::<Result<_, _>>()?;
+    /// assert_eq!(lengths, [3, 2, 5]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn map<A, R, I>(
+        &self,
+        function: &str,
+        items: I,
+    ) -> Result<impl Iterator<Item = Result<R, ReplyError>>, PoolError>
+    where
+        A: Serialize + 'static,
+        R: DeserializeOwned + Send + 'static,
+        I: IntoIterator<Item = A>,
+    {
+        let name = self.check::<A, R>(function)?;
+        Ok(Ordered::new(
+            items.into_iter(),
+            move |item| {
+                self.submit_checked(Arc::clone(&name), &item)
+                    .unwrap_or_else(|error| {
+                        Pending::ready(Err(match error {
+                            PoolError::Encode(error) => ReplyError::Remote(format!(
+                                "the argument could not be encoded: {}",
+                                error_chain(&error)
+                            )),
+                            _ => ReplyError::Dropped,
+                        }))
+                    })
+            },
+            self.workers.saturating_mul(MAP_WINDOW_PER_WORKER),
+        ))
+    }
+
+    /// Finds `function` and checks that it takes an `A` and returns an `R`.
+    fn check<A: 'static, R: 'static>(&self, function: &str) -> Result<Arc<str>, PoolError> {
+        let Some((name, registered)) = self.signatures.get_key_value(function) else {
+            return Err(PoolError::UnknownFunction {
+                name: function.to_owned(),
+            });
+        };
+        let called = Signature::of::<A, R>();
+        if *registered != called {
+            return Err(PoolError::TypeMismatch {
+                name: function.to_owned(),
+                registered: *registered,
+                called,
+            });
+        }
+        Ok(Arc::clone(name))
+    }
+
+    fn submit_checked<A, R>(
+        &self,
+        function: Arc<str>,
+        argument: &A,
+    ) -> Result<Pending<R>, PoolError>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let mut encoded = Vec::new();
+        Bincode::new()
+            .encode(argument, &mut encoded)
+            .map_err(PoolError::Encode)?;
+        let (reply, pending) = Reply::pair();
+        let task = Task {
+            // Relaxed: ids only have to be unique, which the increment ensures.
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            function,
+            argument: encoded,
+            deliver: Box::new(move |result| deliver(reply, result)),
+        };
+        let guard = self.shared.sender.read();
+        let sender = guard.as_ref().ok_or(PoolError::ShutDown)?;
+        sender.send(task).map_err(|_| PoolError::ShutDown)?;
+        Ok(pending)
+    }
+
+    /// Stops taking calls, runs every call already queued, then closes every worker and
+    /// waits for it.
+    ///
+    /// Calling it again, or after `shutdown_now`, only waits. Called from a completion
+    /// callback (which runs on one of the pool's threads), it cannot wait for that thread and
+    /// its worker, which end on their own once the queue is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use actor_pool::{Functions, PoolError, ProcessPool};
+    ///
+    /// let functions = Functions::new().register("id", |x: u8| x);
+    /// functions.serve_if_worker();
+    /// let pool = ProcessPool::builder(&functions).build()?;
+    /// let queued = pool.submit::<_, u8>("id", 1_u8)?;
+    /// pool.shutdown();
+    /// assert_eq!(queued.wait()?, 1);
+    /// assert!(matches!(pool.submit::<_, u8>("id", 2_u8), Err(PoolError::ShutDown)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shutdown(&self) {
+        self.close();
+        self.shared.crew.join();
+    }
+
+    /// Stops taking calls, fails every queued call and every running call with
+    /// [`ReplyError::Dropped`], then closes every worker and waits for it.
+    ///
+    /// Unlike a thread, a worker process can be stopped in the middle of a call: its
+    /// connection is cut, and the worker exits at once.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use actor_core::ReplyError;
+    /// use actor_pool::{Functions, ProcessPool};
+    ///
+    /// let functions = Functions::new().register("spin", |_: ()| -> u8 {
+    ///     loop {
+    ///         std::hint::spin_loop()
+    ///     }
+    /// });
+    /// functions.serve_if_worker();
+    /// let pool = ProcessPool::builder(&functions).workers(1).build()?;
+    /// let endless = pool.submit::<_, u8>("spin", ())?;
+    /// pool.shutdown_now();
+    /// assert_eq!(endless.wait(), Err(ReplyError::Dropped));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shutdown_now(&self) {
+        // Relaxed: see `slot::work`; the drain and the cuts below do not depend on it.
+        self.shared.discarding.store(true, Ordering::Relaxed);
+        self.close();
+        while let Ok(task) = self.shared.receiver.try_recv() {
+            drop(task);
+        }
+        for running in self.shared.slots.lock().iter().flatten() {
+            let _ = running.connection.shutdown(Shutdown::Both);
+        }
+        self.shared.crew.join();
+    }
+
+    fn close(&self) {
+        drop(self.shared.sender.write().take());
+    }
+
+    /// The number of workers.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use actor_pool::{Functions, ProcessPool};
+    ///
+    /// let functions = Functions::new();
+    /// functions.serve_if_worker();
+    /// assert_eq!(ProcessPool::builder(&functions).workers(3).build()?.workers(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// The process ids of the workers running now, in worker order (a snapshot: a worker that
+    /// crashed and is being replaced is missing).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use actor_pool::{Functions, ProcessPool};
+    ///
+    /// let functions = Functions::new();
+    /// functions.serve_if_worker();
+    /// let pool = ProcessPool::builder(&functions).workers(2).build()?;
+    /// assert_eq!(pool.worker_pids().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn worker_pids(&self) -> Vec<u32> {
+        self.shared
+            .slots
+            .lock()
+            .iter()
+            .flatten()
+            .map(|running| running.pid)
+            .collect()
+    }
+
+    /// The number of calls waiting for a worker (not counting those running), a snapshot.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use actor_pool::{Functions, ProcessPool};
+    ///
+    /// let functions = Functions::new();
+    /// functions.serve_if_worker();
+    /// let pool = ProcessPool::builder(&functions).build()?;
+    /// assert_eq!(pool.queued(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn queued(&self) -> usize {
+        self.shared.receiver.len()
+    }
+}
+
+/// Decodes a worker's answer as an `R` and completes `reply` with it.
+fn deliver<R: DeserializeOwned>(reply: Reply<R>, result: Result<&[u8], ReplyError>) {
+    let decoded = result.and_then(|bytes| {
+        Bincode::new().decode::<R>(bytes).map_err(|error| {
+            ReplyError::Remote(format!(
+                "the result does not decode as {}: {}",
+                type_name::<R>(),
+                error_chain(&error)
+            ))
+        })
+    });
+    match decoded {
+        Ok(value) => reply.send(value),
+        Err(error) => reply.fail(error),
+    }
+}
+
+impl Drop for ProcessPool {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.shutdown_now();
+        } else {
+            self.shutdown();
+        }
+    }
+}
+
+impl fmt::Debug for ProcessPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessPool")
+            .field("program", &self.shared.launch.program)
+            .field("workers", &self.workers)
+            .field("worker_pids", &self.worker_pids())
+            .field("queued", &self.queued())
+            .field("functions", &self.signatures.keys())
+            .finish()
+    }
+}
+
+/// Configures and starts a [`ProcessPool`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use actor_pool::{Functions, ProcessPool};
+///
+/// let functions = Functions::new().register("square", |x: u64| x * x);
+/// functions.serve_if_worker();
+/// let pool = ProcessPool::builder(&functions).workers(2).name_prefix("squares").build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ProcessPoolBuilder<'a> {
+    functions: &'a Functions,
+    workers: Option<usize>,
+    program: Option<PathBuf>,
+    args: Vec<OsString>,
+    startup_timeout: Duration,
+    name_prefix: String,
+}
+
+impl ProcessPoolBuilder<'_> {
+    /// Sets the number of worker processes.
+    ///
+    /// By default, the available parallelism ([`std::thread::available_parallelism`]), or 1
+    /// when it is unknown.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProcessPoolBuilder`].
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = Some(workers);
+        self
+    }
+
+    /// Sets the program the workers run.
+    ///
+    /// It must call [`Functions::serve_if_worker`] at the start of its `main`, with a registry
+    /// holding the same functions under the same names and types as this pool's.
+    ///
+    /// By default, the running program ([`std::env::current_exe`]).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use actor_pool::{Functions, ProcessPool};
+    ///
+    /// let functions = Functions::new().register("square", |x: u64| x * x);
+    /// let pool = ProcessPool::builder(&functions).program("/usr/local/bin/squares").build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn program(mut self, program: impl Into<PathBuf>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+
+    /// Sets the command-line arguments the workers are started with.
+    ///
+    /// By default, none.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use actor_pool::{Functions, ProcessPool};
+    ///
+    /// let functions = Functions::new();
+    /// functions.serve_if_worker();
+    /// let pool = ProcessPool::builder(&functions).args(["--worker"]).build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets how long a worker may take to start and greet the pool.
+    ///
+    /// By default, 10 seconds.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProcessPool::builder`].
+    pub fn startup_timeout(mut self, timeout: Duration) -> Self {
+        self.startup_timeout = timeout;
+        self
+    }
+
+    /// Sets the prefix of the names of the pool's threads (one per worker): `<prefix>-<n>`.
+    ///
+    /// By default, `process-pool`.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProcessPoolBuilder`].
+    pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.name_prefix = prefix.into();
+        self
+    }
+
+    /// Starts the workers, waits until each has greeted the pool, and starts a thread for
+    /// each.
+    ///
+    /// # Errors
+    ///
+    /// - [`PoolError::NoWorkers`] when zero workers were asked for.
+    /// - [`PoolError::InsideWorker`] when called in a worker process.
+    /// - [`PoolError::StartWorker`] when a worker could not be started or did not greet in
+    ///   time (the workers already started are stopped and reaped).
+    /// - [`PoolError::SpawnThread`] when a thread could not be started.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProcessPoolBuilder`].
+    pub fn build(self) -> Result<ProcessPool, PoolError> {
+        if std::env::var_os(WORKER_ENV).is_some() {
+            return Err(PoolError::InsideWorker);
+        }
+        let workers = self.workers.unwrap_or_else(default_parallelism);
+        if workers == 0 {
+            return Err(PoolError::NoWorkers);
+        }
+        let program = match self.program {
+            Some(program) => program,
+            None => std::env::current_exe().map_err(|error| PoolError::StartWorker {
+                worker: 0,
+                source: StartError::CurrentExe(error),
+            })?,
+        };
+        let launch = Launch {
+            program,
+            args: self.args,
+            startup_timeout: self.startup_timeout,
+        };
+
+        // Start every process first and then wait for the greetings, so that the workers
+        // start up side by side. On error, the workers already started are dropped: killed
+        // and reaped.
+        let mut started = Vec::with_capacity(workers);
+        for index in 0..workers {
+            let worker =
+                WorkerProcess::spawn(index, &launch).map_err(|source| PoolError::StartWorker {
+                    worker: index,
+                    source,
+                })?;
+            started.push(worker);
+        }
+        for worker in &mut started {
+            let index = worker.index();
+            worker
+                .handshake(launch.startup_timeout)
+                .map_err(|source| PoolError::StartWorker {
+                    worker: index,
+                    source,
+                })?;
+        }
+
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        let pool = ProcessPool {
+            shared: Arc::new(Shared {
+                sender: RwLock::new(Some(sender)),
+                receiver,
+                discarding: AtomicBool::new(false),
+                live: AtomicUsize::new(0),
+                slots: Mutex::new((0..workers).map(|_| None).collect()),
+                launch,
+                crew: Crew::new(self.name_prefix, None),
+            }),
+            signatures: self.functions.signatures(),
+            next_id: AtomicU64::new(0),
+            workers,
+        };
+        for worker in started {
+            let index = worker.index();
+            pool.shared.register(&worker);
+            // On error, dropping `pool` shuts down the slots already started, and the
+            // workers not yet handed to a slot are dropped: killed and reaped.
+            slot::spawn(&pool.shared, index, Some(worker)).map_err(PoolError::SpawnThread)?;
+        }
+        Ok(pool)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handle_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<ProcessPool>();
+        check::<Functions>();
+        check::<ProcessPoolBuilder<'static>>();
+    }
+
+    #[test]
+    fn a_task_dropped_unrun_fails_its_pending() {
+        let (reply, pending) = Reply::<u8>::pair();
+        let task = Task {
+            id: 0,
+            function: Arc::from("f"),
+            argument: Vec::new(),
+            deliver: Box::new(move |result| deliver(reply, result)),
+        };
+        drop(task);
+        assert_eq!(pending.wait(), Err(ReplyError::Dropped));
+    }
+
+    #[test]
+    fn a_result_of_the_wrong_type_is_a_remote_error() {
+        let (reply, pending) = Reply::<String>::pair();
+        // 251 announces a two-byte length that never comes.
+        deliver(reply, Ok(&[251]));
+        assert!(matches!(pending.wait(), Err(ReplyError::Remote(_))));
+    }
+
+    #[test]
+    fn outcomes_map_to_reply_errors() {
+        let finish = |outcome| {
+            let (reply, pending) = Reply::<u8>::pair();
+            let task = Task {
+                id: 0,
+                function: Arc::from("f"),
+                argument: Vec::new(),
+                deliver: Box::new(move |result| deliver(reply, result)),
+            };
+            task.finish(3, outcome, &[7]);
+            pending.wait()
+        };
+        assert_eq!(finish(Outcome::Returned), Ok(7));
+        assert_eq!(
+            finish(Outcome::Panicked("p".into())),
+            Err(ReplyError::Panicked("p".into()))
+        );
+        for outcome in [
+            Outcome::UnknownFunction,
+            Outcome::BadArgument("a".into()),
+            Outcome::BadResult("r".into()),
+        ] {
+            let Err(ReplyError::Remote(why)) = finish(outcome) else {
+                panic!("not a remote error");
+            };
+            assert!(why.contains("worker 3"), "{why}");
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! [`Functions`]: the registry of what a process pool's workers can run, by name.
+
+use std::any::{TypeId, type_name};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use actor_core::codec::{Bincode, Codec, CodecError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::protocol::WORKER_ENV;
+use super::serve;
+
+/// Decodes an argument, runs the function, and appends the encoded result.
+type Call = dyn Fn(&[u8], &mut Vec<u8>) -> Result<(), CallFailure> + Send + Sync;
+
+/// Why a registered function could not be run or answered, in the worker.
+#[derive(Debug)]
+pub(crate) enum CallFailure {
+    Argument(CodecError),
+    Result(CodecError),
+}
+
+/// The functions a [`ProcessPool`](crate::ProcessPool) can call, each under a name, with typed
+/// arguments and results.
+///
+/// One registry serves both sides of the pool. The program builds it at the start of `main`
+/// and calls [`serve_if_worker`](Functions::serve_if_worker): in a worker process that call
+/// serves calls and never returns; in the program proper it returns at once, and the program
+/// goes on to build a pool from the same registry, which then knows each name's types and
+/// refuses a call that does not match them before anything is sent.
+///
+/// A function takes one argument (a tuple or a struct for several) that is
+/// [`DeserializeOwned`] and returns one value that is [`Serialize`]. An error meant for the
+/// caller is best returned as data (`Result<T, E>` with a serializable `E`).
+///
+/// # Examples
+///
+/// ```no_run
+/// use actor_pool::{Functions, ProcessPool};
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let functions = Functions::new()
+///         .register("square", |x: u64| x * x)
+///         .register("add", |(a, b): (i32, i32)| a + b);
+///     functions.serve_if_worker(); // a worker process serves here and exits
+///
+///     let pool = ProcessPool::builder(&functions).workers(2).build()?;
+///     assert_eq!(pool.submit::<_, u64>("square", 12_u64)?.wait()?, 144);
+///     assert_eq!(pool.submit::<_, i32>("add", (2, 3))?.wait()?, 5);
+///     Ok(())
+/// }
+/// ```
+#[derive(Clone, Default)]
+pub struct Functions {
+    entries: BTreeMap<Arc<str>, Entry>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Entry {
+    signature: Signature,
+    call: Arc<Call>,
+}
+
+impl Entry {
+    pub(crate) fn call(&self, argument: &[u8], result: &mut Vec<u8>) -> Result<(), CallFailure> {
+        (self.call)(argument, result)
+    }
+}
+
+impl Functions {
+    /// Creates an empty registry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let functions = actor_pool::Functions::new();
+    /// assert_eq!(functions.names().count(), 0);
+    /// ```
+    pub fn new() -> Functions {
+        Functions::default()
+    }
+
+    /// Registers `function` under `name`.
+    ///
+    /// # Panics
+    ///
+    /// If `name` is already registered: two functions under one name is a mistake in the
+    /// program, and the registry is built once at the start of `main`, where it shows at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_pool::{Functions, Signature};
+    ///
+    /// let functions = Functions::new().register("len", |text: String| text.len() as u64);
+    /// assert_eq!(functions.signature("len"), Some(Signature::of::<String, u64>()));
+    /// ```
+    pub fn register<A, R, F>(mut self, name: impl Into<String>, function: F) -> Functions
+    where
+        A: DeserializeOwned + 'static,
+        R: Serialize + 'static,
+        F: Fn(A) -> R + Send + Sync + 'static,
+    {
+        let name: Arc<str> = Arc::from(name.into());
+        let call = move |argument: &[u8], result: &mut Vec<u8>| {
+            let codec = Bincode::new();
+            let argument: A = codec.decode(argument).map_err(CallFailure::Argument)?;
+            codec
+                .encode(&function(argument), result)
+                .map_err(CallFailure::Result)
+        };
+        let entry = Entry {
+            signature: Signature::of::<A, R>(),
+            call: Arc::new(call),
+        };
+        if self.entries.insert(Arc::clone(&name), entry).is_some() {
+            panic!("a function named {name:?} is already registered");
+        }
+        self
+    }
+
+    /// Serves calls and exits if this process was started as a worker of a
+    /// [`ProcessPool`](crate::ProcessPool); returns at once otherwise.
+    ///
+    /// Call it first thing in `main`, before anything that reads arguments, standard input or
+    /// has effects, since a worker runs the same program. A worker serves calls until the pool
+    /// closes the connection (at its shutdown, or because the pool's process ended, however it
+    /// ended) and then exits with status 0; if the connection breaks the protocol, it prints
+    /// why on standard error and exits with status 2.
+    ///
+    /// A process is a worker when the environment variable `ACTOR_POOL_WORKER` is set, as the
+    /// pool sets it for the processes it starts. A worker's standard output and error are the
+    /// pool's, so what a function prints shows as the pool's program would print it; its
+    /// standard input is the connection to the pool, which functions must leave alone.
+    /// Processes a function starts inherit the variable: one that runs this same program
+    /// should remove it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_pool::Functions;
+    ///
+    /// let functions = Functions::new().register("double", |x: i64| 2 * x);
+    /// functions.serve_if_worker(); // not a worker: returns
+    /// ```
+    pub fn serve_if_worker(&self) {
+        if std::env::var_os(WORKER_ENV).is_none() {
+            return;
+        }
+        let status = match serve::serve_stdin(self) {
+            Ok(()) => 0,
+            Err(error) => {
+                // A worker has no caller to return an error to; its standard error is the
+                // pool's, where the message is seen.
+                eprintln!(
+                    "actor-pool worker (pid {}): {}",
+                    std::process::id(),
+                    crate::error_chain(&error)
+                );
+                2
+            }
+        };
+        std::process::exit(status)
+    }
+
+    /// The types `name` was registered with, or `None` if no function has that name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_pool::Functions;
+    ///
+    /// let functions = Functions::new().register("neg", |x: i8| -x);
+    /// assert_eq!(functions.signature("neg").unwrap().to_string(), "fn(i8) -> i8");
+    /// assert!(functions.signature("abs").is_none());
+    /// ```
+    pub fn signature(&self, name: &str) -> Option<Signature> {
+        self.entries.get(name).map(|entry| entry.signature)
+    }
+
+    /// The registered names, in sorted order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_pool::Functions;
+    ///
+    /// let functions = Functions::new().register("b", |x: u8| x).register("a", |x: u8| x);
+    /// assert_eq!(functions.names().collect::<Vec<_>>(), ["a", "b"]);
+    /// ```
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(|name| &**name)
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.get(name)
+    }
+
+    /// The names and types, which is all a pool needs of the registry.
+    pub(crate) fn signatures(&self) -> BTreeMap<Arc<str>, Signature> {
+        self.entries
+            .iter()
+            .map(|(name, entry)| (Arc::clone(name), entry.signature))
+            .collect()
+    }
+}
+
+impl fmt::Debug for Functions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.entries
+                    .iter()
+                    .map(|(name, entry)| (name, entry.signature)),
+            )
+            .finish()
+    }
+}
+
+/// The argument and result types of a registered function.
+///
+/// Two signatures are equal when their types are the same types; the names are for messages
+/// (as [`std::any::type_name`] spells them).
+///
+/// # Examples
+///
+/// ```
+/// use actor_pool::Signature;
+///
+/// let signature = Signature::of::<(u32, String), Vec<u8>>();
+/// assert_eq!(signature.to_string(), "fn((u32, alloc::string::String)) -> alloc::vec::Vec<u8>");
+/// assert_ne!(signature, Signature::of::<(u32, &'static str), Vec<u8>>());
+/// ```
+#[derive(Clone, Copy)]
+pub struct Signature {
+    /// The type of `fn(A) -> R`: one id for the pair.
+    id: TypeId,
+    /// The names, computed when a message needs them (keeps the value, and the errors that
+    /// carry it, small).
+    names: fn() -> (&'static str, &'static str),
+}
+
+impl Signature {
+    /// The signature of a function from `A` to `R`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let signature = actor_pool::Signature::of::<u8, bool>();
+    /// assert_eq!(signature.argument(), "u8");
+    /// ```
+    pub fn of<A: 'static, R: 'static>() -> Signature {
+        Signature {
+            id: TypeId::of::<fn(A) -> R>(),
+            names: || (type_name::<A>(), type_name::<R>()),
+        }
+    }
+
+    /// The name of the argument type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(actor_pool::Signature::of::<u8, bool>().argument(), "u8");
+    /// ```
+    pub fn argument(&self) -> &'static str {
+        (self.names)().0
+    }
+
+    /// The name of the result type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(actor_pool::Signature::of::<u8, bool>().result(), "bool");
+    /// ```
+    pub fn result(&self) -> &'static str {
+        (self.names)().1
+    }
+}
+
+impl PartialEq for Signature {
+    fn eq(&self, other: &Signature) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Signature {}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature({self})")
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "fn({}) -> {}", self.argument(), self.result())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registered_function_decodes_calls_and_encodes_results() {
+        let functions = Functions::new().register("square", |x: u64| x * x);
+        let codec = Bincode::new();
+        let mut argument = Vec::new();
+        codec.encode(&12_u64, &mut argument).unwrap();
+        let mut result = Vec::new();
+        functions
+            .get("square")
+            .unwrap()
+            .call(&argument, &mut result)
+            .unwrap();
+        assert_eq!(codec.decode::<u64>(&result).unwrap(), 144);
+    }
+
+    #[test]
+    fn an_argument_of_the_wrong_shape_is_a_typed_failure() {
+        let functions = Functions::new().register("len", |s: String| s.len());
+        let mut result = Vec::new();
+        let failure = functions
+            .get("len")
+            .unwrap()
+            .call(&[5, b'a'], &mut result)
+            .unwrap_err();
+        assert!(matches!(failure, CallFailure::Argument(_)), "{failure:?}");
+        assert!(result.is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "already registered")]
+    fn a_name_registered_twice_panics() {
+        let _ = Functions::new()
+            .register("f", |x: u8| x)
+            .register("f", |x: u16| x);
+    }
+
+    #[test]
+    fn signatures_compare_types_not_names() {
+        assert_eq!(Signature::of::<u8, u8>(), Signature::of::<u8, u8>());
+        assert_ne!(Signature::of::<u8, u8>(), Signature::of::<u8, u16>());
+        assert_ne!(Signature::of::<u8, u8>(), Signature::of::<i8, u8>());
+    }
+
+    #[test]
+    fn debug_lists_names_and_signatures() {
+        let functions = Functions::new().register("id", |x: u8| x);
+        assert_eq!(
+            format!("{functions:?}"),
+            r#"{"id": Signature(fn(u8) -> u8)}"#
+        );
+    }
+}

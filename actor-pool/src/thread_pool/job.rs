@@ -1,0 +1,68 @@
+//! What a thread pool's queue carries: a [`Job`], and the two kinds of it.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use actor_core::{Reply, ReplyError};
+
+use crate::panic_message;
+
+/// A queued unit of work.
+///
+/// A trait rather than `Box<dyn FnOnce()>` so that a job the queue refuses can be turned back
+/// into the caller's own closure ([`into_any`](Job::into_any)) and handed back in the error.
+pub(crate) trait Job: Send + 'static {
+    /// Runs the job on a pool thread.
+    fn run(self: Box<Self>);
+
+    /// The job as `Any`, to recover its concrete type after the queue refused it.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+/// Recovers the job that the queue refused: the one the caller offered, so its type is known.
+pub(crate) fn unbox<J: Job>(job: Box<dyn Job>) -> J {
+    *job.into_any()
+        .downcast::<J>()
+        .expect("invariant: a refused job is the job that was offered")
+}
+
+/// A closure whose result goes to a [`Pending`](actor_core::Pending).
+pub(crate) struct Submitted<F, T> {
+    pub(crate) task: F,
+    pub(crate) reply: Reply<T>,
+}
+
+impl<F, T> Job for Submitted<F, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>) {
+        let Submitted { task, reply } = *self;
+        match catch_unwind(AssertUnwindSafe(task)) {
+            Ok(value) => reply.send(value),
+            Err(payload) => reply.fail(ReplyError::Panicked(panic_message(payload.as_ref()))),
+        }
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+/// A closure run for its effect alone, as [`ThreadPool::execute`](crate::ThreadPool::execute)
+/// queues it.
+pub(crate) struct Executed<F>(pub(crate) F);
+
+impl<F> Job for Executed<F>
+where
+    F: FnOnce() + Send + 'static,
+{
+    fn run(self: Box<Self>) {
+        (self.0)();
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
