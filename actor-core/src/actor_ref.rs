@@ -364,10 +364,12 @@ impl<M> ActorRef<M> {
     pub(crate) fn offer(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
         match &self.flavor {
             Flavor::Local { tx, cell } => {
-                if !cell.accepts() {
+                if !cell.enter() {
                     return Err(SendError::Closed(msg));
                 }
-                let sent = tx.send(msg, wait)?;
+                let sent = tx.send(msg, wait);
+                cell.leave();
+                let sent = sent?;
                 match sent {
                     Sent::Queued => cell.schedule(),
                     Sent::Dropped => {

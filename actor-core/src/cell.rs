@@ -14,8 +14,18 @@
 //! under `exit`'s mutex), so it is read and written with `Relaxed`: a runner blocked on its
 //! mailbox learns of a new phase through the wake envelope, and the channel hand-off orders
 //! that.
+//!
+//! The gate (`Cell::gate`) makes "refused or handled" exact when an actor stops while others
+//! are telling it: its high bit says the mailbox is closed (set on leaving `RUNNING`), its
+//! other bits count the senders between their check and their push. A sender enters (adds
+//! one, and backs out if the gate is closed), pushes, and leaves (subtracts one). A stopping
+//! actor ends only once its mailbox is empty *and* no sender is inside, so every message
+//! whose `tell` returned `Ok` is in the mailbox before the actor's last look at it. Entering
+//! and closing use `SeqCst`, so either the sender sees the closed gate or the actor sees the
+//! sender; leaving is `SeqCst` too, so that the actor that sees no sender inside also sees
+//! the sender's message.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::Mutex;
@@ -30,21 +40,30 @@ const STOPPING: u8 = 1;
 const KILLED: u8 = 2;
 const TERMINATED: u8 = 3;
 
+/// The gate's closed bit; the bits below count senders inside.
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
 /// Shared, type-erased state of one actor.
+// `repr(C)` keeps the fields in this order: what senders write on every message (`gate`)
+// and read (`scheduler`) first, what the actor reads on every message (`state`) last, and
+// the rarely touched fields between, so that the two sides do not share a cache line.
+#[repr(C)]
 pub(crate) struct Cell {
-    pub(crate) id: ActorId,
-    pub(crate) name: Option<Arc<str>>,
-    state: AtomicU8,
-    /// Messages discarded by a `DropNewest` mailbox.
-    pub(crate) dropped: AtomicU64,
-    /// Wakes the actor if it is blocked on an empty mailbox.
-    waker: Box<dyn Fn() + Send + Sync>,
-    /// The system's exchanges for reporting about this actor (empty for an inbox).
-    events: Weak<Events>,
+    /// See the module documentation.
+    gate: AtomicUsize,
     /// Told that the actor has something to do, when an executor runs it (see
     /// `Runner::on_mail`); a thread-backed actor's thread waits on its mailbox instead.
     scheduler: OnceLock<Box<dyn Fn() + Send + Sync>>,
     exit: Mutex<Exit>,
+    pub(crate) name: Option<Arc<str>>,
+    /// Wakes the actor if it is blocked on an empty mailbox.
+    waker: Box<dyn Fn() + Send + Sync>,
+    /// The system's exchanges for reporting about this actor (empty for an inbox).
+    events: Weak<Events>,
+    pub(crate) id: ActorId,
+    /// Messages discarded by a `DropNewest` mailbox.
+    pub(crate) dropped: AtomicU64,
+    state: AtomicU8,
 }
 
 #[derive(Default)]
@@ -64,6 +83,7 @@ impl Cell {
             id,
             name,
             state: AtomicU8::new(RUNNING),
+            gate: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
             waker,
             events,
@@ -120,9 +140,39 @@ impl Cell {
         }
     }
 
-    /// Whether the actor still takes new messages.
+    /// Enters the gate before a push; `false` when the actor takes no more messages.
     #[inline]
-    pub(crate) fn accepts(&self) -> bool {
+    pub(crate) fn enter(&self) -> bool {
+        let before = self.gate.fetch_add(1, Ordering::SeqCst);
+        if before & CLOSED != 0 {
+            self.leave();
+            return false;
+        }
+        true
+    }
+
+    /// Leaves the gate after a push (done or failed). The last sender to leave a closed gate
+    /// wakes the actor, which may be waiting for it.
+    #[inline]
+    pub(crate) fn leave(&self) {
+        let before = self.gate.fetch_sub(1, Ordering::SeqCst);
+        if before & CLOSED != 0 && before & !CLOSED == 1 {
+            self.wake();
+        }
+    }
+
+    /// Whether a sender is between its check and its push.
+    pub(crate) fn senders_inside(&self) -> bool {
+        self.gate.load(Ordering::SeqCst) & !CLOSED != 0
+    }
+
+    fn close_gate(&self) {
+        self.gate.fetch_or(CLOSED, Ordering::SeqCst);
+    }
+
+    /// Whether the actor is running normally (not stopping, killed or ended).
+    #[inline]
+    pub(crate) fn is_running(&self) -> bool {
         self.state.load(Ordering::Relaxed) == RUNNING
     }
 
@@ -148,6 +198,7 @@ impl Cell {
             .compare_exchange(RUNNING, STOPPING, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
         {
+            self.close_gate();
             self.wake();
         }
     }
@@ -161,12 +212,14 @@ impl Cell {
             })
             .is_ok();
         if moved {
+            self.close_gate();
             self.wake();
         }
     }
 
     /// Refuses every further message. Called by the runner as the actor ends.
     pub(crate) fn close(&self) {
+        self.close_gate();
         self.state.store(TERMINATED, Ordering::Relaxed);
     }
 

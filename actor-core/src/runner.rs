@@ -264,7 +264,7 @@ impl<A: Actor> Runner<A> {
                 Next::Exit(reason) => return RunStatus::Stopped(self.finish(reason)),
             }
         }
-        if self.rx.is_empty() && self.cell().accepts() {
+        if self.rx.is_empty() && self.cell().is_running() {
             RunStatus::Idle
         } else {
             RunStatus::Yielded
@@ -335,20 +335,11 @@ impl<A: Actor> Runner<A> {
         loop {
             let envelope = match self.rx.try_recv() {
                 Ok(envelope) => envelope,
-                Err(TryRecvError::Empty) => {
-                    if let Some(reason) = self.requested_exit() {
-                        return Next::Exit(reason);
-                    }
-                    if !block {
-                        return Next::Empty;
-                    }
-                    match self.rx.recv() {
-                        Ok(envelope) => envelope,
-                        // The cell's waker holds a sender as long as the actor exists.
-                        Err(_) => return Next::Exit(ExitReason::Stopped),
-                    }
-                }
                 Err(TryRecvError::Disconnected) => return Next::Exit(ExitReason::Stopped),
+                Err(TryRecvError::Empty) => match self.empty_mailbox(block) {
+                    Ok(envelope) => envelope,
+                    Err(next) => return next,
+                },
             };
             if self.cell().is_killed() {
                 return Next::Exit(ExitReason::Killed);
@@ -357,6 +348,26 @@ impl<A: Actor> Runner<A> {
                 return Next::Msg(msg);
             }
         }
+    }
+
+    /// Decides what an empty mailbox means: the end of a stopping actor (once no sender is
+    /// inside the gate, see `cell.rs`), nothing to do (`block` false), or a wait for mail.
+    fn empty_mailbox(&mut self, block: bool) -> Result<Envelope<A::Msg>, Next<A::Msg>> {
+        match self.requested_exit() {
+            Some(ExitReason::Killed) => return Err(Next::Exit(ExitReason::Killed)),
+            Some(reason) if !self.cell().senders_inside() => {
+                // A message pushed by a sender that has left is visible now.
+                return self.rx.try_recv().map_err(|_| Next::Exit(reason));
+            }
+            // A sender inside has a message on its way; it wakes (or schedules) the actor
+            // as it leaves.
+            _ => {}
+        }
+        if !block {
+            return Err(Next::Empty);
+        }
+        // The cell's waker holds a sender as long as the actor exists.
+        self.rx.recv().map_err(|_| Next::Exit(ExitReason::Stopped))
     }
 
     fn requested_exit(&self) -> Option<ExitReason> {

@@ -167,7 +167,7 @@ impl Node {
                 name: format!("node-{}", std::process::id()),
                 listen: None,
                 max_connections: 256,
-                max_handshaking: 64,
+                max_handshaking: 256,
                 handshake_timeout: Duration::from_secs(5),
                 heartbeat_interval: Duration::from_secs(1),
                 heartbeat_timeout: Duration::from_secs(3),
@@ -349,7 +349,8 @@ impl NodeBuilder {
         self
     }
 
-    /// At most this many inbound connections in their handshake at once. By default, 64.
+    /// At most this many inbound connections in their handshake at once (a slot costs a
+    /// thread with a small stack for at most the handshake time limit). By default, 256.
     ///
     /// # Examples
     ///

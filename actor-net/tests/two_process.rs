@@ -51,12 +51,13 @@ impl Actor for Sequence {
     }
 }
 
-/// The child: a server node exporting `seq`; prints its address, serves until stdin closes.
-fn serve() -> TestResult {
+/// The child as a server: a node exporting `seq` on `listen`; prints its address, serves
+/// until stdin closes.
+fn serve(listen: &str) -> TestResult {
     let system = System::new();
     let node = Node::builder(secret()?)
         .name("child")
-        .listen("127.0.0.1:0")
+        .listen(listen)
         .build()?;
     node.export("seq", &system.spawn(Sequence::default())?)?;
     println!("{}", node.local_addr().ok_or("not listening")?);
@@ -67,6 +68,21 @@ fn serve() -> TestResult {
     Ok(())
 }
 
+/// The child as a client: tells the parent's `seq` actor without end, printing a line once
+/// it has started.
+fn flood(addr: &str) -> TestResult {
+    let node = Node::builder(secret()?).name("flooder").build()?;
+    let seq = node.lookup::<Msg>(addr, "seq")?;
+    let mut n = 0;
+    loop {
+        seq.tell(Msg::Value(n))?;
+        if n == 1_000 {
+            println!("flooding");
+        }
+        n += 1;
+    }
+}
+
 struct Server {
     child: Child,
     addr: SocketAddr,
@@ -74,8 +90,13 @@ struct Server {
 
 impl Server {
     fn start() -> Result<Server, Box<dyn std::error::Error>> {
+        Server::start_as("serve 127.0.0.1:0")
+    }
+
+    /// Starts the child in `role` and reads the first line it prints.
+    fn start_as(role: &str) -> Result<Server, Box<dyn std::error::Error>> {
         let mut child = Command::new(std::env::current_exe()?)
-            .env(CHILD, "1")
+            .env(CHILD, role)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -95,10 +116,11 @@ impl Server {
                 return Err("the child did not report its address".into());
             }
         };
-        Ok(Server {
-            addr: line.trim().parse()?,
-            child,
-        })
+        let addr = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        Ok(Server { addr, child })
     }
 }
 
@@ -151,9 +173,69 @@ fn a_killed_peer_fails_pending_asks_within_a_second() -> TestResult {
     Ok(())
 }
 
+fn a_restarted_peer_is_reached_again() -> TestResult {
+    let mut first = Server::start()?;
+    let addr = first.addr;
+    let node = Node::builder(secret()?).name("parent").build()?;
+    let seq = node.lookup::<Msg>(addr, "seq")?;
+    seq.tell(Msg::Value(0))?;
+    if seq.ask(Msg::Seen, WAIT)? != 1 {
+        return Err("the first child did not count".into());
+    }
+    first.child.kill()?;
+    let lost = seq.monitor().wait()?;
+    if !matches!(lost.reason, ExitReason::Failed(_)) {
+        return Err("expected the node to be reported lost".into());
+    }
+    // A new process on the same address: a new lookup connects again and resumes.
+    let _second = Server::start_as(&format!("serve {addr}"))?;
+    let seq = node.lookup::<Msg>(addr, "seq")?;
+    seq.tell(Msg::Value(0))?;
+    if seq.ask(Msg::Seen, WAIT)? != 1 {
+        return Err("the restarted child did not count".into());
+    }
+    node.shutdown();
+    Ok(())
+}
+
+fn a_killed_client_does_not_disturb_the_others() -> TestResult {
+    let system = System::new();
+    let server = Node::builder(secret()?)
+        .name("parent")
+        .listen("127.0.0.1:0")
+        .build()?;
+    let seq = system.spawn(Sequence::default())?;
+    server.export("seq", &seq)?;
+    let addr = server.local_addr().ok_or("not listening")?;
+    let mut flooder = Server::start_as(&format!("flood {addr}"))?;
+    // Killed mid-stream, while it is telling as fast as it can.
+    flooder.child.kill()?;
+    let _ = flooder.child.wait();
+    // The node keeps serving another peer (the in-order count restarts at its messages).
+    let other = Node::builder(secret()?).name("other").build()?;
+    let remote = other.lookup::<Msg>(addr, "seq")?;
+    remote.ask(Msg::Seen, WAIT)?;
+    let deadline = Instant::now() + WAIT;
+    while server.connection_count() != 1 {
+        if Instant::now() > deadline {
+            return Err("the killed client's connection was not closed".into());
+        }
+        std::thread::yield_now();
+    }
+    other.shutdown();
+    server.shutdown();
+    system.shutdown();
+    Ok(())
+}
+
 fn main() -> ExitCode {
-    if std::env::var_os(CHILD).is_some() {
-        return match serve() {
+    if let Ok(role) = std::env::var(CHILD) {
+        let result = match role.split_once(' ') {
+            Some(("serve", listen)) => serve(listen),
+            Some(("flood", addr)) => flood(addr),
+            _ => Err(format!("unknown child role {role:?}").into()),
+        };
+        return match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("child: {error}");
@@ -161,11 +243,19 @@ fn main() -> ExitCode {
             }
         };
     }
-    let tests: [Test; 2] = [
+    let tests: [Test; 4] = [
         ("tell_and_ask_in_order", tell_and_ask_in_order),
         (
             "a_killed_peer_fails_pending_asks_within_a_second",
             a_killed_peer_fails_pending_asks_within_a_second,
+        ),
+        (
+            "a_restarted_peer_is_reached_again",
+            a_restarted_peer_is_reached_again,
+        ),
+        (
+            "a_killed_client_does_not_disturb_the_others",
+            a_killed_client_does_not_disturb_the_others,
         ),
     ];
     let mut failed = 0;

@@ -1,0 +1,161 @@
+//! Fault injection against a node, on 127.0.0.1: slow and flooding clients, and every kind
+//! of broken frame. Each closes only the offending connection; honest clients are served.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use actor_core::{Actor, Context, HandlerResult, Reply, System};
+use actor_net::handshake::{self, HandshakeConfig};
+use actor_net::session::Sealer;
+use actor_net::{Node, NodeBuilder, Secret};
+use serde::{Deserialize, Serialize};
+
+const WAIT: Duration = Duration::from_secs(10);
+const KEY: &[u8] = b"fault tests share this key";
+
+#[derive(Serialize, Deserialize)]
+struct Ping(Reply<u64>);
+
+struct Pong;
+
+impl Actor for Pong {
+    type Msg = Ping;
+    fn handle(&mut self, Ping(reply): Ping, _: &mut Context<Ping>) -> HandlerResult {
+        reply.send(1);
+        Ok(())
+    }
+}
+
+struct Server {
+    _system: System,
+    _node: Node,
+    addr: SocketAddr,
+}
+
+fn server(configure: impl FnOnce(NodeBuilder) -> NodeBuilder) -> Server {
+    let system = System::new();
+    let builder = Node::builder(Secret::new(KEY.to_vec()).unwrap()).listen("127.0.0.1:0");
+    let node = configure(builder).build().unwrap();
+    node.export("pong", &system.spawn(Pong).unwrap()).unwrap();
+    let addr = node.local_addr().unwrap();
+    Server {
+        _system: system,
+        _node: node,
+        addr,
+    }
+}
+
+/// An honest client: connects, authenticates, looks up and asks; returns how long it took.
+fn honest_round_trip(addr: SocketAddr) -> Duration {
+    let start = Instant::now();
+    let client = Node::builder(Secret::new(KEY.to_vec()).unwrap())
+        .build()
+        .unwrap();
+    let pong = client.lookup::<Ping>(addr, "pong").unwrap();
+    assert_eq!(pong.ask(Ping, WAIT).unwrap(), 1);
+    client.shutdown();
+    start.elapsed()
+}
+
+/// Waits until the peer closes `stream` (a read returns 0 or fails) within `WAIT`.
+fn closed_by_peer(stream: &mut TcpStream) -> bool {
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return false;
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+fn raw_session(addr: SocketAddr) -> (TcpStream, Sealer) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let config = HandshakeConfig::builder().name("raw").build().unwrap();
+    let key = Secret::new(KEY.to_vec()).unwrap();
+    let done = handshake::client_handshake(&mut stream, &key, &config).unwrap();
+    (stream, done.sealer)
+}
+
+/// A PING message as PROTOCOL.md lays it out.
+fn ping(nonce: u64) -> Vec<u8> {
+    let mut msg = vec![7, 0, 0, 0, 8];
+    msg.extend_from_slice(&nonce.to_be_bytes());
+    msg
+}
+
+#[test]
+fn slow_handshakes_do_not_keep_an_honest_client_out() {
+    let server = server(|b| b);
+    // 200 connections trickling their handshake: one byte each, then nothing for now.
+    let slow: Vec<TcpStream> = (0..200)
+        .map(|_| {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            s.write_all(&[0]).unwrap();
+            s
+        })
+        .collect();
+    let took = honest_round_trip(server.addr);
+    assert!(
+        took < Duration::from_secs(5),
+        "the honest client took {took:?}"
+    );
+    println!("honest client served in {took:?} beside 200 slow handshakes");
+    drop(slow);
+}
+
+#[test]
+fn reordered_frames_close_the_connection() {
+    let server = server(|b| b);
+    let (mut stream, mut sealer) = raw_session(server.addr);
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    sealer.seal(&ping(1), &mut first).unwrap();
+    sealer.seal(&ping(2), &mut second).unwrap();
+    stream.write_all(&second).unwrap();
+    stream.write_all(&first).unwrap();
+    assert!(closed_by_peer(&mut stream));
+    honest_round_trip(server.addr);
+}
+
+#[test]
+fn negative_looking_and_truncated_lengths_close_the_connection() {
+    let server = server(|b| b);
+    for header in [0x8000_0000u32, 0xFFFF_FFFF, 0x7FFF_FFFF] {
+        let (mut stream, _) = raw_session(server.addr);
+        stream.write_all(&header.to_be_bytes()).unwrap();
+        assert!(closed_by_peer(&mut stream), "header {header:#x}");
+    }
+    // A frame that announces 100 bytes and brings 10 before the peer stops writing.
+    let (mut stream, _) = raw_session(server.addr);
+    stream.write_all(&100u32.to_be_bytes()).unwrap();
+    stream.write_all(&[0; 10]).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert!(closed_by_peer(&mut stream));
+    honest_round_trip(server.addr);
+}
+
+#[test]
+fn random_garbage_closes_only_its_connection() {
+    let server = server(|b| b);
+    // A fixed pseudo-random stream (xorshift), before and after a handshake.
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut garbage = vec![0u8; 4096];
+    for byte in &mut garbage {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *byte = x as u8;
+    }
+    let mut early = TcpStream::connect(server.addr).unwrap();
+    let _ = early.write_all(&garbage);
+    assert!(closed_by_peer(&mut early));
+    let (mut late, _) = raw_session(server.addr);
+    let _ = late.write_all(&garbage);
+    assert!(closed_by_peer(&mut late));
+    honest_round_trip(server.addr);
+}
