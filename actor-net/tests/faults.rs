@@ -92,21 +92,34 @@ fn ping(nonce: u64) -> Vec<u8> {
 #[test]
 fn slow_handshakes_do_not_keep_an_honest_client_out() {
     let server = server(|b| b);
-    // 200 connections trickling their handshake: one byte each, then nothing for now.
+    // 200 connections trickling their handshake at one byte per second.
     let slow: Vec<TcpStream> = (0..200)
-        .map(|_| {
-            let mut s = TcpStream::connect(server.addr).unwrap();
-            s.write_all(&[0]).unwrap();
-            s
-        })
+        .map(|_| TcpStream::connect(server.addr).unwrap())
         .collect();
+    let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
+    let trickle = std::thread::spawn(move || {
+        let mut slow = slow;
+        loop {
+            for stream in &mut slow {
+                let _ = stream.write_all(&[0]);
+            }
+            // Paces the trickle; returns at once when the test is done (the sender drops).
+            if !matches!(
+                stopped.recv_timeout(Duration::from_secs(1)),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout)
+            ) {
+                return;
+            }
+        }
+    });
     let took = honest_round_trip(server.addr);
+    drop(stop);
+    trickle.join().unwrap();
     assert!(
         took < Duration::from_secs(5),
         "the honest client took {took:?}"
     );
     println!("honest client served in {took:?} beside 200 slow handshakes");
-    drop(slow);
 }
 
 #[test]
