@@ -54,7 +54,9 @@ pub(crate) struct Cell {
     /// Told that the actor has something to do, when an executor runs it (see
     /// `Runner::on_mail`); a thread-backed actor's thread waits on its mailbox instead.
     scheduler: OnceLock<Box<dyn Fn() + Send + Sync>>,
-    exit: Mutex<Exit>,
+    /// Empty until the actor ends or is first monitored: most actors are never monitored,
+    /// and an idle actor should cost little.
+    exit: Mutex<Option<Box<Exit>>>,
     pub(crate) name: Option<Arc<str>>,
     /// Wakes the actor if it is blocked on an empty mailbox.
     waker: Box<dyn Fn() + Send + Sync>,
@@ -88,7 +90,7 @@ impl Cell {
             waker,
             events,
             scheduler: OnceLock::new(),
-            exit: Mutex::new(Exit::default()),
+            exit: Mutex::new(None),
         }
     }
 
@@ -228,6 +230,7 @@ impl Cell {
     pub(crate) fn notify_exit(&self, reason: ExitReason) {
         let monitors = {
             let mut exit = self.exit.lock();
+            let exit = exit.get_or_insert_with(Box::default);
             exit.reason = Some(reason.clone());
             std::mem::take(&mut exit.monitors)
         };
@@ -247,6 +250,7 @@ impl Cell {
     /// A result completed with the actor's [`Down`] notice when it ends (at once if it has).
     pub(crate) fn monitor(&self) -> Pending<Down> {
         let mut exit = self.exit.lock();
+        let exit = exit.get_or_insert_with(Box::default);
         if let Some(reason) = &exit.reason {
             return Pending::ready(Ok(self.down(reason.clone())));
         }

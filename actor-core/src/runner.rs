@@ -127,7 +127,8 @@ pub struct Runner<A: Actor> {
     rx: MailboxReceiver<A::Msg>,
     ctx: Context<A::Msg>,
     supervision: Supervision,
-    restarts: RestartWindow,
+    /// Created by the first restart: most actors never restart.
+    restarts: Option<Box<RestartWindow>>,
     phase: Phase,
 }
 
@@ -144,7 +145,7 @@ impl<A: Actor> Runner<A> {
             rx,
             ctx,
             supervision,
-            restarts: RestartWindow::default(),
+            restarts: None,
             phase: Phase::Fresh,
         }
     }
@@ -432,10 +433,11 @@ impl<A: Actor> Runner<A> {
                     max_restarts,
                     within,
                 } => {
-                    if !self
-                        .restarts
-                        .try_record(Instant::now(), max_restarts, within)
-                    {
+                    if !self.restarts.get_or_insert_with(Box::default).try_record(
+                        Instant::now(),
+                        max_restarts,
+                        within,
+                    ) {
                         tracing::warn!(actor = %self.id(), "restart limit reached");
                         return Some(ExitReason::Failed(failure));
                     }

@@ -71,14 +71,11 @@ struct Inner {
 
 #[derive(Default)]
 struct Actors {
-    live: HashMap<ActorId, Entry>,
+    live: HashMap<ActorId, Arc<Cell>>,
+    /// Threads of live thread-backed actors (actors run by an executor have none).
+    threads: HashMap<ActorId, JoinHandle<()>>,
     /// Threads of ended actors, joined by the next spawn or by shutdown.
     ended: Vec<JoinHandle<()>>,
-}
-
-struct Entry {
-    cell: Arc<Cell>,
-    thread: Option<JoinHandle<()>>,
 }
 
 struct Registered {
@@ -377,7 +374,7 @@ impl System {
         self.inner.timers.shutdown();
         let cells: Vec<Arc<Cell>> = {
             let actors = self.inner.actors.lock();
-            actors.live.values().map(|e| Arc::clone(&e.cell)).collect()
+            actors.live.values().cloned().collect()
         };
         for cell in &cells {
             end(cell);
@@ -392,7 +389,7 @@ impl System {
         let threads: Vec<JoinHandle<()>> = {
             let mut actors = self.inner.actors.lock();
             let mut threads = std::mem::take(&mut actors.ended);
-            threads.extend(actors.live.values_mut().filter_map(|e| e.thread.take()));
+            threads.extend(std::mem::take(&mut actors.threads).into_values());
             threads
         };
         for thread in threads {
@@ -518,38 +515,32 @@ impl System {
         for thread in done {
             let _ = thread.join();
         }
-        actors.live.insert(
-            cell.id,
-            Entry {
-                cell: Arc::clone(cell),
-                thread: None,
-            },
-        );
+        actors.live.insert(cell.id, Arc::clone(cell));
         Ok(())
     }
 
     /// Hands the system the thread running actor `id`, to be joined at shutdown.
     pub(crate) fn attach_thread(&self, id: ActorId, thread: JoinHandle<()>) {
         let mut actors = self.inner.actors.lock();
-        match actors.live.get_mut(&id) {
-            Some(entry) => entry.thread = Some(thread),
+        if actors.live.contains_key(&id) {
+            actors.threads.insert(id, thread);
+        } else {
             // The actor already ended.
-            None => actors.ended.push(thread),
+            actors.ended.push(thread);
         }
     }
 
     /// Forgets an ended actor and frees its name. Called by its runner.
     pub(crate) fn deregister(&self, id: ActorId) {
-        let entry = {
+        let cell = {
             let mut actors = self.inner.actors.lock();
-            let mut entry = actors.live.remove(&id);
-            if let Some(thread) = entry.as_mut().and_then(|e| e.thread.take()) {
+            if let Some(thread) = actors.threads.remove(&id) {
                 actors.ended.push(thread);
             }
-            entry
+            actors.live.remove(&id)
         };
-        let Some(entry) = entry else { return };
-        if let Some(name) = &entry.cell.name {
+        let Some(cell) = cell else { return };
+        if let Some(name) = &cell.name {
             let mut registry = self.inner.registry.lock();
             if registry.get(name).is_some_and(|r| r.id == id) {
                 registry.remove(name);

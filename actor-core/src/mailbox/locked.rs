@@ -38,12 +38,15 @@ struct State<M> {
 /// The order messages come out in.
 enum Items<M> {
     Fifo(VecDeque<M>),
-    Priority {
-        heap: BinaryHeap<Item<M>>,
-        /// Arrival order, so that equal priorities come out first in, first out.
-        next_seq: u64,
-        priority: PriorityFn<M>,
-    },
+    /// Boxed, so that the common first-in-first-out queue stays small.
+    Priority(Box<Heap<M>>),
+}
+
+struct Heap<M> {
+    heap: BinaryHeap<Item<M>>,
+    /// Arrival order, so that equal priorities come out first in, first out.
+    next_seq: u64,
+    priority: PriorityFn<M>,
 }
 
 struct Item<M> {
@@ -79,25 +82,21 @@ impl<M> Items<M> {
     fn len(&self) -> usize {
         match self {
             Items::Fifo(queue) => queue.len(),
-            Items::Priority { heap, .. } => heap.len(),
+            Items::Priority(heap) => heap.heap.len(),
         }
     }
 
     fn push(&mut self, msg: M) {
         match self {
             Items::Fifo(queue) => queue.push_back(msg),
-            Items::Priority {
-                heap,
-                next_seq,
-                priority,
-            } => {
+            Items::Priority(heap) => {
                 let item = Item {
-                    priority: priority(&msg),
-                    seq: *next_seq,
+                    priority: (heap.priority)(&msg),
+                    seq: heap.next_seq,
                     msg,
                 };
-                *next_seq += 1;
-                heap.push(item);
+                heap.next_seq += 1;
+                heap.heap.push(item);
             }
         }
     }
@@ -105,7 +104,7 @@ impl<M> Items<M> {
     fn pop(&mut self) -> Option<M> {
         match self {
             Items::Fifo(queue) => queue.pop_front(),
-            Items::Priority { heap, .. } => heap.pop().map(|item| item.msg),
+            Items::Priority(heap) => heap.heap.pop().map(|item| item.msg),
         }
     }
 
@@ -128,11 +127,11 @@ impl<M> Queue<M> {
     ) -> Arc<Queue<M>> {
         let items = match priority {
             None => Items::Fifo(VecDeque::new()),
-            Some(priority) => Items::Priority {
+            Some(priority) => Items::Priority(Box::new(Heap {
                 heap: BinaryHeap::new(),
                 next_seq: 0,
                 priority,
-            },
+            })),
         };
         Arc::new(Queue {
             state: Mutex::new(State {
