@@ -4,6 +4,7 @@
 # medians, spreads and framework/raw ratios to bench/results/last-run.md, and prints the table.
 #
 #   ROUNDS=5 bench/run.sh
+#   WORKLOADS="W4 W5" bench/run.sh     # only the measurements of these workloads
 #
 # A failed run is reported and the others go on; the script then exits non-zero.
 set -euo pipefail
@@ -30,6 +31,15 @@ baselines="$(mktemp)"
 trap 'rm -f "$baselines"' EXIT
 
 measurements="$("$bin" list)"
+if [[ -n "${WORKLOADS:-}" ]]; then
+    measurements="$(awk -F '\t' -v keep="$WORKLOADS" \
+        'BEGIN { split(keep, names, " "); for (i in names) wanted[names[i]] = 1 }
+         $1 in wanted' <<<"$measurements")"
+    if [[ -z "$measurements" ]]; then
+        echo "run.sh: no measurement of the workloads '$WORKLOADS' (see \`actor-bench list\`)" >&2
+        exit 2
+    fi
+fi
 "$bin" baselines >"$baselines"
 # Read before the runs: W6 alone leaves thousands of threads in the averages afterwards.
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,13 +1,19 @@
 //! [`CATALOG`]: every measurement the binary can make, and the baseline each framework
 //! figure is read against.
 //!
-//! A later workload (W4, W5, the dispatcher variant of W6, the pools' submit costs) joins by
-//! adding its module and its rows here; `list`, `baselines`, the driver and the smoke test
-//! pick it up from this table.
+//! A later workload (the dispatcher variant of W6, the pools' submit costs) joins by adding
+//! its module and its rows here; `list`, `baselines`, the driver and the smoke test pick it up
+//! from this table.
+//!
+//! The remote workloads (W4, W5) run in two processes: their rows also name what the serving
+//! process runs ([`Measurement::serve`], reached through the hidden `serve` command). W4 has
+//! two raw rows: `framed-tcp`, the baseline its goal is set against, and `framed-tcp-hmac`,
+//! the same frames authenticated as the framework's are, a second reference read from the
+//! table by hand (a row has one baseline).
 
 use crate::error::BenchResult;
 use crate::report::Sample;
-use crate::{micro, w1_tell, w2_ask, w3_fanout, w6_spawn};
+use crate::{micro, w1_tell, w2_ask, w3_fanout, w4_remote_tell, w5_remote_ask, w6_spawn};
 
 /// What a measurement is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +49,9 @@ pub(crate) struct Measurement {
     pub(crate) default_n: u64,
     /// Performs the measurement with the given `N`.
     pub(crate) run: fn(u64) -> BenchResult<Vec<Sample>>,
+    /// For a two-process measurement, what the serving process runs with the same `N`: it
+    /// serves until its stdin closes, and fails if its own checks did not hold.
+    pub(crate) serve: Option<fn(u64) -> BenchResult<()>>,
 }
 
 impl Measurement {
@@ -60,6 +69,7 @@ impl Measurement {
             baseline,
             default_n,
             run,
+            serve: None,
         }
     }
 
@@ -76,6 +86,15 @@ impl Measurement {
             baseline: None,
             default_n,
             run,
+            serve: None,
+        }
+    }
+
+    /// The same measurement, run against a serving process that runs `serve`.
+    const fn served_by(self, serve: fn(u64) -> BenchResult<()>) -> Measurement {
+        Measurement {
+            serve: Some(serve),
+            ..self
         }
     }
 }
@@ -113,6 +132,38 @@ pub(crate) const CATALOG: &[Measurement] = &[
         w3_fanout::actor,
     ),
     Measurement::raw("W3", "crossbeam", w3_fanout::N, w3_fanout::raw),
+    Measurement::actor(
+        "W4",
+        "actor",
+        Some("framed-tcp"),
+        w4_remote_tell::N,
+        w4_remote_tell::actor,
+    )
+    .served_by(w4_remote_tell::serve_actor),
+    Measurement::raw(
+        "W4",
+        "framed-tcp",
+        w4_remote_tell::N,
+        w4_remote_tell::raw_framed,
+    )
+    .served_by(w4_remote_tell::serve_framed),
+    Measurement::raw(
+        "W4",
+        "framed-tcp-hmac",
+        w4_remote_tell::N,
+        w4_remote_tell::raw_framed_hmac,
+    )
+    .served_by(w4_remote_tell::serve_framed_hmac),
+    Measurement::actor(
+        "W5",
+        "ask",
+        Some("tcp-ping-pong"),
+        w5_remote_ask::N,
+        w5_remote_ask::actor,
+    )
+    .served_by(w5_remote_ask::serve_actor),
+    Measurement::raw("W5", "tcp-ping-pong", w5_remote_ask::N, w5_remote_ask::raw)
+        .served_by(w5_remote_ask::serve_raw),
     Measurement::actor(
         "W6",
         "thread",
@@ -178,6 +229,14 @@ mod tests {
                 (Subject::Actor, None) => {}
                 (Subject::Raw, baseline) => assert_eq!(baseline, None),
             }
+        }
+    }
+
+    #[test]
+    fn the_remote_workloads_have_a_serving_process() {
+        for m in CATALOG {
+            let remote = matches!(m.workload, "W4" | "W5");
+            assert_eq!(m.serve.is_some(), remote, "{} {}", m.workload, m.variant);
         }
     }
 

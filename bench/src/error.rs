@@ -18,12 +18,19 @@ pub(crate) enum BenchError {
     Timeout(&'static str),
     /// A helper thread panicked or a channel to it closed early.
     Thread(&'static str),
+    /// The serving process of a remote workload (W4, W5) failed or misbehaved.
+    Peer(String),
 }
 
 impl BenchError {
     /// A failed correctness check, boxed for `?`.
     pub(crate) fn check(what: impl Into<String>) -> Box<dyn Error + Send + Sync> {
         Box::new(BenchError::Check(what.into()))
+    }
+
+    /// A failure of the serving process, boxed for `?`.
+    pub(crate) fn peer(what: impl Into<String>) -> Box<dyn Error + Send + Sync> {
+        Box::new(BenchError::Peer(what.into()))
     }
 }
 
@@ -34,6 +41,7 @@ impl fmt::Display for BenchError {
             BenchError::Check(what) => write!(f, "correctness check failed: {what}"),
             BenchError::Timeout(what) => write!(f, "timed out waiting for {what}"),
             BenchError::Thread(what) => write!(f, "{what} ended early (panicked or disconnected)"),
+            BenchError::Peer(what) => write!(f, "the serving process {what}"),
         }
     }
 }

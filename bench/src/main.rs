@@ -17,18 +17,27 @@
 //!
 //! A failed run (a correctness check that did not hold included) prints no `RESULT` line
 //! and exits non-zero; a usage error exits with 2.
+//!
+//! The remote workloads (W4, W5) measure from this process against a second one: the binary
+//! runs itself as `actor-bench serve <workload> <variant> --n N`, a command for that purpose
+//! only, left out of the usage text (see `peer.rs` for the protocol between the two).
 
 mod catalog;
 mod error;
 mod micro;
+mod peer;
 mod record;
 mod report;
 mod rss;
+mod run_key;
+mod server;
 mod summer;
 mod tally;
 mod w1_tell;
 mod w2_ask;
 mod w3_fanout;
+mod w4_remote_tell;
+mod w5_remote_ask;
 mod w6_spawn;
 mod wait;
 
@@ -52,6 +61,11 @@ enum Command {
     Baselines,
     Run {
         measurement: &'static Measurement,
+        n: u64,
+    },
+    /// Be the serving process of a two-process measurement.
+    Serve {
+        serve: fn(u64) -> BenchResult<()>,
         n: u64,
     },
 }
@@ -95,17 +109,31 @@ fn parse(args: &[String]) -> BenchResult<Command> {
         [cmd] if matches!(cmd.as_str(), "help" | "-h" | "--help") => Ok(Command::Help),
         [cmd] if cmd == "list" => Ok(Command::List),
         [cmd] if cmd == "baselines" => Ok(Command::Baselines),
-        [workload, variant, options @ ..] => {
-            let measurement = catalog::find(workload, variant).ok_or_else(|| {
+        [cmd, workload, variant, options @ ..] if cmd == peer::SERVE => {
+            let measurement = find(workload, variant)?;
+            let serve = measurement.serve.ok_or_else(|| {
                 usage(format!(
-                    "no measurement {workload} {variant} (see `actor-bench list`)"
+                    "{workload} {variant} runs in one process: nothing to serve"
                 ))
             })?;
+            let n = parse_n(options)?.unwrap_or(measurement.default_n);
+            Ok(Command::Serve { serve, n })
+        }
+        [workload, variant, options @ ..] => {
+            let measurement = find(workload, variant)?;
             let n = parse_n(options)?.unwrap_or(measurement.default_n);
             Ok(Command::Run { measurement, n })
         }
         [other] => Err(usage(format!("unknown command {other:?}"))),
     }
+}
+
+fn find(workload: &str, variant: &str) -> BenchResult<&'static Measurement> {
+    catalog::find(workload, variant).ok_or_else(|| {
+        usage(format!(
+            "no measurement {workload} {variant} (see `actor-bench list`)"
+        ))
+    })
 }
 
 /// `--n N` or `--n=N`, with `_` allowed as a digit separator; `N` at least 1.
@@ -150,6 +178,11 @@ fn execute(command: Command) -> BenchResult<()> {
             )?;
             out.write_all(lines.as_bytes())?;
         }
+        Command::Serve { serve, n } => {
+            // The serving process writes its address line to stdout itself.
+            drop(out);
+            return serve(n);
+        }
     }
     out.flush()?;
     Ok(())
@@ -187,6 +220,28 @@ mod tests {
             "W1 unbounded --n x",
             "W1 unbounded -x",
         ] {
+            let error = parse(&args(line)).expect_err(line);
+            assert!(
+                matches!(error.downcast_ref(), Some(BenchError::Usage(_))),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_serve_command_names_a_two_process_measurement() {
+        assert!(matches!(
+            parse(&args("serve W4 framed-tcp --n 10")),
+            Ok(Command::Serve { n: 10, .. })
+        ));
+        assert!(matches!(
+            parse(&args("serve W5 ask")),
+            Ok(Command::Serve {
+                n: w5_remote_ask::N,
+                ..
+            })
+        ));
+        for line in ["serve W1 unbounded", "serve W4 nope", "serve W4"] {
             let error = parse(&args(line)).expect_err(line);
             assert!(
                 matches!(error.downcast_ref(), Some(BenchError::Usage(_))),

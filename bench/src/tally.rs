@@ -1,12 +1,15 @@
 //! [`Tally`]: the sum and count a receiver keeps, and the exactly-once check on them.
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{BenchError, BenchResult};
 
 /// The running sum and count of the `u64` values a receiver has seen.
 ///
 /// A sender sends each of `0..n` once; the receiver's tally must then be `n` values summing
-/// to `n·(n−1)/2`. The sum wraps, on both sides alike, so any `n` can be checked.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// to `n·(n−1)/2`. The sum wraps, on both sides alike, so any `n` can be checked. A remote
+/// receiver (W4) sends its tally back to the sender, hence serde.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Tally {
     /// Values seen.
     pub(crate) count: u64,

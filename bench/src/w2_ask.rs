@@ -17,9 +17,9 @@ pub(crate) const N: u64 = 100_000;
 /// Requests before recording starts (fewer when `n` is smaller).
 const WARM_UP: u64 = 1_000;
 
-/// Answers `i` with `i + 1`.
+/// Answers `i` with `i + 1` (also W5's remote actor).
 #[derive(Debug)]
-struct Incrementer;
+pub(crate) struct Incrementer;
 
 impl Actor for Incrementer {
     type Msg = (u64, Reply<u64>);

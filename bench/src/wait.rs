@@ -1,9 +1,11 @@
 //! Bounded waits: every wait of a measurement ends, so a bug fails the run instead of
 //! hanging the driver.
 
+use std::net::{Shutdown, TcpStream};
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::error::{BenchError, BenchResult};
 
@@ -49,4 +51,61 @@ pub(crate) fn join_all(
         }
     }
     first
+}
+
+/// Shuts a socket down unless disarmed within [`WAIT_LIMIT`], so that a whole phase of
+/// blocking socket i/o is bounded: a socket timeout bounds each call only, and a send to a
+/// stalled peer that moves a few bytes now and then never runs into it.
+#[derive(Debug)]
+pub(crate) struct Watchdog {
+    /// Dropping it disarms the watchdog.
+    disarm: Option<Sender<()>>,
+    /// Returns whether the watchdog fired.
+    thread: Option<JoinHandle<bool>>,
+}
+
+impl Watchdog {
+    /// Starts watching `socket` (a clone of the stream the phase uses).
+    pub(crate) fn arm(socket: TcpStream) -> BenchResult<Watchdog> {
+        let (disarm, disarmed) = crossbeam_channel::bounded::<()>(0);
+        let thread =
+            thread::Builder::new()
+                .name("watchdog".into())
+                .spawn(move || match disarmed.recv_timeout(WAIT_LIMIT) {
+                    Err(RecvTimeoutError::Timeout) => {
+                        // Fails the blocked call at once, and every later one.
+                        let _ = socket.shutdown(Shutdown::Both);
+                        true
+                    }
+                    Ok(()) | Err(RecvTimeoutError::Disconnected) => false,
+                })?;
+        Ok(Watchdog {
+            disarm: Some(disarm),
+            thread: Some(thread),
+        })
+    }
+
+    /// Ends the watch; a [`BenchError::Timeout`] naming `what` if the watchdog fired.
+    pub(crate) fn disarm(mut self, what: &'static str) -> BenchResult<()> {
+        if self.stop()? {
+            Err(Box::new(BenchError::Timeout(what)))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn stop(&mut self) -> BenchResult<bool> {
+        drop(self.disarm.take());
+        match self.thread.take() {
+            Some(thread) => join(thread, "the watchdog"),
+            None => Ok(false),
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        // On an early return or a panic: the thread still ends at once and is joined.
+        let _ = self.stop();
+    }
 }
