@@ -2,6 +2,13 @@
 //! into as few sealed frames as it can, a reader thread that opens frames and dispatches
 //! their messages, and the tables of requests waiting for the peer.
 //!
+//! Writing: whoever holds the write side (the sealer and the socket) writes the next frame.
+//! A sender that finds nothing queued and the write side free writes its message itself, at
+//! once, saving a hand-off to the writer thread; otherwise it queues the message, and the
+//! writer thread packs the queue into frames. The writer takes messages off the queue only
+//! while it holds the write side, and a sender writes directly only while the queue is empty
+//! and it holds the write side, so messages leave in the order they were queued or written.
+//!
 //! Lifecycle: `open` (the handshake is done) → `close` (once, from whichever thread notices
 //! first: a read or write error, a bad frame, a silent peer, a goodbye, or our shutdown).
 //! Closing fails every waiting request at once, tells the watchers of remote actors why,
@@ -18,7 +25,7 @@ use std::time::Duration;
 use actor_core::codec::{Bincode, Codec, FrameReader};
 use actor_core::wire::{ReplyCompleter, ReplyRegistry, ReplyResponder, SharedRegistry};
 use actor_core::{ExitReason, Failure, Pending, Reply, ReplyError, SendError, SendWait};
-use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Select, SendTimeoutError, Sender, TryRecvError, TrySendError};
 use parking_lot::Mutex;
 use serde::Serialize;
 
@@ -59,6 +66,8 @@ thread_local! {
 pub(crate) struct Connection {
     /// This connection, for the responders that answer through it later.
     me: Weak<Connection>,
+    /// The sending half: see the module documentation.
+    write: Mutex<WriteSide>,
     id: u64,
     peer: SocketAddr,
     peer_name: String,
@@ -71,6 +80,24 @@ pub(crate) struct Connection {
     /// The largest message body a frame can carry.
     max_body: usize,
     node: Weak<Shared>,
+}
+
+/// What writing a frame needs; held by one writer at a time.
+struct WriteSide {
+    sealer: Sealer,
+    socket: TcpStream,
+    /// Reused for every frame.
+    frame: Vec<u8>,
+}
+
+impl WriteSide {
+    /// Seals `body` into one frame and writes it.
+    fn write(&mut self, body: &[u8]) -> Result<(), NetError> {
+        self.frame.clear();
+        self.sealer.seal(body, &mut self.frame)?;
+        self.socket.write_all(&self.frame)?;
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -101,6 +128,11 @@ impl Connection {
         let handle_socket = socket.try_clone()?;
         let connection = Arc::new_cyclic(|me| Connection {
             me: me.clone(),
+            write: Mutex::new(WriteSide {
+                sealer,
+                socket,
+                frame: Vec::new(),
+            }),
             id,
             peer,
             peer_name,
@@ -117,7 +149,7 @@ impl Connection {
         let handle = std::thread::Builder::new()
             .name(format!("actor-net-w{id}"))
             .stack_size(super::THREAD_STACK)
-            .spawn(move || writer.write_loop(sealer, queue, socket, heartbeat))?;
+            .spawn(move || writer.write_loop(queue, heartbeat))?;
         node.own_thread(handle);
         Ok(connection)
     }
@@ -147,9 +179,28 @@ impl Connection {
     }
 
     /// Queues one encoded message, waiting for room as `wait` allows.
-    fn queue(&self, msg: Vec<u8>, wait: SendWait) -> Result<(), Refused> {
+    ///
+    /// An `urgent` message (a request or an answer someone waits for) is written at once by
+    /// this thread when nothing is queued and nobody is writing; never for `try_tell`, which
+    /// must not wait on the socket. Plain tells always go through the queue, so that a
+    /// stream of them is packed into few frames.
+    fn queue(&self, msg: Vec<u8>, wait: SendWait, urgent: bool) -> Result<(), Refused> {
         if self.is_closed() {
             return Err(Refused::Closed);
+        }
+        if urgent
+            && wait != SendWait::Never
+            && self.outgoing.is_empty()
+            && let Some(mut side) = self.write.try_lock()
+            && self.outgoing.is_empty()
+        {
+            let written = side.write(&msg);
+            drop(side);
+            return written.map_err(|error| {
+                tracing::debug!(peer = %self.peer, %error, "writing to the peer failed");
+                self.close(self.lost());
+                Refused::Closed
+            });
         }
         let item = Outgoing::Message(msg);
         match wait {
@@ -174,7 +225,7 @@ impl Connection {
     fn queue_control(&self, write: impl FnOnce(&mut message::Writer<'_>)) {
         let mut msg = Vec::with_capacity(32);
         write(&mut message::Writer::new(&mut msg));
-        let _ = self.queue(msg, SendWait::Forever);
+        let _ = self.queue(msg, SendWait::Forever, true);
     }
 
     /// Encodes `msg` for the remote actor `actor` and queues it.
@@ -220,7 +271,7 @@ impl Connection {
             );
             return Err(SendError::Closed(msg));
         };
-        match self.queue(framed, wait) {
+        match self.queue(framed, wait, !ids.is_empty()) {
             Ok(()) => Ok(()),
             Err(refused) => {
                 let failure = match refused {
@@ -306,35 +357,33 @@ impl Connection {
     }
 
     /// Packs queued messages into sealed frames until the queue closes or a write fails;
-    /// sends a ping when the connection has been idle for `heartbeat`.
-    fn write_loop(
-        self: Arc<Self>,
-        mut sealer: Sealer,
-        queue: Receiver<Outgoing>,
-        mut socket: TcpStream,
-        heartbeat: Duration,
-    ) {
+    /// sends a ping when nothing was queued for `heartbeat`.
+    fn write_loop(self: Arc<Self>, queue: Receiver<Outgoing>, heartbeat: Duration) {
         let batch_limit = BATCH_BYTES.min(self.max_body);
         let mut body = Vec::with_capacity(batch_limit);
-        let mut frame = Vec::with_capacity(batch_limit + 64);
         let mut carried: Option<Vec<u8>> = None;
         let mut pings = 0u64;
         let outcome = loop {
-            let first = match carried.take() {
-                Some(msg) => msg,
-                None => match queue.recv_timeout(heartbeat) {
-                    Ok(Outgoing::Message(msg)) => msg,
-                    Ok(Outgoing::Close) | Err(RecvTimeoutError::Disconnected) => break Ok(()),
-                    Err(RecvTimeoutError::Timeout) => {
-                        pings += 1;
-                        let mut ping = Vec::with_capacity(16);
-                        message::Writer::new(&mut ping).ping(pings);
-                        ping
+            if carried.is_none() {
+                // Waits for something to be queued without taking it: messages leave the
+                // queue only while the write side is held (see the module documentation).
+                let mut ready = Select::new();
+                ready.recv(&queue);
+                if ready.ready_timeout(heartbeat).is_err() {
+                    pings += 1;
+                    body.clear();
+                    message::Writer::new(&mut body).ping(pings);
+                    if let Err(error) = self.write.lock().write(&body) {
+                        break Err(error);
                     }
-                },
-            };
+                    continue;
+                }
+            }
+            let mut side = self.write.lock();
             body.clear();
-            body.extend_from_slice(&first);
+            if let Some(msg) = carried.take() {
+                body.extend_from_slice(&msg);
+            }
             let mut closing = false;
             while body.len() < batch_limit {
                 match queue.try_recv() {
@@ -345,20 +394,19 @@ impl Connection {
                         carried = Some(msg);
                         break;
                     }
-                    Ok(Outgoing::Close) => {
+                    Ok(Outgoing::Close) | Err(TryRecvError::Disconnected) => {
                         closing = true;
                         break;
                     }
-                    Err(_) => break,
+                    Err(TryRecvError::Empty) => break,
                 }
             }
-            frame.clear();
-            if let Err(e) = sealer.seal(&body, &mut frame) {
-                break Err(NetError::from(e));
+            if !body.is_empty()
+                && let Err(error) = side.write(&body)
+            {
+                break Err(error);
             }
-            if let Err(e) = socket.write_all(&frame) {
-                break Err(NetError::from(e));
-            }
+            drop(side);
             if closing {
                 break Ok(());
             }
