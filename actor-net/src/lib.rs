@@ -19,11 +19,13 @@
 
 pub mod frame;
 pub mod handshake;
+// Public only for the fuzz targets in `fuzz/`; not part of the API.
+#[doc(hidden)]
+pub mod message;
 pub mod services;
 pub mod session;
 
 mod error;
-mod message;
 mod node;
 mod remote;
 mod secret;

@@ -21,18 +21,18 @@ mod kind {
 }
 
 /// The longest actor or type name a message may carry.
-pub(crate) const MAX_NAME: usize = 1024;
+pub const MAX_NAME: usize = 1024;
 
 /// Why a lookup found no usable actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LookupFailure {
+pub enum LookupFailure {
     NotFound = 1,
     WrongType = 2,
 }
 
 /// What became of a request, as a reply reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ReplyStatus<'a> {
+pub enum ReplyStatus<'a> {
     /// The answer, encoded.
     Ok(&'a [u8]),
     /// The actor dropped the request unanswered.
@@ -45,7 +45,7 @@ pub(crate) enum ReplyStatus<'a> {
 
 /// Why a told message was not delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Rejection {
+pub enum Rejection {
     /// No exported actor has this id.
     UnknownActor = 1,
     /// The payload does not decode as the actor's message type.
@@ -69,7 +69,7 @@ impl fmt::Display for Rejection {
 
 /// One parsed message, borrowing from the frame body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Message<'a> {
+pub enum Message<'a> {
     Lookup {
         request: u64,
         name: &'a str,
@@ -107,15 +107,16 @@ pub(crate) enum Message<'a> {
 /// A batch body that does not parse: the peer is broken or hostile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("malformed message in a session frame: {0}")]
-pub(crate) struct Malformed(&'static str);
+pub struct Malformed(&'static str);
 
 /// Appends messages to a batch body.
-pub(crate) struct Writer<'a> {
+#[derive(Debug)]
+pub struct Writer<'a> {
     out: &'a mut Vec<u8>,
 }
 
 impl<'a> Writer<'a> {
-    pub(crate) fn new(out: &'a mut Vec<u8>) -> Writer<'a> {
+    pub fn new(out: &'a mut Vec<u8>) -> Writer<'a> {
         Writer { out }
     }
 
@@ -131,7 +132,7 @@ impl<'a> Writer<'a> {
         self.out[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
     }
 
-    pub(crate) fn lookup(&mut self, request: u64, name: &str, type_name: &str) {
+    pub fn lookup(&mut self, request: u64, name: &str, type_name: &str) {
         self.message(kind::LOOKUP, |out| {
             out.extend_from_slice(&request.to_be_bytes());
             put_str(out, name);
@@ -139,14 +140,14 @@ impl<'a> Writer<'a> {
         });
     }
 
-    pub(crate) fn lookup_ok(&mut self, request: u64, actor: u64) {
+    pub fn lookup_ok(&mut self, request: u64, actor: u64) {
         self.message(kind::LOOKUP_OK, |out| {
             out.extend_from_slice(&request.to_be_bytes());
             out.extend_from_slice(&actor.to_be_bytes());
         });
     }
 
-    pub(crate) fn lookup_err(&mut self, request: u64, failure: LookupFailure, detail: &str) {
+    pub fn lookup_err(&mut self, request: u64, failure: LookupFailure, detail: &str) {
         self.message(kind::LOOKUP_ERR, |out| {
             out.extend_from_slice(&request.to_be_bytes());
             out.push(failure as u8);
@@ -155,7 +156,7 @@ impl<'a> Writer<'a> {
     }
 
     /// A tell whose reply ids and encoded payload are given.
-    pub(crate) fn tell(&mut self, actor: u64, replies: &[u64], payload: &[u8]) {
+    pub fn tell(&mut self, actor: u64, replies: &[u64], payload: &[u8]) {
         self.message(kind::TELL, |out| {
             out.extend_from_slice(&actor.to_be_bytes());
             // At most u16::MAX replies travel in one message (checked by the sender).
@@ -168,7 +169,7 @@ impl<'a> Writer<'a> {
         });
     }
 
-    pub(crate) fn reply(&mut self, id: u64, status: &ReplyStatus<'_>) {
+    pub fn reply(&mut self, id: u64, status: &ReplyStatus<'_>) {
         self.message(kind::REPLY, |out| {
             out.extend_from_slice(&id.to_be_bytes());
             match status {
@@ -189,26 +190,26 @@ impl<'a> Writer<'a> {
         });
     }
 
-    pub(crate) fn rejected(&mut self, actor: u64, why: Rejection) {
+    pub fn rejected(&mut self, actor: u64, why: Rejection) {
         self.message(kind::REJECTED, |out| {
             out.extend_from_slice(&actor.to_be_bytes());
             out.push(why as u8);
         });
     }
 
-    pub(crate) fn ping(&mut self, nonce: u64) {
+    pub fn ping(&mut self, nonce: u64) {
         self.message(kind::PING, |out| {
             out.extend_from_slice(&nonce.to_be_bytes())
         });
     }
 
-    pub(crate) fn pong(&mut self, nonce: u64) {
+    pub fn pong(&mut self, nonce: u64) {
         self.message(kind::PONG, |out| {
             out.extend_from_slice(&nonce.to_be_bytes())
         });
     }
 
-    pub(crate) fn goodbye(&mut self) {
+    pub fn goodbye(&mut self) {
         self.message(kind::GOODBYE, |_| {});
     }
 }
@@ -225,12 +226,13 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Walks the messages of a batch body.
-pub(crate) struct Reader<'a> {
+#[derive(Debug)]
+pub struct Reader<'a> {
     rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    pub(crate) fn new(body: &'a [u8]) -> Reader<'a> {
+    pub fn new(body: &'a [u8]) -> Reader<'a> {
         Reader { rest: body }
     }
 }
@@ -297,6 +299,7 @@ fn parse(kind: u8, payload: &[u8]) -> Result<Message<'_>, Malformed> {
             let id = c.u64()?;
             let status = match c.u8()? {
                 0 => ReplyStatus::Ok(c.0),
+                1 if !c.0.is_empty() => return Err(Malformed("trailing bytes in a message")),
                 1 => ReplyStatus::Dropped,
                 2 => ReplyStatus::Panicked(utf8(c.0)?),
                 3 => ReplyStatus::Failed(utf8(c.0)?),
@@ -326,7 +329,7 @@ fn parse(kind: u8, payload: &[u8]) -> Result<Message<'_>, Malformed> {
 }
 
 /// The reply ids of a tell, as numbers.
-pub(crate) fn reply_ids(replies: &[u8]) -> impl Iterator<Item = u64> + '_ {
+pub fn reply_ids(replies: &[u8]) -> impl Iterator<Item = u64> + '_ {
     replies.chunks_exact(8).map(|chunk| {
         let mut id = [0; 8];
         id.copy_from_slice(chunk);
@@ -494,6 +497,18 @@ mod tests {
                 .next()
                 .is_some_and(|r| r.is_err()),
             "unknown kind"
+        );
+    }
+
+    #[test]
+    fn a_dropped_reply_with_trailing_bytes_is_malformed() {
+        let mut body = Vec::new();
+        Writer::new(&mut body).reply(7, &ReplyStatus::Dropped);
+        body[4] += 1;
+        body.push(0xff);
+        assert_eq!(
+            Reader::new(&body).collect::<Vec<_>>(),
+            [Err(Malformed("trailing bytes in a message"))]
         );
     }
 

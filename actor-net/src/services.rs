@@ -64,7 +64,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod auth_echo;
+// Public only for the fuzz targets in `fuzz/`; not part of the API.
+#[doc(hidden)]
+pub mod auth_echo;
 mod echo;
 mod error;
 mod protocol;

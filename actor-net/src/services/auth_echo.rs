@@ -15,7 +15,7 @@
 //! it is here for clients written against it. Nodes use the mutual handshake of
 //! [`handshake`](crate::handshake) and authenticate every frame.
 //!
-//! The protocol is the pure state machine [`Phase`]; [`serve`] runs it over a socket.
+//! The protocol is the pure state machine [`Phase`]; `serve` runs it over a socket.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
@@ -29,7 +29,7 @@ use super::protocol::{ConnectionError, Limits, Protocol, is_timeout};
 use crate::secret::{HmacSha256, Secret, keyed_mac};
 
 /// The length of the challenge, and of the digest that answers it.
-pub(crate) const CHALLENGE_LEN: usize = 32;
+pub const CHALLENGE_LEN: usize = 32;
 
 /// HMAC-SHA256 under the key, fed with `challenge`: finalized, it is the digest that
 /// answers the challenge.
@@ -39,7 +39,7 @@ pub(crate) fn challenge_mac(key: &Secret, challenge: &[u8; CHALLENGE_LEN]) -> Hm
 
 /// Where a connection is in the protocol.
 #[derive(Debug)]
-pub(crate) enum Phase {
+pub enum Phase {
     /// The challenge was sent; `received` bytes of the digest have arrived in `answer`.
     Challenged {
         challenge: [u8; CHALLENGE_LEN],
@@ -54,7 +54,7 @@ pub(crate) enum Phase {
 
 /// What the connection must do after a step.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Step<'a> {
+pub enum Step<'a> {
     /// Read more.
     Read,
     /// Echo these bytes, then read more.
@@ -65,7 +65,7 @@ pub(crate) enum Step<'a> {
 
 impl Phase {
     /// The phase after sending `challenge`.
-    pub(crate) fn challenged(challenge: [u8; CHALLENGE_LEN]) -> Phase {
+    pub fn challenged(challenge: [u8; CHALLENGE_LEN]) -> Phase {
         Phase::Challenged {
             challenge,
             answer: [0; CHALLENGE_LEN],
@@ -74,7 +74,7 @@ impl Phase {
     }
 
     /// How many bytes of the digest are still missing (0 once it is checked).
-    pub(crate) fn missing(&self) -> usize {
+    pub fn missing(&self) -> usize {
         match self {
             Phase::Challenged { received, .. } => CHALLENGE_LEN - received,
             Phase::Echoing | Phase::Refused => 0,
@@ -82,7 +82,7 @@ impl Phase {
     }
 
     /// Takes `input`, the next bytes from the client, and says what to do.
-    pub(crate) fn step<'a>(&mut self, key: &Secret, input: &'a [u8]) -> Step<'a> {
+    pub fn step<'a>(&mut self, key: &Secret, input: &'a [u8]) -> Step<'a> {
         match self {
             Phase::Challenged {
                 challenge,
