@@ -2,9 +2,12 @@
 # Runs every measurement of actor-bench ROUNDS times (default 3), interleaved: all once, then
 # all again, and so on. Writes the RESULT lines to bench/results/last-run.tsv and a table of
 # medians, spreads and framework/raw ratios to bench/results/last-run.md, and prints the table.
+# A run of every workload also publishes the table as docs/performance.md and a chart of the
+# ratios (bench/chart.py) as docs/performance.svg.
 #
 #   ROUNDS=5 bench/run.sh
-#   WORKLOADS="W4 W5" bench/run.sh     # only the measurements of these workloads
+#   WORKLOADS="W4 W5" bench/run.sh     # only the measurements of these workloads (nothing
+#                                      # published: docs/ keeps the last full run)
 #
 # A failed run is reported and the others go on; the script then exits non-zero.
 set -euo pipefail
@@ -64,6 +67,8 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 elapsed=$((SECONDS - start))
+rustc_version="$(rustc --version)"
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 python3 "$bench_dir/summarize.py" \
     --tsv "$tsv" \
     --baselines "$baselines" \
@@ -71,11 +76,27 @@ python3 "$bench_dir/summarize.py" \
     --rounds "$rounds" \
     --seconds "$elapsed" \
     --load "$load_before" \
-    --rustc "$(rustc --version)" \
-    --commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    --rustc "$rustc_version" \
+    --commit "$commit" \
     >"$md"
 cat "$md"
 echo "wrote $tsv and $md (measurements took ${elapsed}s)" >&2
+
+if [[ -z "${WORKLOADS:-}" ]]; then
+    docs="$root/docs"
+    mkdir -p "$docs"
+    cp "$md" "$docs/performance.md"
+    if python3 "$bench_dir/chart.py" \
+        --tsv "$tsv" \
+        --baselines "$baselines" \
+        --order <(printf '%s\n' "$measurements") \
+        --subtitle "$(nproc) cores, $rustc_version, commit $commit; medians of $rounds rounds" \
+        --out "$docs/performance.svg"; then
+        echo "wrote $docs/performance.md and $docs/performance.svg" >&2
+    else
+        failures+=("chart.py could not draw $docs/performance.svg")
+    fi
+fi
 
 if ((${#failures[@]} > 0)); then
     printf 'FAILED: %s\n' "${failures[@]}" >&2

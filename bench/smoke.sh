@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the bench binary for CI: every (workload, variant) of `actor-bench list` runs
 # once with a tiny N and must exit 0 and print at least one RESULT line. No timing checks.
+# The RESULT lines then go through the driver's table (summarize.py) and chart (chart.py),
+# written to a temporary directory, so that both scripts are exercised too.
 #
 #   SMOKE_N=200 bench/smoke.sh
 set -euo pipefail
@@ -15,19 +17,36 @@ target_dir="$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 bin="$target_dir/debug/actor-bench"
 
-measurements="$("$bin" list)"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+"$bin" list >"$scratch/list"
+"$bin" baselines >"$scratch/baselines"
+: >"$scratch/results.tsv"
+
 passed=0
 failed=0
 while IFS=$'\t' read -r workload variant; do
     # Each wait inside a run is bounded already; the timeout also covers a stuck join.
     if output="$(timeout 300 "$bin" "$workload" "$variant" --n "$n" </dev/null)" &&
         grep -q '^RESULT' <<<"$output"; then
+        grep '^RESULT' <<<"$output" >>"$scratch/results.tsv"
         passed=$((passed + 1))
     else
         echo "smoke: FAILED $workload $variant" >&2
         failed=$((failed + 1))
     fi
-done <<<"$measurements"
+done <"$scratch/list"
+
+if python3 "$bench_dir/summarize.py" --tsv "$scratch/results.tsv" \
+    --baselines "$scratch/baselines" --order "$scratch/list" --rounds 1 --seconds 0 \
+    >"$scratch/table.md" &&
+    python3 "$bench_dir/chart.py" --tsv "$scratch/results.tsv" \
+        --baselines "$scratch/baselines" --order "$scratch/list" --out "$scratch/chart.svg"; then
+    passed=$((passed + 1))
+else
+    echo "smoke: FAILED summarize.py or chart.py" >&2
+    failed=$((failed + 1))
+fi
 
 echo "smoke: $passed passed, $failed failed"
 ((failed == 0))

@@ -14,6 +14,21 @@ from collections import OrderedDict
 # Metrics where a larger figure is better; for every other one a smaller figure is better.
 HIGHER_IS_BETTER = {"throughput"}
 
+# The goals set for the framework's figures, by (workload, variant, metric): a bound on the
+# ratio to the row's baseline ("ratio"), or on the figure itself ("absolute", in the row's
+# unit), with the comparison that meets it.
+GOALS = {
+    ("W1", "unbounded", "throughput"): ("ratio", ">=", 0.85),
+    ("W1", "bounded", "throughput"): ("ratio", ">=", 0.85),
+    ("W2", "ask", "p50"): ("ratio", "<=", 2.0),
+    ("W3", "exchange", "throughput"): ("ratio", ">=", 0.6),
+    ("W4", "actor", "throughput"): ("ratio", ">=", 0.2),
+    ("W5", "ask", "p50"): ("ratio", "<=", 1.2),
+    ("W6", "thread", "spawn"): ("ratio", "<=", 1.5),
+    ("W6", "dispatcher", "spawn"): ("absolute", "<=", 2.0),
+    ("W6", "dispatcher", "rss"): ("absolute", "<=", 512.0),
+}
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__)
@@ -51,6 +66,35 @@ def read_results(path):
             _, metrics = results.setdefault((workload, variant), (system, OrderedDict()))
             metrics.setdefault(metric, (unit, []))[1].append(float(value))
     return results
+
+
+def median_ratio(results, workload, baseline, metric, median):
+    """The framework's median over its baseline's median for `metric`, or None."""
+    if baseline is None:
+        return None
+    base = results.get((workload, baseline), (None, {}))[1].get(metric)
+    if base is None or statistics.median(base[1]) == 0:
+        return None
+    return median / statistics.median(base[1])
+
+
+def goal_status(workload, variant, metric, unit, median, ratio):
+    """(text of the goal, whether this run meets it) for a figure with a goal; else None.
+
+    Whether it is met is None when the figure it bounds is missing (no baseline figure).
+    """
+    goal = GOALS.get((workload, variant, metric))
+    if goal is None:
+        return None
+    kind, comparison, bound = goal
+    sign = "≥" if comparison == ">=" else "≤"
+    if kind == "ratio":
+        text, value = f"{sign} {bound:g}×", ratio
+    else:
+        text, value = f"{sign} {bound:g} {unit}", median
+    if value is None:
+        return text, None
+    return text, value >= bound if comparison == ">=" else value <= bound
 
 
 def fmt(value):
@@ -94,15 +138,18 @@ def main():
         "both from this run. For `throughput` higher is better, so a ratio below 1 means "
         "the framework is slower than its baseline; for latencies (`mean`, `p50`, `p99`), "
         "`spawn`, `rss` and `cost` lower is better, so a ratio above 1 means the framework "
-        "costs more than its baseline."
+        "costs more than its baseline. **goal** is the goal set for a figure and whether this "
+        "run's median meets it: a bound on the actor/raw ratio (×), or, for the dispatcher "
+        "(W6 `dispatcher`, 100,000 actors on 2 threads), absolute bounds per idle actor; its "
+        "ratio to `std-thread` is shown for reference."
     )
     print()
     print("| workload | system | variant | metric | median | min–max | unit | runs "
-          "| better | baseline | actor/raw |")
-    print("|---|---|---|---|--:|--:|---|--:|---|---|--:|")
+          "| better | baseline | actor/raw | goal |")
+    print("|---|---|---|---|--:|--:|---|--:|---|---|--:|---|")
     for workload, variant in order:
         if (workload, variant) not in results:
-            print(f"| {workload} | | {variant} | | failed | | | 0/{args.rounds} | | | |")
+            print(f"| {workload} | | {variant} | | failed | | | 0/{args.rounds} | | | | |")
             continue
         system, metrics = results[(workload, variant)]
         baseline = baselines.get((workload, variant))
@@ -110,15 +157,17 @@ def main():
             median = statistics.median(values)
             spread = f"{fmt(min(values))}–{fmt(max(values))}"
             better = "higher" if metric in HIGHER_IS_BETTER else "lower"
-            ratio = ""
-            if baseline is not None:
-                base = results.get((workload, baseline), (None, {}))[1].get(metric)
-                if base is not None and statistics.median(base[1]) != 0:
-                    ratio = f"{median / statistics.median(base[1]):.2f}"
+            ratio = median_ratio(results, workload, baseline, metric, median)
+            goal = ""
+            status = goal_status(workload, variant, metric, unit, median, ratio)
+            if status is not None:
+                text, met = status
+                verdict = {True: "met", False: "**missed**", None: "not measured"}[met]
+                goal = f"{text}: {verdict}"
             print(
                 f"| {workload} | {system} | {variant} | {metric} | {fmt(median)} | {spread} "
                 f"| {unit} | {len(values)}/{args.rounds} | {better} | {baseline or ''} "
-                f"| {ratio} |"
+                f"| {'' if ratio is None else f'{ratio:.2f}'} | {goal} |"
             )
 
 

@@ -1,19 +1,27 @@
 //! [`CATALOG`]: every measurement the binary can make, and the baseline each framework
 //! figure is read against.
 //!
-//! A later workload (the dispatcher variant of W6, the pools' submit costs) joins by adding
-//! its module and its rows here; `list`, `baselines`, the driver and the smoke test pick it up
-//! from this table.
+//! A workload joins by adding its module and its rows here; `list`, `baselines`, the driver
+//! and the smoke test pick it up from this table.
 //!
-//! The remote workloads (W4, W5) run in two processes: their rows also name what the serving
-//! process runs ([`Measurement::serve`], reached through the hidden `serve` command). W4 has
-//! two raw rows: `framed-tcp`, the baseline its goal is set against, and `framed-tcp-hmac`,
-//! the same frames authenticated as the framework's are, a second reference read from the
-//! table by hand (a row has one baseline).
+//! The remote workloads (W4, W5) and the raw process round trip (`micro process-echo`) run in
+//! two processes: their rows also name what the second process runs ([`Measurement::serve`],
+//! reached through the hidden `serve` command). W4 has two raw rows: `framed-tcp`, the
+//! baseline its goal is set against, and `framed-tcp-hmac`, the same frames authenticated as
+//! the framework's are, a second reference read from the table by hand (a row has one
+//! baseline).
+//!
+//! Baselines are per row, so two framework rows may share one: W6's `thread` and
+//! `dispatcher` are both read against `std-thread` (though the dispatcher's goals are
+//! absolute figures), and micro's `worker` and `thread-pool` against `channel-worker`. The
+//! process pool's workers are processes too, but started by the pool itself (see
+//! [`micro::process_pool`]), not through `serve`.
 
 use crate::error::BenchResult;
 use crate::report::Sample;
-use crate::{micro, w1_tell, w2_ask, w3_fanout, w4_remote_tell, w5_remote_ask, w6_spawn};
+use crate::{
+    micro, w1_tell, w2_ask, w3_fanout, w4_remote_tell, w5_remote_ask, w6_dispatcher, w6_spawn,
+};
 
 /// What a measurement is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +181,13 @@ pub(crate) const CATALOG: &[Measurement] = &[
     ),
     Measurement::raw("W6", "std-thread", w6_spawn::N, w6_spawn::raw),
     Measurement::actor(
+        "W6",
+        "dispatcher",
+        Some("std-thread"),
+        w6_dispatcher::N,
+        w6_dispatcher::actor,
+    ),
+    Measurement::actor(
         "micro",
         "codec",
         Some("bincode"),
@@ -194,6 +209,27 @@ pub(crate) const CATALOG: &[Measurement] = &[
         micro::worker::N,
         micro::worker::raw,
     ),
+    Measurement::actor(
+        "micro",
+        "thread-pool",
+        Some("channel-worker"),
+        micro::thread_pool::N,
+        micro::thread_pool::actor,
+    ),
+    Measurement::actor(
+        "micro",
+        "process-pool",
+        Some("process-echo"),
+        micro::process_pool::N,
+        micro::process_pool::actor,
+    ),
+    Measurement::raw(
+        "micro",
+        "process-echo",
+        micro::process_echo::N,
+        micro::process_echo::raw,
+    )
+    .served_by(micro::process_echo::serve),
 ];
 
 /// The measurement named by `workload` and `variant`.
@@ -233,10 +269,17 @@ mod tests {
     }
 
     #[test]
-    fn the_remote_workloads_have_a_serving_process() {
+    fn the_two_process_measurements_have_a_serving_process() {
         for m in CATALOG {
-            let remote = matches!(m.workload, "W4" | "W5");
-            assert_eq!(m.serve.is_some(), remote, "{} {}", m.workload, m.variant);
+            let two_processes = matches!(m.workload, "W4" | "W5")
+                || (m.workload, m.variant) == ("micro", "process-echo");
+            assert_eq!(
+                m.serve.is_some(),
+                two_processes,
+                "{} {}",
+                m.workload,
+                m.variant
+            );
         }
     }
 

@@ -18,9 +18,12 @@
 //! A failed run (a correctness check that did not hold included) prints no `RESULT` line
 //! and exits non-zero; a usage error exits with 2.
 //!
-//! The remote workloads (W4, W5) measure from this process against a second one: the binary
-//! runs itself as `actor-bench serve <workload> <variant> --n N`, a command for that purpose
-//! only, left out of the usage text (see `peer.rs` for the protocol between the two).
+//! The remote workloads (W4, W5) and the raw process round trip (`micro process-echo`)
+//! measure from this process against a second one: the binary runs itself as
+//! `actor-bench serve <workload> <variant> --n N`, a command for that purpose only, left out of
+//! the usage text (see `peer.rs` for the protocol of W4 and W5, `micro/process_echo.rs` for
+//! the echo's). The process pool's workers (`micro process-pool`) are this binary too, started
+//! by the pool: `main` hands such a process to the pool's worker loop before anything else.
 
 mod catalog;
 mod error;
@@ -38,6 +41,7 @@ mod w2_ask;
 mod w3_fanout;
 mod w4_remote_tell;
 mod w5_remote_ask;
+mod w6_dispatcher;
 mod w6_spawn;
 mod wait;
 
@@ -71,6 +75,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // First: in a worker process of the process pool this serves calls and exits; anywhere
+    // else it returns at once.
+    micro::process_pool::functions().serve_if_worker();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match parse(&args).and_then(execute) {
         Ok(()) => ExitCode::SUCCESS,
@@ -179,7 +186,7 @@ fn execute(command: Command) -> BenchResult<()> {
             out.write_all(lines.as_bytes())?;
         }
         Command::Serve { serve, n } => {
-            // The serving process writes its address line to stdout itself.
+            // The serving process writes to stdout itself, if at all (W4, W5: their address).
             drop(out);
             return serve(n);
         }
@@ -235,13 +242,22 @@ mod tests {
             Ok(Command::Serve { n: 10, .. })
         ));
         assert!(matches!(
+            parse(&args("serve micro process-echo --n 10")),
+            Ok(Command::Serve { n: 10, .. })
+        ));
+        assert!(matches!(
             parse(&args("serve W5 ask")),
             Ok(Command::Serve {
                 n: w5_remote_ask::N,
                 ..
             })
         ));
-        for line in ["serve W1 unbounded", "serve W4 nope", "serve W4"] {
+        for line in [
+            "serve W1 unbounded",
+            "serve W4 nope",
+            "serve W4",
+            "serve micro process-pool",
+        ] {
             let error = parse(&args(line)).expect_err(line);
             assert!(
                 matches!(error.downcast_ref(), Some(BenchError::Usage(_))),

@@ -1,13 +1,56 @@
 //! Micro-costs: the price of one operation on a hot path, framework and raw.
 //!
 //! Each is timed over `n` operations after a short warm-up, on one thread, and reported per
-//! operation. Pool submit costs (thread pool, process pool) join here as more modules.
+//! operation: the codec and HMAC in ns, and a task's submit-to-result through the worker, the
+//! thread pool and the process pool (and their raw counterparts) in µs, through
+//! [`task_cost`].
 
 pub(crate) mod codec;
 pub(crate) mod hmac;
+pub(crate) mod process_echo;
+pub(crate) mod process_pool;
+pub(crate) mod thread_pool;
 pub(crate) mod worker;
+
+use std::time::Instant;
+
+use actor_core::Pending;
+
+use crate::error::{BenchError, BenchResult};
+use crate::report::Sample;
+use crate::wait::WAIT_LIMIT;
 
 /// Operations before timing starts (fewer when `n` is smaller).
 fn warm_up(n: u64) -> u64 {
     n.min(10_000)
+}
+
+/// Tasks before timing starts in [`task_cost`]: each is a round trip, so fewer than
+/// [`warm_up`] are enough.
+fn task_warm_up(n: u64) -> u64 {
+    warm_up(n).min(1_000)
+}
+
+/// Times `n` sequential submissions of task `i` (which returns `i + 1`) after
+/// [`task_warm_up`] of them, checking every result; reports µs per task.
+fn task_cost(n: u64, mut submit: impl FnMut(u64) -> BenchResult<u64>) -> BenchResult<Vec<Sample>> {
+    let mut run = |ops: u64| -> BenchResult<()> {
+        for i in 0..ops {
+            let result = submit(i)?;
+            if result != i + 1 {
+                return Err(BenchError::check(format!("task {i} returned {result}")));
+            }
+        }
+        Ok(())
+    };
+    run(task_warm_up(n))?;
+    let start = Instant::now();
+    run(n)?;
+    let per_task_us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
+    Ok(vec![Sample::new("cost", per_task_us, "us/task")])
+}
+
+/// The result of a pool's task, within [`WAIT_LIMIT`].
+fn result_of<T>(mut pending: Pending<T>) -> BenchResult<T> {
+    Ok(pending.wait_timeout(WAIT_LIMIT)?)
 }

@@ -21,7 +21,7 @@ use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::{BenchError, BenchResult};
 use crate::run_key::{self, RunKey};
@@ -33,9 +33,6 @@ pub(crate) const SERVE: &str = "serve";
 /// How long B may take to exit once its stdin is closed (a node's shutdown waits up to a
 /// second for its goodbyes) before it is killed.
 const EXIT_LIMIT: Duration = Duration::from_secs(10);
-
-/// How often the exit of B is polled: std has no wait with a timeout on a child.
-const EXIT_POLL: Duration = Duration::from_millis(5);
 
 /// A running serving process; stopped and reaped when finished or dropped.
 #[derive(Debug)]
@@ -114,20 +111,11 @@ impl Peer {
     /// B ended; calling it again returns the same status.
     fn stop(&mut self) -> BenchResult<ExitStatus> {
         drop(self.stdin.take());
-        let deadline = Instant::now() + EXIT_LIMIT;
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() >= deadline {
-                self.child.kill()?;
-                self.child.wait()?;
-                return Err(Box::new(BenchError::Timeout(
-                    "the serving process to exit (killed)",
-                )));
-            }
-            thread::sleep(EXIT_POLL);
-        }
+        wait::exit(
+            &mut self.child,
+            EXIT_LIMIT,
+            "the serving process to exit (killed)",
+        )
     }
 
     /// [`stop`](Self::stop) on a path that already has an error to report; kills B if even

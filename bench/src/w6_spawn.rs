@@ -5,13 +5,16 @@
 //! `rss` is the growth of the resident set over the same span, per actor. The spawner keeps
 //! every ref (or channel) alive until both are taken, and its containers are sized before
 //! the first reading so that their growth is not counted.
+//!
+//! The counting actor and the measurement are shared with the dispatcher variant
+//! ([`crate::w6_dispatcher`]), which differs only in where the actors run.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use actor_core::{Actor, ActorRef, Context, HandlerResult, System};
+use actor_core::{Actor, ActorRef, Context, HandlerResult, SpawnError, System};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::error::{BenchError, BenchResult};
@@ -24,14 +27,15 @@ pub(crate) const N: u64 = 10_000;
 
 /// Counts starts; the `n`-th start records `t_end`.
 #[derive(Debug, Clone)]
-struct StartCounter {
+pub(crate) struct StartCounter {
     n: u64,
     started: Arc<AtomicU64>,
     last: Sender<Instant>,
 }
 
 impl StartCounter {
-    fn new(n: u64) -> (StartCounter, Receiver<Instant>) {
+    /// A counter for `n` starts, and where the `n`-th start sends its time.
+    pub(crate) fn new(n: u64) -> (StartCounter, Receiver<Instant>) {
         let (last, last_rx) = crossbeam_channel::bounded(1);
         let counter = StartCounter {
             n,
@@ -49,7 +53,8 @@ impl StartCounter {
         }
     }
 
-    fn verify(&self) -> BenchResult<()> {
+    /// Fails unless exactly `n` starts were counted.
+    pub(crate) fn verify(&self) -> BenchResult<()> {
         let started = self.started.load(Ordering::Relaxed);
         if started == self.n {
             Ok(())
@@ -64,7 +69,7 @@ impl StartCounter {
 
 /// An actor that does nothing but count its start.
 #[derive(Debug)]
-struct Idle(StartCounter);
+pub(crate) struct Idle(StartCounter);
 
 impl Actor for Idle {
     type Msg = ();
@@ -84,7 +89,7 @@ pub(crate) fn actor(n: u64) -> BenchResult<Vec<Sample>> {
     let (counter, last) = StartCounter::new(n);
     let mut refs: Vec<ActorRef<()>> = Vec::with_capacity(usize::try_from(n)?);
     let system = System::new();
-    let measured = spawn_actors(&system, &counter, &last, &mut refs);
+    let measured = spawn_actors(&counter, &last, &mut refs, |idle| system.spawn(idle));
     // On every path: stop and join every actor spawned.
     system.shutdown();
     drop(refs);
@@ -93,16 +98,19 @@ pub(crate) fn actor(n: u64) -> BenchResult<Vec<Sample>> {
     Ok(samples)
 }
 
-fn spawn_actors(
-    system: &System,
+/// Spawns `counter.n` [`Idle`] actors through `spawn`, keeping their refs in `refs` (sized
+/// for them already), and takes `spawn` and `rss` once the last one has started. The caller
+/// shuts the actors down and drops the refs, whatever this returns.
+pub(crate) fn spawn_actors(
     counter: &StartCounter,
     last: &Receiver<Instant>,
     refs: &mut Vec<ActorRef<()>>,
+    mut spawn: impl FnMut(Idle) -> Result<ActorRef<()>, SpawnError>,
 ) -> BenchResult<Vec<Sample>> {
     let rss_before = rss::vm_rss_bytes()?;
     let t_start = Instant::now();
     for _ in 0..counter.n {
-        refs.push(system.spawn(Idle(counter.clone()))?);
+        refs.push(spawn(Idle(counter.clone()))?);
     }
     let t_end = wait::recv(last, "the n-th actor to start")?;
     let rss_after = rss::vm_rss_bytes()?;

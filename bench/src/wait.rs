@@ -2,8 +2,9 @@
 //! hanging the driver.
 
 use std::net::{Shutdown, TcpStream};
+use std::process::{Child, ExitStatus};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
@@ -51,6 +52,31 @@ pub(crate) fn join_all(
         }
     }
     first
+}
+
+/// How often [`exit`] polls a child: std has no wait with a timeout on a child.
+const EXIT_POLL: Duration = Duration::from_millis(5);
+
+/// Waits up to `limit` for `child` to exit and returns how it ended; kills and reaps it when
+/// the time runs out, and then fails with a [`BenchError::Timeout`] naming `what`. Calling it
+/// again on a reaped child returns the same status.
+pub(crate) fn exit(
+    child: &mut Child,
+    limit: Duration,
+    what: &'static str,
+) -> BenchResult<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() >= deadline {
+            child.kill()?;
+            child.wait()?;
+            return Err(Box::new(BenchError::Timeout(what)));
+        }
+        thread::sleep(EXIT_POLL);
+    }
 }
 
 /// Shuts a socket down unless disarmed within [`WAIT_LIMIT`], so that a whole phase of

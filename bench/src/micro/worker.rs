@@ -2,7 +2,6 @@
 //! [`actor_core::Worker`] and through a plain thread reading boxed closures from a channel.
 
 use std::thread;
-use std::time::Instant;
 
 use actor_core::{System, Worker};
 use crossbeam_channel::{Receiver, Sender};
@@ -28,7 +27,7 @@ pub(crate) fn actor(n: u64) -> BenchResult<Vec<Sample>> {
 
 fn submit_all(system: &System, n: u64) -> BenchResult<Vec<Sample>> {
     let worker = Worker::spawn(system)?;
-    measure(n, |i| Ok(worker.submit(move || i + 1).wait()?))
+    super::task_cost(n, |i| Ok(worker.submit(move || i + 1).wait()?))
 }
 
 /// The baseline: boxed closures through a crossbeam channel to a thread that runs each and
@@ -39,7 +38,7 @@ pub(crate) fn raw(n: u64) -> BenchResult<Vec<Sample>> {
     let runner = thread::Builder::new()
         .name("raw-worker".into())
         .spawn(move || run_tasks(&task_rx, &result_tx))?;
-    let measured = measure(n, |i| submit(&task_tx, &result_rx, Box::new(move || i + 1)));
+    let measured = super::task_cost(n, |i| submit(&task_tx, &result_rx, Box::new(move || i + 1)));
     // On every path: closing the task channel ends the thread.
     drop(task_tx);
     wait::join(runner, "the worker thread")?;
@@ -60,23 +59,4 @@ fn submit(tasks: &Sender<Task>, results: &Receiver<u64>, task: Task) -> BenchRes
         return Err(Box::new(BenchError::Thread("the worker thread")));
     }
     wait::recv(results, "a task's result")
-}
-
-/// Times `n` sequential submissions of task `i` (which returns `i + 1`) after a warm-up,
-/// checking every result; reports µs per task.
-fn measure(n: u64, mut submit: impl FnMut(u64) -> BenchResult<u64>) -> BenchResult<Vec<Sample>> {
-    let mut run = |ops: u64| -> BenchResult<()> {
-        for i in 0..ops {
-            let result = submit(i)?;
-            if result != i + 1 {
-                return Err(BenchError::check(format!("task {i} returned {result}")));
-            }
-        }
-        Ok(())
-    };
-    run(super::warm_up(n).min(1_000))?;
-    let start = Instant::now();
-    run(n)?;
-    let per_task_us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
-    Ok(vec![Sample::new("cost", per_task_us, "us/task")])
 }
