@@ -367,17 +367,22 @@ impl<M> ActorRef<M> {
                 if !cell.enter() {
                     return Err(SendError::Closed(msg));
                 }
-                let sent = tx.send(msg, wait);
-                cell.leave();
-                let sent = sent?;
-                match sent {
-                    Sent::Queued => cell.schedule(),
-                    Sent::Dropped => {
+                match tx.send(msg, wait) {
+                    Ok(Sent::Queued) => {
+                        cell.schedule();
+                        Ok(Sent::Queued)
+                    }
+                    Ok(Sent::Dropped) => {
+                        cell.undo();
                         cell.dropped
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        Ok(Sent::Dropped)
+                    }
+                    Err(error) => {
+                        cell.undo();
+                        Err(error)
                     }
                 }
-                Ok(sent)
             }
             Flavor::Remote(remote) => remote.target.send(msg, wait).map(|()| Sent::Queued),
         }

@@ -17,13 +17,13 @@
 //!
 //! The gate (`Cell::gate`) makes "refused or handled" exact when an actor stops while others
 //! are telling it: its high bit says the mailbox is closed (set on leaving `RUNNING`), its
-//! other bits count the senders between their check and their push. A sender enters (adds
-//! one, and backs out if the gate is closed), pushes, and leaves (subtracts one). A stopping
-//! actor ends only once its mailbox is empty *and* no sender is inside, so every message
-//! whose `tell` returned `Ok` is in the mailbox before the actor's last look at it. Entering
-//! and closing use `SeqCst`, so either the sender sees the closed gate or the actor sees the
-//! sender; leaving is `SeqCst` too, so that the actor that sees no sender inside also sees
-//! the sender's message.
+//! other bits count the messages announced over the actor's life. A sender announces its push
+//! (adds one, and takes it back if the gate is closed), pushes, and takes the announcement
+//! back only if nothing was queued. The actor counts the messages it takes from its mailbox.
+//! A stopping actor ends only once its mailbox is empty *and* it has taken as many messages
+//! as were announced, so every message whose `tell` returned `Ok` is handled before it ends.
+//! Announcing and closing use `SeqCst`, so either the sender sees the closed gate or the
+//! actor sees the announcement; a successful push costs the sender one atomic operation.
 
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
@@ -142,30 +142,30 @@ impl Cell {
         }
     }
 
-    /// Enters the gate before a push; `false` when the actor takes no more messages.
+    /// Announces a push; `false` when the actor takes no more messages.
     #[inline]
     pub(crate) fn enter(&self) -> bool {
         let before = self.gate.fetch_add(1, Ordering::SeqCst);
         if before & CLOSED != 0 {
-            self.leave();
+            self.undo();
             return false;
         }
         true
     }
 
-    /// Leaves the gate after a push (done or failed). The last sender to leave a closed gate
-    /// wakes the actor, which may be waiting for it.
+    /// Takes back an announced push that queued nothing (refused, or dropped by a full
+    /// mailbox). An actor stopping meanwhile may be waiting for the count: wake it.
     #[inline]
-    pub(crate) fn leave(&self) {
+    pub(crate) fn undo(&self) {
         let before = self.gate.fetch_sub(1, Ordering::SeqCst);
-        if before & CLOSED != 0 && before & !CLOSED == 1 {
+        if before & CLOSED != 0 {
             self.wake();
         }
     }
 
-    /// Whether a sender is between its check and its push.
-    pub(crate) fn senders_inside(&self) -> bool {
-        self.gate.load(Ordering::SeqCst) & !CLOSED != 0
+    /// How many messages have been announced and not taken back, over the actor's life.
+    pub(crate) fn announced(&self) -> u64 {
+        (self.gate.load(Ordering::SeqCst) & !CLOSED) as u64
     }
 
     fn close_gate(&self) {

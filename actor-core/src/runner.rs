@@ -127,6 +127,9 @@ pub struct Runner<A: Actor> {
     rx: MailboxReceiver<A::Msg>,
     ctx: Context<A::Msg>,
     supervision: Supervision,
+    /// Messages taken from the mailbox, compared with the cell's announced count when the
+    /// actor stops (see `cell.rs`).
+    received: u64,
     /// Created by the first restart: most actors never restart.
     restarts: Option<Box<RestartWindow>>,
     phase: Phase,
@@ -145,6 +148,7 @@ impl<A: Actor> Runner<A> {
             rx,
             ctx,
             supervision,
+            received: 0,
             restarts: None,
             phase: Phase::Fresh,
         }
@@ -346,6 +350,7 @@ impl<A: Actor> Runner<A> {
                 return Next::Exit(ExitReason::Killed);
             }
             if let Envelope::Msg(msg) = envelope {
+                self.received += 1;
                 return Next::Msg(msg);
             }
         }
@@ -356,12 +361,12 @@ impl<A: Actor> Runner<A> {
     fn empty_mailbox(&mut self, block: bool) -> Result<Envelope<A::Msg>, Next<A::Msg>> {
         match self.requested_exit() {
             Some(ExitReason::Killed) => return Err(Next::Exit(ExitReason::Killed)),
-            Some(reason) if !self.cell().senders_inside() => {
-                // A message pushed by a sender that has left is visible now.
+            Some(reason) if self.cell().announced() == self.received => {
+                // Every announced message has been taken: this look ends it.
                 return self.rx.try_recv().map_err(|_| Next::Exit(reason));
             }
-            // A sender inside has a message on its way; it wakes (or schedules) the actor
-            // as it leaves.
+            // An announced message is on its way: its push (or its sender taking it back)
+            // wakes or schedules the actor.
             _ => {}
         }
         if !block {
