@@ -331,7 +331,8 @@ fn losing_the_node_fails_pending_asks_and_tells_monitors() {
     server.node.shutdown();
     let mut held = held;
     assert!(held.wait_timeout(WAIT).is_err());
-    let notice = down.wait().unwrap();
+    let mut down = down;
+    let notice = down.wait_timeout(WAIT).unwrap();
     assert_eq!(notice.id, seq.id());
     assert!(matches!(
         notice.reason,
@@ -344,6 +345,20 @@ fn losing_the_node_fails_pending_asks_and_tells_monitors() {
         Err(SendError::Closed(_))
     ));
     assert!(matches!(seq.ask(SeqMsg::Seen, WAIT), Err(AskError::Closed)));
+    server.system.shutdown();
+}
+
+#[test]
+fn a_monitor_made_after_the_node_was_lost_is_told_at_once() {
+    let server = server(|b| b);
+    let node = client();
+    let seq = node.lookup::<SeqMsg>(server.addr, "seq").unwrap();
+    let first = seq.monitor();
+    server.node.shutdown();
+    first.wait().unwrap();
+    // The connection has closed: a new monitor must not wait for a notice that has gone.
+    let mut late = seq.monitor();
+    assert!(late.wait_timeout(WAIT).is_ok());
     server.system.shutdown();
 }
 

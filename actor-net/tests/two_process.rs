@@ -161,7 +161,8 @@ fn a_killed_peer_fails_pending_asks_within_a_second() -> TestResult {
         Err(actor_core::ReplyError::Disconnected) => {}
         other => return Err(format!("expected a disconnection within 1 s, got {other:?}").into()),
     }
-    let notice = down.wait()?;
+    let mut down = down;
+    let notice = down.wait_timeout(WAIT)?;
     if !matches!(notice.reason, ExitReason::Failed(_)) {
         return Err(format!("expected a node-lost Down, got {:?}", notice.reason).into());
     }
@@ -183,7 +184,7 @@ fn a_restarted_peer_is_reached_again() -> TestResult {
         return Err("the first child did not count".into());
     }
     first.child.kill()?;
-    let lost = seq.monitor().wait()?;
+    let lost = seq.monitor().wait_timeout(WAIT)?;
     if !matches!(lost.reason, ExitReason::Failed(_)) {
         return Err("expected the node to be reported lost".into());
     }

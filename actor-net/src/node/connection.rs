@@ -331,8 +331,11 @@ impl Connection {
             if self.closed.swap(true, Ordering::Relaxed) {
                 return;
             }
+            // What waits is taken out; `ended` stays, so that a monitor made after this
+            // point is answered at once.
+            let taken = std::mem::take(&mut *waiting);
             waiting.ended = Some(reason.clone());
-            std::mem::take(&mut *waiting)
+            taken
         };
         tracing::debug!(peer = %self.peer, name = %self.peer_name, %reason, "connection closed");
         let _ = self.socket.shutdown(Shutdown::Both);
