@@ -1,31 +1,19 @@
 //! Fault injection against a node, on 127.0.0.1: slow and flooding clients, and every kind
 //! of broken frame. Each closes only the offending connection; honest clients are served.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use actor_core::{Actor, Context, HandlerResult, Reply, System};
-use actor_net::handshake::{self, HandshakeConfig};
-use actor_net::session::Sealer;
+use actor_core::System;
 use actor_net::{Node, NodeBuilder, Secret};
-use serde::{Deserialize, Serialize};
 
-const WAIT: Duration = Duration::from_secs(10);
+#[path = "support/peer.rs"]
+mod peer;
+
+use peer::{Ping, Pong, WAIT, closed_by_peer, ping_message, raw_session};
+
 const KEY: &[u8] = b"fault tests share this key";
-
-#[derive(Serialize, Deserialize)]
-struct Ping(Reply<u64>);
-
-struct Pong;
-
-impl Actor for Pong {
-    type Msg = Ping;
-    fn handle(&mut self, Ping(reply): Ping, _: &mut Context<Ping>) -> HandlerResult {
-        reply.send(1);
-        Ok(())
-    }
-}
 
 struct Server {
     _system: System,
@@ -56,37 +44,6 @@ fn honest_round_trip(addr: SocketAddr) -> Duration {
     assert_eq!(pong.ask(Ping, WAIT).unwrap(), 1);
     client.shutdown();
     start.elapsed()
-}
-
-/// Waits until the peer closes `stream` (a read returns 0 or fails) within `WAIT`.
-fn closed_by_peer(stream: &mut TcpStream) -> bool {
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    let mut buf = [0u8; 1024];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return false;
-            }
-            Err(_) => return true,
-        }
-    }
-}
-
-fn raw_session(addr: SocketAddr) -> (TcpStream, Sealer) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let config = HandshakeConfig::builder().name("raw").build().unwrap();
-    let key = Secret::new(KEY.to_vec()).unwrap();
-    let done = handshake::client_handshake(&mut stream, &key, &config).unwrap();
-    (stream, done.sealer)
-}
-
-/// A PING message as PROTOCOL.md lays it out.
-fn ping(nonce: u64) -> Vec<u8> {
-    let mut msg = vec![7, 0, 0, 0, 8];
-    msg.extend_from_slice(&nonce.to_be_bytes());
-    msg
 }
 
 #[test]
@@ -125,10 +82,10 @@ fn slow_handshakes_do_not_keep_an_honest_client_out() {
 #[test]
 fn reordered_frames_close_the_connection() {
     let server = server(|b| b);
-    let (mut stream, mut sealer) = raw_session(server.addr);
+    let (mut stream, mut sealer) = raw_session(server.addr, KEY);
     let (mut first, mut second) = (Vec::new(), Vec::new());
-    sealer.seal(&ping(1), &mut first).unwrap();
-    sealer.seal(&ping(2), &mut second).unwrap();
+    sealer.seal(&ping_message(1), &mut first).unwrap();
+    sealer.seal(&ping_message(2), &mut second).unwrap();
     stream.write_all(&second).unwrap();
     stream.write_all(&first).unwrap();
     assert!(closed_by_peer(&mut stream));
@@ -139,12 +96,12 @@ fn reordered_frames_close_the_connection() {
 fn negative_looking_and_truncated_lengths_close_the_connection() {
     let server = server(|b| b);
     for header in [0x8000_0000u32, 0xFFFF_FFFF, 0x7FFF_FFFF] {
-        let (mut stream, _) = raw_session(server.addr);
+        let (mut stream, _) = raw_session(server.addr, KEY);
         stream.write_all(&header.to_be_bytes()).unwrap();
         assert!(closed_by_peer(&mut stream), "header {header:#x}");
     }
     // A frame that announces 100 bytes and brings 10 before the peer stops writing.
-    let (mut stream, _) = raw_session(server.addr);
+    let (mut stream, _) = raw_session(server.addr, KEY);
     stream.write_all(&100u32.to_be_bytes()).unwrap();
     stream.write_all(&[0; 10]).unwrap();
     stream.shutdown(std::net::Shutdown::Write).unwrap();
@@ -167,7 +124,7 @@ fn random_garbage_closes_only_its_connection() {
     let mut early = TcpStream::connect(server.addr).unwrap();
     let _ = early.write_all(&garbage);
     assert!(closed_by_peer(&mut early));
-    let (mut late, _) = raw_session(server.addr);
+    let (mut late, _) = raw_session(server.addr, KEY);
     let _ = late.write_all(&garbage);
     assert!(closed_by_peer(&mut late));
     honest_round_trip(server.addr);

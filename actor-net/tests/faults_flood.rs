@@ -2,29 +2,18 @@
 //! threads and memory stay bounded. The only test in this binary, so that the thread count
 //! and memory are the node's alone.
 
-use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use actor_core::{Actor, Context, HandlerResult, Reply, System};
+use actor_core::System;
 use actor_net::{Node, Secret};
-use serde::{Deserialize, Serialize};
 
-const WAIT: Duration = Duration::from_secs(10);
+#[path = "support/peer.rs"]
+mod peer;
+
+use peer::{Ping, Pong, WAIT, closed_by_peer};
+
 const KEY: &[u8] = b"flood tests share this key";
-
-#[derive(Serialize, Deserialize)]
-struct Ping(Reply<u64>);
-
-struct Pong;
-
-impl Actor for Pong {
-    type Msg = Ping;
-    fn handle(&mut self, Ping(reply): Ping, _: &mut Context<Ping>) -> HandlerResult {
-        reply.send(1);
-        Ok(())
-    }
-}
 
 struct Server {
     _system: System,
@@ -46,21 +35,6 @@ fn server() -> Server {
         _system: system,
         node,
         addr,
-    }
-}
-
-fn closed_by_peer(stream: &mut TcpStream) -> bool {
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    let mut buf = [0u8; 1024];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return false;
-            }
-            Err(_) => return true,
-        }
     }
 }
 

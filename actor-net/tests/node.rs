@@ -1,15 +1,19 @@
 //! Nodes in one process: remote refs, lookups, and every kind of bad peer, on 127.0.0.1.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use actor_core::{Actor, AskError, Context, ExitReason, HandlerResult, Reply, SendError, System};
-use actor_net::handshake::{self, HandshakeConfig, HandshakeError};
+use actor_net::handshake::HandshakeError;
 use actor_net::{NetError, Node, Secret};
 use serde::{Deserialize, Serialize};
 
-const WAIT: Duration = Duration::from_secs(10);
+#[path = "support/peer.rs"]
+mod peer;
+
+use peer::{WAIT, closed_by_peer, ping_message, raw_session};
+
 const KEY: &[u8] = b"node tests share this key";
 
 fn secret() -> Secret {
@@ -85,39 +89,6 @@ fn server(configure: impl FnOnce(actor_net::NodeBuilder) -> actor_net::NodeBuild
 
 fn client() -> Node {
     Node::builder(secret()).name("client").build().unwrap()
-}
-
-/// Waits until the peer closes `stream` (a read returns 0 or fails), within `WAIT`.
-fn closed_by_peer(stream: &mut TcpStream) -> bool {
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    let deadline = Instant::now() + WAIT;
-    let mut buf = [0u8; 4096];
-    while Instant::now() < deadline {
-        match stream.read(&mut buf) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
-                return false;
-            }
-            Err(_) => return true,
-        }
-    }
-    false
-}
-
-/// A raw, authenticated connection: the handshake done by hand, for sending crafted frames.
-fn raw_session(addr: SocketAddr) -> (TcpStream, actor_net::session::Sealer) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let config = HandshakeConfig::builder().name("raw").build().unwrap();
-    let done = handshake::client_handshake(&mut stream, &secret(), &config).unwrap();
-    (stream, done.sealer)
-}
-
-/// A PING message as the protocol lays it out: kind 7, length 8, a nonce.
-fn ping_message(nonce: u64) -> Vec<u8> {
-    let mut msg = vec![7, 0, 0, 0, 8];
-    msg.extend_from_slice(&nonce.to_be_bytes());
-    msg
 }
 
 /// The server still serves an honest client.
@@ -218,7 +189,7 @@ fn a_wrong_key_on_either_side_fails_the_handshake_and_others_are_still_served() 
 #[test]
 fn a_tampered_frame_closes_only_its_connection() {
     let server = server(|b| b);
-    let (mut stream, mut sealer) = raw_session(server.addr);
+    let (mut stream, mut sealer) = raw_session(server.addr, KEY);
     let mut frame = Vec::new();
     sealer.seal(&ping_message(1), &mut frame).unwrap();
     let last = frame.len() - 1;
@@ -231,7 +202,7 @@ fn a_tampered_frame_closes_only_its_connection() {
 #[test]
 fn a_replayed_frame_closes_its_connection() {
     let server = server(|b| b);
-    let (mut stream, mut sealer) = raw_session(server.addr);
+    let (mut stream, mut sealer) = raw_session(server.addr, KEY);
     let mut frame = Vec::new();
     sealer.seal(&ping_message(1), &mut frame).unwrap();
     stream.write_all(&frame).unwrap();
@@ -246,7 +217,7 @@ fn an_oversized_length_prefix_closes_the_connection_before_and_after_the_handsha
     let mut early = TcpStream::connect(server.addr).unwrap();
     early.write_all(&u32::MAX.to_be_bytes()).unwrap();
     assert!(closed_by_peer(&mut early));
-    let (mut late, _) = raw_session(server.addr);
+    let (mut late, _) = raw_session(server.addr, KEY);
     late.write_all(&u32::MAX.to_be_bytes()).unwrap();
     assert!(closed_by_peer(&mut late));
     still_serves(&server);
@@ -310,7 +281,7 @@ fn a_version_mismatch_gets_a_clear_error() {
 #[test]
 fn a_silent_peer_is_detected_by_the_heartbeat() {
     let server = server(|b| b.heartbeat(Duration::from_millis(100), Duration::from_millis(400)));
-    let (mut stream, _sealer) = raw_session(server.addr);
+    let (mut stream, _sealer) = raw_session(server.addr, KEY);
     // We never answer, nor send anything: the server gives up on us.
     let start = Instant::now();
     assert!(closed_by_peer(&mut stream));
