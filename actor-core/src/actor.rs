@@ -3,8 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::actor_ref::{ActorId, ActorRef};
-use crate::cell::Cell;
+use crate::actor_id::ActorId;
+use crate::actor_ref::ActorRef;
+use crate::cell::ActorCell;
 use crate::supervision::Down;
 use crate::system::System;
 
@@ -116,12 +117,12 @@ pub trait Actor: Send + 'static {
 /// ```
 pub struct Context<M> {
     myself: ActorRef<M>,
-    cell: Arc<Cell>,
+    cell: Arc<ActorCell>,
     system: System,
 }
 
 impl<M: Send + 'static> Context<M> {
-    pub(crate) fn new(myself: ActorRef<M>, cell: Arc<Cell>, system: System) -> Context<M> {
+    pub(crate) fn new(myself: ActorRef<M>, cell: Arc<ActorCell>, system: System) -> Context<M> {
         Context {
             myself,
             cell,
@@ -130,7 +131,7 @@ impl<M: Send + 'static> Context<M> {
     }
 
     /// This actor's shared state.
-    pub(crate) fn cell(&self) -> &Arc<Cell> {
+    pub(crate) fn cell(&self) -> &Arc<ActorCell> {
         &self.cell
     }
 

@@ -1,4 +1,4 @@
-//! [`ActorRef`]: the address of an actor, and [`ActorId`], its identity.
+//! [`ActorRef`]: the address of an actor.
 //!
 //! Two flavors behind one private enum: a local actor (its mailbox and shared cell), and a
 //! remote one reached through a transport (`remote.rs`).
@@ -7,74 +7,18 @@ mod remote;
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::cell::Cell;
+use crate::actor_id::ActorId;
+use crate::cell::ActorCell;
 use crate::error::{AskError, JoinError, SendError};
 use crate::event::{DeadLetterReason, Events};
 use crate::mailbox::{MailboxSender, SendWait, Sent};
 use crate::reply::{Pending, Reply, ReplyError};
-use crate::runner;
 use crate::supervision::{Down, ExitReason};
 use remote::Remote;
 pub use remote::RemoteTarget;
-
-/// The identity of an actor, unique within the process.
-///
-/// # Examples
-///
-/// ```
-/// # use actor_core::{Actor, Context, HandlerResult, System};
-/// # struct Nop;
-/// # impl Actor for Nop {
-/// #     type Msg = ();
-/// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
-/// # }
-/// let system = System::new();
-/// let a = system.spawn(Nop)?;
-/// let b = system.spawn(Nop)?;
-/// assert_ne!(a.id(), b.id());
-/// assert_eq!(a.id(), a.clone().id());
-/// # system.shutdown();
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ActorId(u64);
-
-impl ActorId {
-    pub(crate) fn next() -> ActorId {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        ActorId(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// The identity as a number.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use actor_core::{Actor, Context, HandlerResult, System};
-    /// # struct Nop;
-    /// # impl Actor for Nop {
-    /// #     type Msg = ();
-    /// #     fn handle(&mut self, _: (), _: &mut Context<()>) -> HandlerResult { Ok(()) }
-    /// # }
-    /// let system = System::new();
-    /// assert!(system.spawn(Nop)?.id().as_u64() > 0);
-    /// # system.shutdown();
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn as_u64(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for ActorId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
 
 /// The address of an actor that takes messages of type `M`.
 ///
@@ -136,7 +80,7 @@ pub struct ActorRef<M> {
 enum Flavor<M> {
     Local {
         tx: MailboxSender<M>,
-        cell: Arc<Cell>,
+        cell: Arc<ActorCell>,
     },
     Remote(Remote<M>),
 }
@@ -147,7 +91,7 @@ impl<M> ActorRef<M> {
         tx: MailboxSender<M>,
         name: Option<Arc<str>>,
         events: Weak<Events>,
-    ) -> (ActorRef<M>, Arc<Cell>)
+    ) -> (ActorRef<M>, Arc<ActorCell>)
     where
         M: Send + 'static,
     {
@@ -155,7 +99,7 @@ impl<M> ActorRef<M> {
             let tx = tx.clone();
             Box::new(move || tx.wake())
         };
-        let cell = Arc::new(Cell::new(ActorId::next(), name, waker, events));
+        let cell = Arc::new(ActorCell::new(ActorId::next(), name, waker, events));
         let actor_ref = ActorRef {
             flavor: Flavor::Local {
                 tx,
@@ -536,7 +480,7 @@ impl<M> ActorRef<M> {
     }
 
     fn check_not_self(&self) -> Result<(), JoinError> {
-        if runner::current_actor() == Some(self.id()) {
+        if ActorId::current() == Some(self.id()) {
             return Err(JoinError::OwnActor);
         }
         Ok(())

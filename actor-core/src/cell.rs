@@ -1,7 +1,7 @@
 //! The state an actor shares with every ref to it: identity, lifecycle phase, counters and
 //! the monitors waiting for its end.
 //!
-//! Lifecycle phases (`Cell::state`):
+//! Lifecycle phases (`ActorCell::state`):
 //!
 //! | phase        | tells    | queued messages | entered by                          |
 //! |--------------|----------|-----------------|-------------------------------------|
@@ -15,7 +15,7 @@
 //! mailbox learns of a new phase through the wake envelope, and the channel hand-off orders
 //! that.
 //!
-//! The gate (`Cell::gate`) makes "refused or handled" exact when an actor stops while others
+//! The gate (`ActorCell::gate`) makes "refused or handled" exact when an actor stops while others
 //! are telling it: its high bit says the mailbox is closed (set on leaving `RUNNING`), its
 //! other bits count the messages announced over the actor's life. A sender announces its push
 //! (adds one, and takes it back if the gate is closed), pushes, and takes the announcement
@@ -30,7 +30,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::Mutex;
 
-use crate::actor_ref::ActorId;
+use crate::actor_id::ActorId;
 use crate::event::{DeadLetterReason, Events, SystemEvent};
 use crate::reply::{Pending, Reply};
 use crate::supervision::{Down, ExitReason};
@@ -48,7 +48,7 @@ const CLOSED: usize = 1 << (usize::BITS - 1);
 // and read (`scheduler`) first, what the actor reads on every message (`state`) last, and
 // the rarely touched fields between, so that the two sides do not share a cache line.
 #[repr(C)]
-pub(crate) struct Cell {
+pub(crate) struct ActorCell {
     /// See the module documentation.
     gate: AtomicUsize,
     /// Told that the actor has something to do, when an executor runs it (see
@@ -74,14 +74,14 @@ struct Exit {
     monitors: Vec<Reply<Down>>,
 }
 
-impl Cell {
+impl ActorCell {
     pub(crate) fn new(
         id: ActorId,
         name: Option<Arc<str>>,
         waker: Box<dyn Fn() + Send + Sync>,
         events: Weak<Events>,
-    ) -> Cell {
-        Cell {
+    ) -> ActorCell {
+        ActorCell {
             id,
             name,
             state: AtomicU8::new(RUNNING),
@@ -226,7 +226,7 @@ impl Cell {
     }
 
     /// Records why the actor ended and notifies every monitor. Called once, by its runner,
-    /// after [`close`](Cell::close).
+    /// after [`close`](ActorCell::close).
     pub(crate) fn notify_exit(&self, reason: ExitReason) {
         let monitors = {
             let mut exit = self.exit.lock();

@@ -221,3 +221,46 @@ pub enum ExchangeError {
         actual: &'static str,
     },
 }
+
+/// Shows an error followed by its sources, joined with `": "`: the whole story in one line,
+/// for a log or a message that travels as text.
+///
+/// # Examples
+///
+/// ```
+/// use std::fmt;
+/// use actor_core::ErrorChain;
+///
+/// #[derive(Debug)]
+/// struct ConfigError(std::io::Error);
+/// impl fmt::Display for ConfigError {
+///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+///         f.write_str("cannot read the key file")
+///     }
+/// }
+/// impl std::error::Error for ConfigError {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+///
+/// let error = ConfigError(std::io::Error::other("permission denied"));
+/// assert_eq!(
+///     ErrorChain(&error).to_string(),
+///     "cannot read the key file: permission denied"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a dyn std::error::Error);
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            write!(f, ": {error}")?;
+            source = error.source();
+        }
+        Ok(())
+    }
+}

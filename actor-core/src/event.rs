@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::actor_ref::ActorId;
+use crate::actor_id::ActorId;
 use crate::exchange::{Exchange, SubscriptionId};
 use crate::supervision::{ExitReason, Failure};
 

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
-use crate::actor_ref::{ActorId, ActorRef};
-use crate::cell::Cell;
+use crate::actor_id::ActorId;
+use crate::actor_ref::ActorRef;
+use crate::cell::ActorCell;
 use crate::mailbox::{Envelope, MailboxSender, Overflow};
 use crate::supervision::ExitReason;
 
@@ -35,7 +36,7 @@ use crate::supervision::ExitReason;
 pub struct Inbox<M> {
     rx: Receiver<Envelope<M>>,
     actor_ref: ActorRef<M>,
-    cell: Arc<Cell>,
+    cell: Arc<ActorCell>,
 }
 
 impl<M: Send + 'static> Inbox<M> {

@@ -92,6 +92,7 @@
 pub mod codec;
 
 mod actor;
+mod actor_id;
 mod actor_ref;
 mod builder;
 mod cell;
@@ -112,9 +113,12 @@ pub mod wire;
 mod worker;
 
 pub use actor::{Actor, BoxError, Context, HandlerResult};
-pub use actor_ref::{ActorId, ActorRef, RemoteTarget};
+pub use actor_id::ActorId;
+pub use actor_ref::{ActorRef, RemoteTarget};
 pub use builder::ActorBuilder;
-pub use error::{AskError, ExchangeError, JoinError, LookupError, SendError, SpawnError};
+pub use error::{
+    AskError, ErrorChain, ExchangeError, JoinError, LookupError, SendError, SpawnError,
+};
 pub use event::{DEAD_LETTERS, DROPPED, DeadLetterReason, LIFECYCLE, SUBSCRIBERS, SystemEvent};
 pub use exchange::{
     Delivery, Exchange, FnSubscriber, Subscriber, SubscriptionGuard, SubscriptionId,
@@ -126,7 +130,7 @@ pub use reply::{Pending, Reply, ReplyError};
 pub use router::{RouteError, Router, RouterActor, Tagged, TaggedReply};
 pub use runner::{RunStatus, Runner};
 pub use select::Select;
-pub use supervision::{Down, ExitReason, Failure, Supervision};
+pub use supervision::{Down, ExitReason, Failure, Supervision, panic_message};
 pub use system::System;
 pub use timer::TimerHandle;
 pub use worker::Worker;

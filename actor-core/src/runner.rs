@@ -5,7 +5,6 @@
 //! [`Runner::run`], which handles at most a batch of already-queued messages and never
 //! blocks. Both paths share the same delivery, supervision and shutdown code.
 
-use std::cell::Cell as StdCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,36 +12,11 @@ use std::time::Instant;
 use crossbeam_channel::TryRecvError;
 
 use crate::actor::{Actor, Context};
-use crate::actor_ref::ActorId;
-use crate::cell::Cell;
+use crate::actor_id::{ActorId, CurrentActor};
+use crate::cell::ActorCell;
 use crate::event::{DeadLetterReason, SystemEvent};
 use crate::mailbox::{Envelope, MailboxReceiver};
 use crate::supervision::{ExitReason, Failure, RestartWindow, Supervision};
-
-thread_local! {
-    static CURRENT: StdCell<Option<ActorId>> = const { StdCell::new(None) };
-}
-
-/// The actor whose messages the calling thread is handling, if any.
-pub(crate) fn current_actor() -> Option<ActorId> {
-    CURRENT.with(StdCell::get)
-}
-
-/// Marks the calling thread as running an actor until dropped (restoring the previous mark,
-/// so a runner driven from inside another actor's handler nests correctly).
-struct CurrentGuard(Option<ActorId>);
-
-impl CurrentGuard {
-    fn enter(id: ActorId) -> CurrentGuard {
-        CurrentGuard(CURRENT.with(|c| c.replace(Some(id))))
-    }
-}
-
-impl Drop for CurrentGuard {
-    fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.0));
-    }
-}
 
 /// Where new actor instances come from: a factory (restartable) or one instance.
 pub(crate) enum Source<A> {
@@ -154,7 +128,7 @@ impl<A: Actor> Runner<A> {
         }
     }
 
-    fn cell(&self) -> &Arc<Cell> {
+    fn cell(&self) -> &Arc<ActorCell> {
         self.ctx.cell()
     }
 
@@ -254,7 +228,7 @@ impl<A: Actor> Runner<A> {
     ///
     /// See [`Runner`].
     pub fn run(&mut self, max: usize) -> RunStatus {
-        let _current = CurrentGuard::enter(self.id());
+        let _current = CurrentActor::enter(self.id());
         if let Some(status) = self.begin() {
             return status;
         }
@@ -297,7 +271,7 @@ impl<A: Actor> Runner<A> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run_blocking(mut self) -> ExitReason {
-        let _current = CurrentGuard::enter(self.id());
+        let _current = CurrentActor::enter(self.id());
         if let Some(RunStatus::Stopped(reason)) = self.begin() {
             return reason;
         }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::actor_ref::ActorId;
+use crate::actor_id::ActorId;
 
 /// What the runtime does when a handler returns an error or panics.
 ///
@@ -94,18 +94,29 @@ pub enum Failure {
 impl Failure {
     /// Turns a caught panic payload into a failure carrying the panic message.
     pub(crate) fn from_panic(payload: Box<dyn std::any::Any + Send>) -> Failure {
-        Failure::Panic(panic_message(payload.as_ref()))
+        Failure::Panic(panic_message(payload.as_ref()).to_string())
     }
 }
 
-/// The message of a panic payload (`&str` or `String`), or a placeholder for other payloads.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+/// The message a panic was raised with (`panic!("...")` gives a `&str` or a `String`
+/// payload), or a placeholder for any other payload.
+///
+/// For code that catches panics itself (an executor, a pool) and reports them as
+/// [`Failure::Panic`] or [`ReplyError::Panicked`](crate::ReplyError::Panicked) does.
+///
+/// # Examples
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("disk {} is full", 2)).unwrap_err();
+/// assert_eq!(actor_core::panic_message(payload.as_ref()), "disk 2 is full");
+/// ```
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
+        s
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
+        s
     } else {
-        "panic with a non-string payload".to_string()
+        "panic with a non-string payload"
     }
 }
 

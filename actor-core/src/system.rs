@@ -11,14 +11,15 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::actor::Actor;
-use crate::actor_ref::{ActorId, ActorRef};
+use crate::actor_id::ActorId;
+use crate::actor_ref::ActorRef;
 use crate::builder::ActorBuilder;
-use crate::cell::Cell;
+use crate::cell::ActorCell;
 use crate::error::SendError;
 use crate::error::{ExchangeError, LookupError, SpawnError};
 use crate::event::{self, Events, SystemEvent};
 use crate::exchange::{Detach, Exchange, Registry, Subscriber, SubscriptionGuard, SubscriptionId};
-use crate::runner::{self, Source};
+use crate::runner::Source;
 use crate::timer::{TimerAction, TimerHandle, Timers};
 
 /// The home of a set of actors: spawns them, keeps the registry of names, and shuts them
@@ -71,7 +72,7 @@ struct Inner {
 
 #[derive(Default)]
 struct Actors {
-    live: HashMap<ActorId, Arc<Cell>>,
+    live: HashMap<ActorId, Arc<ActorCell>>,
     /// Threads of live thread-backed actors (actors run by an executor have none).
     threads: HashMap<ActorId, JoinHandle<()>>,
     /// Threads of ended actors, joined by the next spawn or by shutdown.
@@ -343,7 +344,7 @@ impl System {
     ///
     /// See [`System`].
     pub fn shutdown(&self) {
-        self.shut_down(Cell::stop);
+        self.shut_down(ActorCell::stop);
     }
 
     /// Like [`shutdown`](System::shutdown), but kills every actor: queued messages are
@@ -365,21 +366,21 @@ impl System {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown_now(&self) {
-        self.shut_down(Cell::kill);
+        self.shut_down(ActorCell::kill);
     }
 
-    fn shut_down(&self, end: fn(&Cell)) {
+    fn shut_down(&self, end: fn(&ActorCell)) {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
         // No tick should reach an actor that is stopping; joins the timer thread.
         self.inner.timers.shutdown();
-        let cells: Vec<Arc<Cell>> = {
+        let cells: Vec<Arc<ActorCell>> = {
             let actors = self.inner.actors.lock();
             actors.live.values().cloned().collect()
         };
         for cell in &cells {
             end(cell);
         }
-        if runner::current_actor().is_some() {
+        if ActorId::current().is_some() {
             return;
         }
         for cell in &cells {
@@ -485,7 +486,7 @@ impl System {
     pub(crate) fn register<M: Send + 'static>(
         &self,
         actor_ref: &ActorRef<M>,
-        cell: &Arc<Cell>,
+        cell: &Arc<ActorCell>,
     ) -> Result<(), SpawnError> {
         let mut actors = self.inner.actors.lock();
         // Checked under the lock shutdown takes its snapshot under, so no actor slips past.

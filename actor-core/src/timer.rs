@@ -39,7 +39,6 @@
 //! [`Timers`]'s `Drop` runs the same sequence, so no timer thread outlives its owner (except in the
 //! self-join case above, where the thread is already on its way out).
 
-use std::any::Any;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
@@ -51,6 +50,8 @@ use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
+
+use crate::supervision::panic_message;
 
 /// Name of the timer thread, so it is recognisable in panics, debuggers and `top -H`.
 const THREAD_NAME: &str = "actor-timer";
@@ -617,15 +618,6 @@ fn guarded<R>(id: TimerId, f: impl FnOnce() -> R) -> Option<R> {
             None
         }
     }
-}
-
-/// The text of a panic, for the log.
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("<non-string panic payload>")
 }
 
 /// The deadline after `previous` for an interval timer with `period` (at least [`MIN_PERIOD`]),

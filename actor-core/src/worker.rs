@@ -4,7 +4,8 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::actor::{Actor, Context, HandlerResult};
-use crate::actor_ref::{ActorId, ActorRef};
+use crate::actor_id::ActorId;
+use crate::actor_ref::ActorRef;
 use crate::error::{JoinError, SpawnError};
 use crate::reply::{Pending, Reply, ReplyError};
 use crate::supervision::{ExitReason, panic_message};
@@ -210,7 +211,7 @@ impl Worker {
 fn run<T, F: FnOnce() -> T>(task: F, reply: Reply<T>) {
     match catch_unwind(AssertUnwindSafe(task)) {
         Ok(value) => reply.send(value),
-        Err(panic) => reply.fail(ReplyError::Panicked(panic_message(panic.as_ref()))),
+        Err(panic) => reply.fail(ReplyError::Panicked(panic_message(panic.as_ref()).into())),
     }
 }
 

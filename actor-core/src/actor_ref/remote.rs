@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::actor_ref::ActorId;
+use crate::actor_id::ActorId;
 use crate::error::SendError;
 use crate::mailbox::SendWait;
 use crate::reply::Pending;
