@@ -7,6 +7,8 @@ use crate::actor_id::ActorId;
 use crate::actor_ref::ActorRef;
 use crate::cell::ActorCell;
 use crate::supervision::Down;
+// A context holds its system (the one import back up from an actor to the system that
+// runs it): handlers spawn, look up and publish through it.
 use crate::system::System;
 
 /// An error a handler hands back to the runtime: any error type converts into it with `?`.

@@ -9,6 +9,7 @@ use crate::error::SpawnError;
 use crate::mailbox::{Mailbox, PriorityFn};
 use crate::runner::{Runner, Source};
 use crate::supervision::Supervision;
+// A builder spawns into its system, which hands out builders: the two go together.
 use crate::system::System;
 
 /// Configures an actor before it starts. Made by [`System::actor`] (from a factory) or

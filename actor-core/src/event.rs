@@ -4,6 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::actor_id::ActorId;
+// System events are carried by exchanges, and exchanges report their own events (a
+// subscriber gone) as system events: the two import each other by design.
 use crate::exchange::{Exchange, SubscriptionId};
 use crate::supervision::{ExitReason, Failure};
 

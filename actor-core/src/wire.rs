@@ -8,6 +8,9 @@
 //! inside [`with_replies`] turns each id back into a `Reply<T>` whose answer is encoded and
 //! handed to the transport's [`ReplyResponder`], which sends it back.
 //!
+//! [`encode_with_replies`] also returns the ids that an encode registered, for a transport
+//! that lists them in its message header.
+//!
 //! Encoding or decoding a `Reply` outside [`with_replies`] is a serde error, never a
 //! panic. Answers are encoded with the wire codec ([`Bincode`](crate::codec::Bincode)).
 
@@ -44,11 +47,16 @@ pub trait ReplyRegistry {
 /// A registry shared with the transport's threads.
 pub type SharedRegistry = Arc<dyn ReplyRegistry + Send + Sync>;
 
-thread_local! {
-    /// The registry of the encode or decode running on this thread, if any.
-    static REGISTRY: RefCell<Option<SharedRegistry>> = const { RefCell::new(None) };
+/// The replies scope of the encode or decode running on this thread.
+struct Scope {
+    registry: SharedRegistry,
+    /// The ids registered by encoding, in order.
+    registered: Vec<u64>,
 }
 
+thread_local! {
+    static SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
+}
 /// Runs `f` (which encodes or decodes messages) with `registry` handling the replies in
 /// them. Calls nest: the previous registry is restored afterwards, also on unwind.
 ///
@@ -106,20 +114,92 @@ thread_local! {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn with_replies<R>(registry: &SharedRegistry, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<SharedRegistry>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            REGISTRY.with(|r| *r.borrow_mut() = previous);
+    in_scope(registry, f).0
+}
+
+/// Runs `f` (which encodes messages) as [`with_replies`] does, and returns with its result
+/// the ids of the replies that the encoding registered, in the order they were encoded: what
+/// a transport puts in the message's header so that the receiving side can answer requests
+/// that do not decode.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use actor_core::codec::{Bincode, Codec};
+/// use actor_core::wire::{
+///     ReplyCompleter, ReplyRegistry, ReplyResponder, SharedRegistry, encode_with_replies,
+/// };
+/// use actor_core::Reply;
+///
+/// /// Numbers the replies it is given, and forgets them.
+/// #[derive(Default)]
+/// struct Numbering(AtomicU64);
+///
+/// impl ReplyRegistry for Numbering {
+///     fn register(&self, _complete: ReplyCompleter) -> u64 {
+///         self.0.fetch_add(1, Ordering::Relaxed) + 100
+///     }
+///     fn responder(&self, _id: u64) -> ReplyResponder {
+///         Box::new(|_| {})
+///     }
+/// }
+///
+/// let registry: SharedRegistry = Arc::new(Numbering::default());
+/// let (first, _) = Reply::<u8>::pair();
+/// let (second, _) = Reply::<u8>::pair();
+/// let mut wire = Vec::new();
+/// let (encoded, ids) =
+///     encode_with_replies(&registry, || Bincode::new().encode(&(first, second), &mut wire));
+/// encoded?;
+/// assert_eq!(ids, [100, 101]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn encode_with_replies<R>(registry: &SharedRegistry, f: impl FnOnce() -> R) -> (R, Vec<u64>) {
+    in_scope(registry, f)
+}
+
+/// Runs `f` in a scope of its own, restoring the enclosing one afterwards (also on unwind).
+fn in_scope<R>(registry: &SharedRegistry, f: impl FnOnce() -> R) -> (R, Vec<u64>) {
+    /// Holds the enclosing scope until it is put back.
+    struct Restore(Option<Option<Scope>>);
+    impl Restore {
+        /// Puts the enclosing scope back; returns the ids our scope collected.
+        fn finish(&mut self) -> Vec<u64> {
+            let Some(enclosing) = self.0.take() else {
+                return Vec::new();
+            };
+            let ours = SCOPE.with(|s| std::mem::replace(&mut *s.borrow_mut(), enclosing));
+            ours.map(|scope| scope.registered).unwrap_or_default()
         }
     }
-    let previous = REGISTRY.with(|r| r.borrow_mut().replace(Arc::clone(registry)));
-    let _restore = Restore(previous);
-    f()
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            self.finish();
+        }
+    }
+    let ours = Scope {
+        registry: Arc::clone(registry),
+        registered: Vec::new(),
+    };
+    let mut restore = Restore(Some(SCOPE.with(|s| s.borrow_mut().replace(ours))));
+    let result = f();
+    let ids = restore.finish();
+    (result, ids)
 }
 
 fn current() -> Option<SharedRegistry> {
-    REGISTRY.with(|r| r.borrow().clone())
+    SCOPE.with(|s| s.borrow().as_ref().map(|scope| Arc::clone(&scope.registry)))
+}
+
+/// Notes that the encode running on this thread registered reply `id`.
+fn registered(id: u64) {
+    SCOPE.with(|s| {
+        if let Some(scope) = s.borrow_mut().as_mut() {
+            scope.registered.push(id);
+        }
+    });
 }
 
 const OUTSIDE: &str = "a Reply can cross the wire only inside wire::with_replies";
@@ -139,6 +219,7 @@ impl<T: DeserializeOwned + Send + 'static> Serialize for Reply<T> {
             });
             slot.complete(value);
         }));
+        registered(id);
         serializer.serialize_u64(id)
     }
 }
@@ -250,6 +331,29 @@ mod tests {
             5
         );
         assert_eq!(answers[1], (42, Err(ReplyError::Dropped)));
+    }
+
+    #[test]
+    fn each_encode_returns_only_the_ids_it_registered() {
+        let recorder = Arc::new(Recorder::default());
+        let registry: SharedRegistry = recorder.clone();
+        let codec = Bincode::new();
+        let (outer_reply, _outer) = Reply::<u8>::pair();
+        let (inner_reply, _inner) = Reply::<u8>::pair();
+        let mut out = Vec::new();
+        let ((encoded, inner_ids), outer_ids) = encode_with_replies(&registry, || {
+            codec.encode(&outer_reply, &mut out).unwrap();
+            let inner =
+                encode_with_replies(&registry, || codec.encode(&inner_reply, &mut Vec::new()));
+            (inner.0.is_ok(), inner.1)
+        });
+        assert!(encoded);
+        assert_eq!(outer_ids, [7]);
+        assert_eq!(inner_ids, [8]);
+        // Nothing is left behind for the next encode on this thread.
+        let (_, none) = encode_with_replies(&registry, || codec.encode(&1_u8, &mut Vec::new()));
+        assert!(none.is_empty());
+        assert!(current().is_none());
     }
 
     #[test]

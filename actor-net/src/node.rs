@@ -13,6 +13,9 @@
 
 mod connection;
 mod export;
+mod pending_requests;
+mod reader;
+mod writer;
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -32,6 +35,7 @@ use crate::session::Opener;
 
 pub(crate) use connection::Connection;
 use export::Exports;
+pub(crate) use writer::Refused;
 
 /// Stack size of the node's threads: they decode messages and hand them to mailboxes.
 const THREAD_STACK: usize = 512 * 1024;
@@ -681,7 +685,7 @@ impl Shared {
         if self.shutting_down.load(Ordering::SeqCst) {
             connection.close(ExitReason::Stopped);
         }
-        connection.read_loop(opener, reader);
+        reader::read(&connection, opener, reader);
     }
 
     /// Starts the connection of a finished handshake: returns it, with what its reader
@@ -745,7 +749,7 @@ impl Shared {
         let handle = std::thread::Builder::new()
             .name(format!("actor-net-r{}", connection.id()))
             .stack_size(THREAD_STACK)
-            .spawn(move || reading.read_loop(opener, reader));
+            .spawn(move || reader::read(&reading, opener, reader));
         match handle {
             Ok(handle) => self.own_thread(handle),
             Err(error) => {
