@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use actor_core::codec::FrameError;
 
-use crate::handshake::HandshakeError;
+use crate::handshake::{HandshakeConfigError, HandshakeError};
 use crate::session::SessionError;
 
 /// An operation of a [`Node`](crate::Node) failed.
@@ -68,6 +68,9 @@ pub enum NetError {
     /// The address resolved to nothing.
     #[error("the address {0:?} resolves to no socket address")]
     NoAddress(String),
+    /// The node's settings are invalid (for instance a name longer than 255 bytes).
+    #[error("invalid node configuration")]
+    Config(#[from] HandshakeConfigError),
     /// The node has been shut down.
     #[error("the node has been shut down")]
     ShutDown,

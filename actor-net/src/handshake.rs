@@ -20,7 +20,7 @@
 //!
 //! The protocol lives in two pure state machines, [`ClientHandshake`] and [`ServerHandshake`],
 //! which take frame payloads and append frames to send; [`client_handshake`] and
-//! [`server_handshake`] run them over a [`TimedStream`](crate::frame::TimedStream) within a time limit. The MACs are the
+//! [`server_handshake`] run them over a [`TimedStream`](crate::frame::TimedStream) within a timeout. The MACs are the
 //! pure functions [`server_proof`], [`client_proof`] and [`session_keys`].
 //!
 //! # Examples
@@ -127,31 +127,31 @@ const WELCOME: u8 = 0x00;
 ///
 /// let config = HandshakeConfig::builder()
 ///     .name("orders-1")
-///     .time_limit(Duration::from_secs(2))
+///     .timeout(Duration::from_secs(2))
 ///     .build()?;
 /// assert_eq!(config.name(), "orders-1");
-/// assert_eq!(config.time_limit(), Duration::from_secs(2));
+/// assert_eq!(config.timeout(), Duration::from_secs(2));
 /// assert_eq!(config.max_frame_len(), 512);
 /// # Ok::<(), actor_net::handshake::HandshakeConfigError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandshakeConfig {
     name: String,
-    time_limit: Duration,
+    timeout: Duration,
     max_frame_len: u32,
 }
 
 impl HandshakeConfig {
-    /// The default time limit of a whole handshake: 5 seconds.
+    /// The default timeout of a whole handshake: 5 seconds.
     ///
     /// # Examples
     ///
     /// ```
     /// use actor_net::handshake::HandshakeConfig;
     ///
-    /// assert_eq!(HandshakeConfig::default().time_limit(), HandshakeConfig::DEFAULT_TIME_LIMIT);
+    /// assert_eq!(HandshakeConfig::default().timeout(), HandshakeConfig::DEFAULT_TIMEOUT);
     /// ```
-    pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(5);
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
     /// Starts a configuration with the defaults.
     ///
@@ -191,11 +191,11 @@ impl HandshakeConfig {
     /// use std::time::Duration;
     /// use actor_net::handshake::HandshakeConfig;
     ///
-    /// assert_eq!(HandshakeConfig::default().time_limit(), Duration::from_secs(5));
+    /// assert_eq!(HandshakeConfig::default().timeout(), Duration::from_secs(5));
     /// ```
     #[must_use]
-    pub fn time_limit(&self) -> Duration {
-        self.time_limit
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Returns the largest handshake frame payload accepted, in bytes.
@@ -222,12 +222,12 @@ impl HandshakeConfig {
 }
 
 impl Default for HandshakeConfig {
-    /// The defaults: the empty name, a time limit of 5 seconds, handshake frames of at most 512
+    /// The defaults: the empty name, a timeout of 5 seconds, handshake frames of at most 512
     /// bytes.
     fn default() -> Self {
         HandshakeConfig {
             name: String::new(),
-            time_limit: Self::DEFAULT_TIME_LIMIT,
+            timeout: Self::DEFAULT_TIMEOUT,
             max_frame_len: DEFAULT_HANDSHAKE_MAX_PAYLOAD,
         }
     }
@@ -274,7 +274,7 @@ impl HandshakeConfigBuilder {
     /// [`client_handshake`] or [`server_handshake`]. It bounds how long an unauthenticated peer
     /// can hold a connection.
     ///
-    /// By default, 5 seconds ([`HandshakeConfig::DEFAULT_TIME_LIMIT`]).
+    /// By default, 5 seconds ([`HandshakeConfig::DEFAULT_TIMEOUT`]).
     ///
     /// # Examples
     ///
@@ -282,12 +282,12 @@ impl HandshakeConfigBuilder {
     /// use std::time::Duration;
     /// use actor_net::handshake::HandshakeConfig;
     ///
-    /// let config = HandshakeConfig::builder().time_limit(Duration::from_millis(500)).build()?;
-    /// assert_eq!(config.time_limit(), Duration::from_millis(500));
+    /// let config = HandshakeConfig::builder().timeout(Duration::from_millis(500)).build()?;
+    /// assert_eq!(config.timeout(), Duration::from_millis(500));
     /// # Ok::<(), actor_net::handshake::HandshakeConfigError>(())
     /// ```
-    pub fn time_limit(mut self, limit: Duration) -> Self {
-        self.config.time_limit = limit;
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.config.timeout = limit;
         self
     }
 
@@ -436,10 +436,10 @@ pub enum HandshakeError {
         /// `Local` if this side received the frame, `Remote` if the peer refused one of ours.
         side: Side,
     },
-    /// The handshake did not finish within the time limit.
+    /// The handshake did not finish within the timeout.
     #[error("handshake did not finish within {limit:?}")]
     Timeout {
-        /// The time limit ([`HandshakeConfig::time_limit`]).
+        /// The timeout ([`HandshakeConfig::timeout`]).
         limit: Duration,
     },
     /// The peer closed the connection between frames.

@@ -8,7 +8,7 @@
 //!
 //! Limits: at most `max_connections` inbound connections (established or still in their
 //! handshake) and at most `max_handshaking` in their handshake; an excess connection is
-//! closed at once. A handshake must finish within its time limit, so a client that connects
+//! closed at once. A handshake must finish within its timeout, so a client that connects
 //! and sends nothing, or sends garbage, costs one bounded slot for a bounded time.
 
 mod connection;
@@ -354,7 +354,7 @@ impl NodeBuilder {
     }
 
     /// At most this many inbound connections in their handshake at once (a slot costs a
-    /// thread with a small stack for at most the handshake time limit). By default, 256.
+    /// thread with a small stack for at most the handshake timeout). By default, 256.
     ///
     /// # Examples
     ///
@@ -370,7 +370,7 @@ impl NodeBuilder {
         self
     }
 
-    /// The time limit of a whole handshake. By default, 5 seconds.
+    /// The timeout of a whole handshake. By default, 5 seconds.
     ///
     /// # Examples
     ///
@@ -473,8 +473,8 @@ impl NodeBuilder {
     /// # Errors
     ///
     /// [`NetError::Io`] when the listen address cannot be bound; [`NetError::NoAddress`]
-    /// when it resolves to nothing; [`NetError::Handshake`] (with an unspecified peer) for
-    /// an invalid name.
+    /// when it resolves to nothing; [`NetError::Config`] for an invalid setting (a name
+    /// longer than 255 bytes).
     ///
     /// # Examples
     ///
@@ -482,9 +482,8 @@ impl NodeBuilder {
     pub fn build(mut self) -> Result<Node, NetError> {
         let handshake = HandshakeConfig::builder()
             .name(self.config.name.clone())
-            .time_limit(self.config.handshake_timeout)
-            .build()
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            .timeout(self.config.handshake_timeout)
+            .build()?;
         let listener = match &self.listen {
             Some(addr) => {
                 let resolved = resolve(addr.as_str())?;

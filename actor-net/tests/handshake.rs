@@ -625,7 +625,7 @@ fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> mpsc::Rec
 fn limited(name: &str, limit: Duration) -> HandshakeConfig {
     HandshakeConfig::builder()
         .name(name)
-        .time_limit(limit)
+        .timeout(limit)
         .build()
         .unwrap()
 }

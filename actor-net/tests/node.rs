@@ -224,7 +224,7 @@ fn an_oversized_length_prefix_closes_the_connection_before_and_after_the_handsha
 }
 
 #[test]
-fn a_client_that_never_finishes_the_handshake_is_dropped_after_the_time_limit() {
+fn a_client_that_never_finishes_the_handshake_is_dropped_after_the_handshake_timeout() {
     let limit = Duration::from_millis(300);
     let server = server(|b| b.handshake_timeout(limit));
     let mut silent = TcpStream::connect(server.addr).unwrap();
@@ -354,4 +354,14 @@ fn exports_are_unique_and_can_be_withdrawn() {
         Err(AskError::Remote(_))
     ));
     node.shutdown();
+}
+
+#[test]
+fn an_invalid_setting_is_a_typed_configuration_error() {
+    let error = Node::builder(secret())
+        .name("n".repeat(256))
+        .build()
+        .expect_err("a name of 256 bytes is refused");
+    assert!(matches!(error, NetError::Config(_)), "{error:?}");
+    assert_eq!(error.to_string(), "invalid node configuration");
 }

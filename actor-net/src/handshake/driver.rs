@@ -1,4 +1,4 @@
-//! Running the handshake state machines over a stream, within a time limit.
+//! Running the handshake state machines over a stream, within a timeout.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -15,7 +15,7 @@ use crate::frame::{self, StreamError, TimedStream};
 
 /// Runs the client's side of the handshake over `stream`.
 ///
-/// The whole exchange must finish within [`HandshakeConfig::time_limit`]: every read waits at
+/// The whole exchange must finish within [`HandshakeConfig::timeout`]: every read waits at
 /// most for the time that remains. The nonce is drawn from the operating system's random source.
 /// On success the stream's read timeout is cleared (`None`), and the stream holds nothing but
 /// session frames from here on; the returned [`Handshaken`] seals and opens them.
@@ -25,7 +25,7 @@ use crate::frame::{self, StreamError, TimedStream};
 ///
 /// # Errors
 ///
-/// Any [`HandshakeError`]: [`Timeout`](HandshakeError::Timeout) when the time limit passes,
+/// Any [`HandshakeError`]: [`Timeout`](HandshakeError::Timeout) when the timeout passes,
 /// [`Closed`](HandshakeError::Closed) when the server hangs up, and the protocol's refusals as
 /// described at [`ClientHandshake::step`].
 ///
@@ -83,7 +83,7 @@ pub fn client_handshake<S: TimedStream + ?Sized>(
 ///
 /// # Examples
 ///
-/// A client that sends nothing is dropped when the time limit passes:
+/// A client that sends nothing is dropped when the timeout passes:
 ///
 /// ```
 /// use std::net::{TcpListener, TcpStream};
@@ -97,7 +97,7 @@ pub fn client_handshake<S: TimedStream + ?Sized>(
 ///
 /// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
 /// let limit = Duration::from_millis(50);
-/// let config = HandshakeConfig::builder().time_limit(limit).build()?;
+/// let config = HandshakeConfig::builder().timeout(limit).build()?;
 /// let err = handshake::server_handshake(&mut stream, &key, &config, peer).unwrap_err();
 /// assert!(matches!(err, HandshakeError::Timeout { .. }));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -183,7 +183,7 @@ fn run<S: TimedStream + ?Sized, M: Machine>(
     }
 }
 
-/// When the handshake must be over; `None` if the time limit is too far away to represent.
+/// When the handshake must be over; `None` if the timeout is too far away to represent.
 #[derive(Debug, Clone, Copy)]
 struct Deadline {
     at: Option<Instant>,
@@ -192,7 +192,7 @@ struct Deadline {
 
 impl Deadline {
     fn start(config: &HandshakeConfig) -> Deadline {
-        let limit = config.time_limit();
+        let limit = config.timeout();
         Deadline {
             at: Instant::now().checked_add(limit),
             limit,
