@@ -153,7 +153,7 @@ impl<M> fmt::Debug for Inbox<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Inbox")
             .field("id", &self.actor_ref.id())
-            .field("queued", &self.rx.len())
+            .field("in_mailbox", &self.rx.len())
             .finish()
     }
 }

@@ -489,7 +489,7 @@ impl<A: Actor> std::fmt::Debug for Runner<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runner")
             .field("id", &self.id())
-            .field("queued", &self.rx.len())
+            .field("in_mailbox", &self.rx.len())
             .finish_non_exhaustive()
     }
 }

@@ -347,7 +347,8 @@ impl System {
         self.shut_down(ActorCell::stop);
     }
 
-    /// Like [`shutdown`](System::shutdown), but kills every actor: queued messages are
+    /// Shuts the system down now: like [`shutdown`](System::shutdown), but kills every actor
+    /// (see [`ActorRef::kill`](crate::ActorRef::kill)): queued messages are
     /// discarded and pending requests fail at once.
     ///
     /// # Examples
@@ -361,11 +362,11 @@ impl System {
     /// # }
     /// let system = System::new();
     /// system.spawn(Nop)?;
-    /// system.shutdown_now();
+    /// system.kill();
     /// assert_eq!(system.actor_count(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn shutdown_now(&self) {
+    pub fn kill(&self) {
         self.shut_down(ActorCell::kill);
     }
 

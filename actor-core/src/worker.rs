@@ -33,7 +33,7 @@ impl Actor for WorkerActor {
 /// hands its `Err` to the caller as data, like any other value.
 ///
 /// Stopping: [`stop`](Worker::stop) runs every task already submitted, then ends;
-/// [`stop_now`](Worker::stop_now) ends after the running task and fails every queued task
+/// [`kill`](Worker::kill) ends after the running task and fails every queued task
 /// at once with [`ReplyError::Dropped`].
 ///
 /// # Examples
@@ -154,13 +154,13 @@ impl Worker {
     /// });
     /// let queued = worker.submit(|| "never runs");
     /// started.recv()?; // the first task is running
-    /// worker.stop_now();
+    /// worker.kill();
     /// drop(release);
     /// assert_eq!(queued.wait(), Err(ReplyError::Dropped));
     /// assert_eq!(running.wait(), Ok(false));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn stop_now(&self) {
+    pub fn kill(&self) {
         self.actor.kill();
     }
 

@@ -96,7 +96,7 @@ fn immediate_stop_fails_every_queued_task_at_once() {
     let worker = Worker::spawn(&system).unwrap();
     let release = park(&worker);
     let queued: Vec<_> = (0..100).map(|i| worker.submit(move || i)).collect();
-    worker.stop_now();
+    worker.kill();
     drop(release);
     assert!(matches!(worker.join().unwrap(), ExitReason::Killed));
     for pending in queued {
