@@ -25,8 +25,8 @@
 //! queue. [`ServiceSet::shutdown`] (or stopping the system) stops the listeners, closes their
 //! connections and joins every thread.
 //!
-//! The `actor-node` binary serves a node with these actors exported and any of the listeners
-//! (`actor-node serve --help`).
+//! The `actor-node` binary (the crate of that name in this workspace) serves a node with these
+//! actors exported and any of the listeners (`actor-node serve --help`).
 //!
 //! # Examples
 //!
