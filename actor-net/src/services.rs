@@ -64,9 +64,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// Public only for the fuzz targets in `fuzz/`; not part of the API.
-#[doc(hidden)]
-pub mod auth_echo;
+// Visible to the crate root, and its items `pub`, so that the `fuzzing` feature can re-export
+// them; without the feature, the services are their only user.
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+pub(crate) mod auth_echo;
 mod echo;
 mod error;
 mod io;

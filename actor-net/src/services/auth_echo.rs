@@ -36,8 +36,11 @@ pub(crate) fn challenge_mac(key: &Secret, challenge: &[u8; CHALLENGE_LEN]) -> Hm
 pub enum Phase {
     /// The challenge was sent; `received` bytes of the digest have arrived in `answer`.
     Challenged {
+        /// The challenge sent.
         challenge: [u8; CHALLENGE_LEN],
+        /// The digest's bytes so far.
         answer: [u8; CHALLENGE_LEN],
+        /// How many of `answer`'s bytes have arrived.
         received: usize,
     },
     /// The client proved it holds the key: bytes are echoed.
