@@ -18,14 +18,17 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod frame;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod handshake;
-// Public only for the fuzz targets in `fuzz/`; not part of the API.
-#[doc(hidden)]
-pub mod message;
 pub mod services;
 pub mod session;
 
 mod error;
+// Its items are `pub` so that the `fuzzing` feature can re-export them; without the feature,
+// the crate is their only user.
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+mod message;
 mod node;
 mod remote;
 mod secret;

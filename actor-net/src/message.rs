@@ -26,7 +26,9 @@ pub const MAX_NAME: usize = 1024;
 /// Why a lookup found no usable actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LookupFailure {
+    /// No actor is exported under the name.
     NotFound = 1,
+    /// The actor exported under the name takes another message type.
     WrongType = 2,
 }
 
@@ -70,37 +72,60 @@ impl fmt::Display for Rejection {
 /// One parsed message, borrowing from the frame body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message<'a> {
+    /// LOOKUP: asks for the actor exported under a name.
     Lookup {
+        /// Chosen by the asker, to match the answer.
         request: u64,
+        /// The name the actor is exported under.
         name: &'a str,
+        /// The Rust type name of the messages the asker will send.
         type_name: &'a str,
     },
+    /// LOOKUP_OK: the actor was found.
     LookupOk {
+        /// The lookup's request.
         request: u64,
+        /// The actor's id on this connection.
         actor: u64,
     },
+    /// LOOKUP_ERR: no usable actor.
     LookupErr {
+        /// The lookup's request.
         request: u64,
+        /// Why.
         failure: LookupFailure,
+        /// For a wrong type, the type the actor takes.
         detail: &'a str,
     },
+    /// TELL: a message for an actor.
     Tell {
+        /// The actor's id.
         actor: u64,
         /// The reply ids inside the message, so that they can be failed if it does not
         /// decode. Big-endian u64s.
         replies: &'a [u8],
+        /// The message, encoded.
         payload: &'a [u8],
     },
+    /// REPLY: what became of a request.
     Reply {
+        /// The reply id, as the TELL that carried the request listed it.
         id: u64,
+        /// The answer, or why there is none.
         status: ReplyStatus<'a>,
     },
+    /// REJECTED: a told message was not delivered.
     Rejected {
+        /// The actor it was told to.
         actor: u64,
+        /// Why.
         why: Rejection,
     },
+    /// PING, with its nonce.
     Ping(u64),
+    /// PONG, with the nonce of the PING it answers.
     Pong(u64),
+    /// GOODBYE: the peer shuts down.
     Goodbye,
 }
 
@@ -116,6 +141,7 @@ pub struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
+    /// A writer appending to `out`.
     pub fn new(out: &'a mut Vec<u8>) -> Writer<'a> {
         Writer { out }
     }
@@ -132,6 +158,7 @@ impl<'a> Writer<'a> {
         self.out[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
     }
 
+    /// A LOOKUP of the actor exported as `name`, taking messages of `type_name`.
     pub fn lookup(&mut self, request: u64, name: &str, type_name: &str) {
         self.message(kind::LOOKUP, |out| {
             out.extend_from_slice(&request.to_be_bytes());
@@ -140,6 +167,7 @@ impl<'a> Writer<'a> {
         });
     }
 
+    /// A LOOKUP_OK: the actor looked up by `request` has the id `actor`.
     pub fn lookup_ok(&mut self, request: u64, actor: u64) {
         self.message(kind::LOOKUP_OK, |out| {
             out.extend_from_slice(&request.to_be_bytes());
@@ -147,6 +175,7 @@ impl<'a> Writer<'a> {
         });
     }
 
+    /// A LOOKUP_ERR: the lookup `request` failed.
     pub fn lookup_err(&mut self, request: u64, failure: LookupFailure, detail: &str) {
         self.message(kind::LOOKUP_ERR, |out| {
             out.extend_from_slice(&request.to_be_bytes());
@@ -169,6 +198,7 @@ impl<'a> Writer<'a> {
         });
     }
 
+    /// A REPLY for the reply id `id`.
     pub fn reply(&mut self, id: u64, status: &ReplyStatus<'_>) {
         self.message(kind::REPLY, |out| {
             out.extend_from_slice(&id.to_be_bytes());
@@ -190,6 +220,7 @@ impl<'a> Writer<'a> {
         });
     }
 
+    /// A REJECTED: a message told to `actor` was not delivered.
     pub fn rejected(&mut self, actor: u64, why: Rejection) {
         self.message(kind::REJECTED, |out| {
             out.extend_from_slice(&actor.to_be_bytes());
@@ -197,18 +228,21 @@ impl<'a> Writer<'a> {
         });
     }
 
+    /// A PING with `nonce`.
     pub fn ping(&mut self, nonce: u64) {
         self.message(kind::PING, |out| {
             out.extend_from_slice(&nonce.to_be_bytes())
         });
     }
 
+    /// A PONG answering the PING with `nonce`.
     pub fn pong(&mut self, nonce: u64) {
         self.message(kind::PONG, |out| {
             out.extend_from_slice(&nonce.to_be_bytes())
         });
     }
 
+    /// A GOODBYE.
     pub fn goodbye(&mut self) {
         self.message(kind::GOODBYE, |_| {});
     }
@@ -232,6 +266,7 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of the batch `body`: a session frame's opened body.
     pub fn new(body: &'a [u8]) -> Reader<'a> {
         Reader { rest: body }
     }

@@ -25,8 +25,8 @@
 //! queue. [`ServiceSet::shutdown`] (or stopping the system) stops the listeners, closes their
 //! connections and joins every thread.
 //!
-//! The `actor-node` binary serves a node with these actors exported and any of the listeners
-//! (`actor-node serve --help`).
+//! The `actor-node` binary (the crate of that name in this workspace) serves a node with these
+//! actors exported and any of the listeners (`actor-node serve --help`).
 //!
 //! # Examples
 //!
@@ -64,18 +64,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// Public only for the fuzz targets in `fuzz/`; not part of the API.
-#[doc(hidden)]
-pub mod auth_echo;
+// Visible to the crate root, and its items `pub`, so that the `fuzzing` feature can re-export
+// them; without the feature, the services are their only user.
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+pub(crate) mod auth_echo;
 mod echo;
 mod error;
+mod io;
+mod limits;
 mod protocol;
+mod service;
 mod tcp;
 mod time;
 mod udp;
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,7 +94,8 @@ pub use error::ServiceError;
 pub use protocol::Protocol;
 pub use time::{RFC868_OFFSET, Time, TimeMsg, TimeOfDay};
 
-use protocol::{Limits, TcpService, UdpService};
+use limits::Limits;
+use service::{TcpService, UdpService};
 use tcp::{TcpListenerActor, TcpListenerMsg};
 use udp::{Datagram, UdpListenerActor};
 
@@ -563,29 +568,9 @@ fn resolve(protocol: Protocol, addr: &str) -> Result<SocketAddr, ServiceError> {
         })
 }
 
-/// The address at which a socket bound to `addr` can reach itself: the loopback address
-/// when it is bound to all addresses.
-fn wake_addr(addr: SocketAddr) -> SocketAddr {
-    match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, addr.port()).into(),
-        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, addr.port()).into(),
-        _ => addr,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wake_addr_reaches_a_wildcard_socket_through_the_loopback() {
-        let wildcard: SocketAddr = "0.0.0.0:7000".parse().unwrap();
-        assert_eq!(wake_addr(wildcard), "127.0.0.1:7000".parse().unwrap());
-        let wildcard6: SocketAddr = "[::]:7000".parse().unwrap();
-        assert_eq!(wake_addr(wildcard6), "[::1]:7000".parse().unwrap());
-        let specific: SocketAddr = "127.0.0.2:7000".parse().unwrap();
-        assert_eq!(wake_addr(specific), specific);
-    }
 
     #[test]
     fn handles_are_send_and_sync() {

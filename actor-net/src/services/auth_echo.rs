@@ -15,17 +15,11 @@
 //! it is here for clients written against it. Nodes use the mutual handshake of
 //! [`handshake`](crate::handshake) and authenticate every frame.
 //!
-//! The protocol is the pure state machine [`Phase`]; `serve` runs it over a socket.
+//! The protocol is the pure state machine [`Phase`], tested without sockets;
+//! [`TcpService`](super::service::TcpService) runs it over a connection.
 
-use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
-use std::time::Instant;
-
-use actor_core::ActorRef;
 use hmac::Mac;
 
-use super::echo::{self, EchoMsg};
-use super::protocol::{ConnectionError, Limits, Protocol, is_timeout};
 use crate::secret::{HmacSha256, Secret, keyed_mac};
 
 /// The length of the challenge, and of the digest that answers it.
@@ -42,8 +36,11 @@ pub(crate) fn challenge_mac(key: &Secret, challenge: &[u8; CHALLENGE_LEN]) -> Hm
 pub enum Phase {
     /// The challenge was sent; `received` bytes of the digest have arrived in `answer`.
     Challenged {
+        /// The challenge sent.
         challenge: [u8; CHALLENGE_LEN],
+        /// The digest's bytes so far.
         answer: [u8; CHALLENGE_LEN],
+        /// How many of `answer`'s bytes have arrived.
         received: usize,
     },
     /// The client proved it holds the key: bytes are echoed.
@@ -113,64 +110,6 @@ impl Phase {
             Phase::Refused => Step::Close,
         }
     }
-}
-
-/// Runs the protocol on an accepted connection: challenge, digest (within the
-/// authentication time limit), then the echo relay until the client closes.
-pub(crate) fn serve(
-    stream: &mut TcpStream,
-    peer: SocketAddr,
-    echo: &ActorRef<EchoMsg>,
-    key: &Secret,
-    limits: &Limits,
-) -> Result<(), ConnectionError> {
-    let mut challenge = [0; CHALLENGE_LEN];
-    getrandom::fill(&mut challenge).map_err(ConnectionError::Random)?;
-    stream.write_all(&challenge)?;
-    let deadline = Instant::now() + limits.auth_timeout;
-    let mut phase = Phase::challenged(challenge);
-    let mut buf = [0; CHALLENGE_LEN];
-    // Reads no more than the digest, so nothing the client sends is consumed before it is
-    // authenticated.
-    while phase.missing() > 0 {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(refuse(peer, ConnectionError::AuthTimeout));
-        }
-        stream.set_read_timeout(Some(left))?;
-        let wanted = phase.missing();
-        let n = match std::io::Read::read(stream, &mut buf[..wanted]) {
-            Ok(0) => return Err(refuse(peer, ConnectionError::AuthClosed)),
-            Ok(n) => n,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(error) if is_timeout(&error) => {
-                return Err(refuse(peer, ConnectionError::AuthTimeout));
-            }
-            Err(error) => return Err(error.into()),
-        };
-        match phase.step(key, &buf[..n]) {
-            Step::Read => {}
-            Step::Close => return Err(refuse(peer, ConnectionError::WrongDigest)),
-            Step::Echo(rest) => {
-                // Unreachable while at most the missing bytes are read; echoed all the same.
-                let echoed = echo.ask(
-                    |reply| EchoMsg::Echo(rest.to_vec(), reply),
-                    limits.ask_timeout,
-                )?;
-                stream.write_all(&echoed)?;
-            }
-        }
-    }
-    tracing::info!(%peer, service = %Protocol::AuthEcho, "client authenticated");
-    stream.set_read_timeout(Some(limits.idle_timeout))?;
-    echo::relay(stream, echo, limits)
-}
-
-/// Logs a refused client (its address and the reason only: never a key, challenge or
-/// digest) and gives back the reason.
-fn refuse(peer: SocketAddr, reason: ConnectionError) -> ConnectionError {
-    tracing::warn!(%peer, service = %Protocol::AuthEcho, %reason, "client refused");
-    reason
 }
 
 #[cfg(test)]

@@ -1,16 +1,7 @@
-//! [`Echo`]: the actor that answers with what it is given, and the byte relay that the TCP
-//! echo protocols run through it.
+//! [`Echo`]: the actor that answers with what it is given.
 
-use std::io::Write;
-use std::net::{Shutdown, TcpStream};
-
-use actor_core::{Actor, ActorRef, Context, HandlerResult, Reply};
+use actor_core::{Actor, Context, HandlerResult, Reply};
 use serde::{Deserialize, Serialize};
-
-use super::protocol::{ConnectionError, Limits, read_some};
-
-/// The most bytes read from a client at once, and so the largest piece asked of the actor.
-const CHUNK: usize = 4096;
 
 /// What the [`Echo`] actor takes.
 ///
@@ -56,28 +47,4 @@ impl Actor for Echo {
         }
         Ok(())
     }
-}
-
-/// Sends back, through `echo`, every byte the client sends, until the client closes its side
-/// (which is then passed on: the server closes its side too) or stays idle too long.
-pub(crate) fn relay(
-    stream: &mut TcpStream,
-    echo: &ActorRef<EchoMsg>,
-    limits: &Limits,
-) -> Result<(), ConnectionError> {
-    let mut buf = vec![0; CHUNK];
-    loop {
-        let n = read_some(stream, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        let echoed = echo.ask(
-            |reply| EchoMsg::Echo(buf[..n].to_vec(), reply),
-            limits.ask_timeout,
-        )?;
-        stream.write_all(&echoed)?;
-    }
-    stream.flush()?;
-    stream.shutdown(Shutdown::Write)?;
-    Ok(())
 }

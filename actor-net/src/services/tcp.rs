@@ -18,8 +18,10 @@ use std::time::Duration;
 
 use actor_core::{Actor, ActorRef, Context, HandlerResult};
 
-use super::protocol::{Limits, Protocol, TcpService};
-use super::wake_addr;
+use super::io::wake_addr;
+use super::limits::Limits;
+use super::protocol::Protocol;
+use super::service::TcpService;
 
 /// Stack size of the accept and connection threads: they move small buffers around.
 const THREAD_STACK: usize = 256 * 1024;

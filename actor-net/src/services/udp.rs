@@ -21,8 +21,10 @@ use std::time::Duration;
 
 use actor_core::{Actor, ActorRef, Context, HandlerResult, SendError};
 
-use super::protocol::{Limits, Protocol, UdpService, is_timeout};
-use super::wake_addr;
+use super::io::{is_timeout, wake_addr};
+use super::limits::Limits;
+use super::protocol::Protocol;
+use super::service::UdpService;
 
 /// The largest datagram answered, in bytes; larger ones are ignored.
 pub(crate) const MAX_DATAGRAM: usize = 8192;

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use actor_core::Tagged;
 use actor_core::codec::{Bincode, Codec, FrameConfig};
 use actor_net::Secret;
+use actor_net::fuzzing::message::{LookupFailure, Rejection, ReplyStatus, Writer};
 use actor_net::handshake::{client_proof, server_proof, session_keys};
-use actor_net::message::{LookupFailure, Rejection, ReplyStatus, Writer};
 use actor_net::session::Sealer;
 use serde::Serialize;
 

@@ -1,6 +1,6 @@
 //! The authenticated echo's first read: the digest that answers the challenge.
 
-use actor_net::services::auth_echo::{CHALLENGE_LEN, Phase, Step};
+use actor_net::fuzzing::auth_echo::{CHALLENGE_LEN, Phase, Step};
 
 use crate::input::Input;
 use crate::vectors;

@@ -10,7 +10,7 @@ use actor_core::wire::{
     ReplyCompleter, ReplyRegistry, ReplyResponder, SharedRegistry, with_replies,
 };
 use actor_net::frame;
-use actor_net::message::{self, Message};
+use actor_net::fuzzing::message::{self, Message};
 use actor_net::session::{Opener, Sealer, SessionError};
 use serde::Deserialize;
 

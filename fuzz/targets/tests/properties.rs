@@ -21,10 +21,10 @@ use actor_core::wire::{
 use actor_fuzz_targets::Target;
 use actor_net::Secret;
 use actor_net::frame;
+use actor_net::fuzzing::message::{self, LookupFailure, MAX_NAME, Message, Rejection, ReplyStatus};
 use actor_net::handshake::{
     ClientHandshake, HandshakeConfig, Handshaken, MAX_NAME_LEN, ServerHandshake, Step, session_keys,
 };
-use actor_net::message::{self, LookupFailure, MAX_NAME, Message, Rejection, ReplyStatus};
 use actor_net::session::{Opener, Sealer};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;

@@ -1,0 +1,92 @@
+//! `actor-node call`: asks the echo or time actor of a node, and prints the answer.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use actor_net::Node;
+use actor_net::services::{self, EchoMsg, TimeMsg};
+use clap::{Args, Subcommand};
+
+use crate::error::CliError;
+use crate::key::{KEY_HELP, KeyArgs};
+
+#[derive(Debug, Args)]
+pub(crate) struct CallArgs {
+    /// The address of the node to call
+    #[arg(value_name = "ADDR")]
+    addr: String,
+    /// How long to wait for the connection and for the answer
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    timeout: u64,
+    #[command(subcommand)]
+    actor: CallActor,
+    #[command(flatten)]
+    key: KeyArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum CallActor {
+    /// Ask the `echo` actor to send TEXT back, and print what it sends.
+    #[command(after_help = KEY_HELP)]
+    Echo {
+        /// The text to send
+        #[arg(allow_hyphen_values = true)]
+        text: String,
+    },
+    /// Ask the `time` actor for the time, and print its local time and the seconds since the
+    /// Unix epoch.
+    #[command(after_help = KEY_HELP)]
+    Time,
+}
+
+/// Connects to the node, asks the chosen actor, and prints its answer on one line.
+pub(crate) fn call(args: CallArgs) -> Result<(), CliError> {
+    let timeout = Duration::from_secs(args.timeout);
+    let node = Node::builder(args.key.secret()?)
+        .name(format!("actor-node-call-{}", std::process::id()))
+        .connect_timeout(timeout)
+        .request_timeout(timeout)
+        .build()
+        .map_err(|e| CliError::Client(Box::new(e)))?;
+    let addr = args.addr.as_str();
+    let lookup_error = |actor| {
+        move |source| CliError::Lookup {
+            actor,
+            addr: addr.to_string(),
+            source: Box::new(source),
+        }
+    };
+    let ask_error = |actor| move |source| CliError::Ask { actor, source };
+    let line = match args.actor {
+        CallActor::Echo { text } => {
+            let echo = node
+                .lookup::<EchoMsg>(addr, services::ECHO)
+                .map_err(lookup_error(services::ECHO))?;
+            let echoed = echo
+                .ask(|reply| EchoMsg::Echo(text.into_bytes(), reply), timeout)
+                .map_err(ask_error(services::ECHO))?;
+            String::from_utf8_lossy(&echoed).into_owned()
+        }
+        CallActor::Time => {
+            let time = node
+                .lookup::<TimeMsg>(addr, services::TIME)
+                .map_err(lookup_error(services::TIME))?;
+            let now = time
+                .ask(TimeMsg::Now, timeout)
+                .map_err(ask_error(services::TIME))?;
+            format!(
+                "{} ({}.{:09} s since the Unix epoch)",
+                now.local, now.secs, now.nanos
+            )
+        }
+    };
+    node.shutdown();
+    writeln!(io::stdout().lock(), "{line}")?;
+    Ok(())
+}

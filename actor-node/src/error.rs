@@ -1,0 +1,46 @@
+//! [`CliError`]: what can go wrong in a command, as told to the user.
+
+use std::io;
+
+use actor_core::AskError;
+use actor_net::services::ServiceError;
+use actor_net::{NetError, SecretError};
+
+use crate::key::{SECRET_FILE_VAR, SECRET_VAR};
+
+/// What can go wrong, as told to the user: `main` prints it with its causes on one line.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    #[error("no shared key: give --secret-file FILE, or set {SECRET_FILE_VAR} or {SECRET_VAR}")]
+    NoKey,
+    #[error("unusable shared key")]
+    Key(#[source] SecretError),
+    // `NetError` is large: boxed, so that every `Result` here stays small.
+    #[error("cannot start the node on {addr}")]
+    Node {
+        addr: String,
+        #[source]
+        source: Box<NetError>,
+    },
+    #[error("cannot start the client node")]
+    Client(#[source] Box<NetError>),
+    #[error("cannot start the services")]
+    Services(#[from] ServiceError),
+    #[error("cannot export the services")]
+    Export(#[source] Box<NetError>),
+    #[error("cannot reach the {actor} actor at {addr}")]
+    Lookup {
+        actor: &'static str,
+        addr: String,
+        #[source]
+        source: Box<NetError>,
+    },
+    #[error("the {actor} actor did not answer")]
+    Ask {
+        actor: &'static str,
+        #[source]
+        source: AskError,
+    },
+    #[error("cannot write to standard output")]
+    Output(#[from] io::Error),
+}

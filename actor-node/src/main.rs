@@ -1,0 +1,114 @@
+//! `actor-node`: serves a node with the echo and time actors and the classic listeners, or
+//! calls the actors of such a node.
+//!
+//! ```text
+//! actor-node serve --listen 127.0.0.1:7700 --secret-file node.key --daytime-tcp 127.0.0.1:1313
+//! actor-node call 127.0.0.1:7700 echo hello --secret-file node.key
+//! actor-node call 127.0.0.1:7700 time --secret-file node.key
+//! ```
+//!
+//! `serve` prints the node's address as the first line of its standard output, then one line
+//! `PROTOCOL ADDRESS` per classic listener, so that a script can use port 0 everywhere. It
+//! runs until it is stopped (Ctrl-C, or a signal).
+//!
+//! Logs go to standard error through `tracing`; `RUST_LOG` sets the level (by default,
+//! `info`). An error is one line on standard error, `actor-node: ...` with its causes, and
+//! exit code 1; a command line that cannot be parsed gives exit code 2.
+
+mod call;
+mod error;
+mod key;
+mod serve;
+
+use std::io::{self, IsTerminal};
+use std::process::ExitCode;
+
+use actor_core::ErrorChain;
+use clap::error::ErrorKind;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+
+use crate::call::{CallArgs, call};
+use crate::key::KEY_HELP;
+use crate::serve::{ServeArgs, serve};
+
+/// Serve or call remote actors over HMAC-authenticated TCP.
+#[derive(Debug, Parser)]
+#[command(name = "actor-node", version, after_help = KEY_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve a node exporting the `echo` and `time` actors, and the chosen classic listeners.
+    ///
+    /// The first line of standard output is the node's address; then one line
+    /// `PROTOCOL ADDRESS` per classic listener (useful with port 0). Runs until stopped
+    /// with Ctrl-C or a signal.
+    #[command(after_help = KEY_HELP)]
+    Serve(ServeArgs),
+    /// Call the `echo` or `time` actor of a node and print the answer.
+    #[command(after_help = KEY_HELP)]
+    Call(CallArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    init_logging();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Call(args) => call(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("actor-node: {}", ErrorChain(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints help or the version as asked, or a command-line error as one line (exit code 2).
+fn usage_error(error: &clap::Error) -> ExitCode {
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            ExitCode::from(2)
+        }
+        _ => {
+            // clap's message, up to its usage section, on one line.
+            let rendered = error.render().to_string();
+            let message: Vec<&str> = rendered
+                .lines()
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            eprintln!("actor-node: {message} (see --help)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Logs to standard error, at the level `RUST_LOG` sets (by default, info).
+fn init_logging() {
+    let filter = EnvFilter::builder()
+        .with_default_directive(LevelFilter::INFO.into())
+        .from_env_lossy();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .init();
+}

@@ -1,0 +1,105 @@
+//! `actor-node serve`: a node exporting the echo and time actors, and the classic listeners.
+
+use std::io::{self, Write};
+
+use actor_core::System;
+use actor_net::Node;
+use actor_net::services::{Protocol, ServiceSet};
+use clap::Args;
+
+use crate::error::CliError;
+use crate::key::KeyArgs;
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Where the node listens for other nodes (port 0: any free port)
+    #[arg(long, value_name = "ADDR")]
+    listen: String,
+    /// The name the node gives its peers
+    #[arg(long, value_name = "NAME", default_value = "actor-node")]
+    name: String,
+    /// Echo over TCP (RFC 862) on ADDR
+    #[arg(long, value_name = "ADDR")]
+    echo_tcp: Option<String>,
+    /// Echo over UDP (RFC 862) on ADDR
+    #[arg(long, value_name = "ADDR")]
+    echo_udp: Option<String>,
+    /// Daytime over TCP (RFC 867) on ADDR
+    #[arg(long, value_name = "ADDR")]
+    daytime_tcp: Option<String>,
+    /// Daytime over UDP (RFC 867) on ADDR
+    #[arg(long, value_name = "ADDR")]
+    daytime_udp: Option<String>,
+    /// Time over TCP (RFC 868) on ADDR
+    #[arg(long, value_name = "ADDR")]
+    time_tcp: Option<String>,
+    /// Time over UDP (RFC 868) on ADDR
+    #[arg(long, value_name = "ADDR")]
+    time_udp: Option<String>,
+    /// The authenticated echo (HMAC-SHA256 challenge under the shared key) on ADDR
+    #[arg(long, value_name = "ADDR")]
+    auth_echo: Option<String>,
+    /// Live connections allowed per classic TCP listener; the excess is refused
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    max_connections: u32,
+    #[command(flatten)]
+    key: KeyArgs,
+}
+
+/// Starts the node and the listeners, prints their addresses, and serves until the process
+/// is stopped; returns only on an error.
+pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let secret = args.key.secret()?;
+    let listeners = [
+        (Protocol::EchoTcp, args.echo_tcp),
+        (Protocol::EchoUdp, args.echo_udp),
+        (Protocol::DaytimeTcp, args.daytime_tcp),
+        (Protocol::DaytimeUdp, args.daytime_udp),
+        (Protocol::TimeTcp, args.time_tcp),
+        (Protocol::TimeUdp, args.time_udp),
+        (Protocol::AuthEcho, args.auth_echo),
+    ];
+    let mut builder = ServiceSet::builder()
+        // The authenticated echo's clients prove they hold the node's key.
+        .secret(secret.clone())
+        .max_connections(args.max_connections as usize);
+    for (protocol, addr) in listeners {
+        if let Some(addr) = addr {
+            builder = builder.listen(protocol, addr);
+        }
+    }
+    let node = Node::builder(secret)
+        .name(args.name)
+        .listen(args.listen.clone())
+        .build()
+        .map_err(|source| CliError::Node {
+            addr: args.listen,
+            source: Box::new(source),
+        })?;
+    let system = System::new();
+    let services = builder.build(&system)?;
+    services
+        .export(&node)
+        .map_err(|e| CliError::Export(Box::new(e)))?;
+    let node_addr = node
+        .local_addr()
+        .expect("invariant: a node built with an address listens");
+
+    let mut out = io::stdout().lock();
+    writeln!(out, "{node_addr}")?;
+    for (protocol, addr) in services.listeners() {
+        writeln!(out, "{protocol} {addr}")?;
+    }
+    out.flush()?;
+    drop(out);
+    tracing::info!(addr = %node_addr, "serving the echo and time actors; stop with Ctrl-C");
+    // Serves until the process is stopped: the operating system closes every socket then.
+    loop {
+        std::thread::park();
+    }
+}
