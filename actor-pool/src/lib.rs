@@ -71,7 +71,6 @@ mod crew;
 mod dispatcher;
 mod error;
 mod ordered;
-mod panic_message;
 #[cfg(unix)]
 mod process_pool;
 mod thread_pool;
@@ -81,6 +80,3 @@ pub use error::{PoolError, ProtocolError, StartError, SubmitError};
 #[cfg(unix)]
 pub use process_pool::{Functions, ProcessPool, ProcessPoolBuilder, Signature};
 pub use thread_pool::{Queue, ThreadPool, ThreadPoolBuilder};
-
-use error::error_chain;
-use panic_message::panic_message;

@@ -48,7 +48,7 @@ use std::thread;
 use std::time::Duration;
 
 use actor_core::codec::{Bincode, Codec};
-use actor_core::{Pending, Reply, ReplyError};
+use actor_core::{ErrorChain, Pending, Reply, ReplyError};
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
@@ -56,7 +56,6 @@ use serde::de::DeserializeOwned;
 
 use crate::crew::Crew;
 use crate::error::{PoolError, StartError};
-use crate::error_chain;
 use crate::ordered::Ordered;
 use crate::thread_pool::default_parallelism;
 pub use functions::{Functions, Signature};
@@ -348,7 +347,7 @@ impl ProcessPool {
                         Pending::ready(Err(match error {
                             PoolError::Encode(error) => ReplyError::Remote(format!(
                                 "the argument could not be encoded: {}",
-                                error_chain(&error)
+                                ErrorChain(&error)
                             )),
                             _ => ReplyError::Dropped,
                         }))
@@ -535,7 +534,7 @@ fn deliver<R: DeserializeOwned>(reply: Reply<R>, result: Result<&[u8], ReplyErro
             ReplyError::Remote(format!(
                 "the result does not decode as {}: {}",
                 type_name::<R>(),
-                error_chain(&error)
+                ErrorChain(&error)
             ))
         })
     });

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use actor_core::ErrorChain;
 use actor_core::codec::{Bincode, Codec, CodecError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -157,7 +158,7 @@ impl Functions {
                 eprintln!(
                     "actor-pool worker (pid {}): {}",
                     std::process::id(),
-                    crate::error_chain(&error)
+                    ErrorChain(&error)
                 );
                 2
             }

@@ -7,12 +7,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 
 use actor_core::codec::{Bincode, Codec, FrameConfig, FrameReader};
+use actor_core::{ErrorChain, panic_message};
 use crossbeam_channel::Sender;
 
 use super::functions::{CallFailure, Functions};
 use super::protocol::{FromWorker, Outcome, ToWorker, VERSION};
 use crate::error::ProtocolError;
-use crate::{error_chain, panic_message};
 
 /// What the worker does when the pool's end of the connection closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub(crate) fn serve(
                         eprintln!(
                             "actor-pool worker (pid {}): {}",
                             std::process::id(),
-                            error_chain(&error)
+                            ErrorChain(&error)
                         );
                         std::process::exit(2)
                     }
@@ -144,9 +144,11 @@ fn run(functions: &Functions, name: &str, argument: &[u8], result: &mut Vec<u8>)
     };
     match catch_unwind(AssertUnwindSafe(|| entry.call(argument, result))) {
         Ok(Ok(())) => Outcome::Returned,
-        Ok(Err(CallFailure::Argument(error))) => Outcome::BadArgument(error_chain(&error)),
-        Ok(Err(CallFailure::Result(error))) => Outcome::BadResult(error_chain(&error)),
-        Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),
+        Ok(Err(CallFailure::Argument(error))) => {
+            Outcome::BadArgument(ErrorChain(&error).to_string())
+        }
+        Ok(Err(CallFailure::Result(error))) => Outcome::BadResult(ErrorChain(&error).to_string()),
+        Err(payload) => Outcome::Panicked(panic_message(payload.as_ref()).to_owned()),
     }
 }
 

@@ -5,13 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread;
 
-use actor_core::ReplyError;
 use actor_core::codec::FrameError;
+use actor_core::{ErrorChain, ReplyError};
 
 use super::worker::{CallError, WorkerProcess};
 use super::{Shared, Task};
 use crate::error::{ProtocolError, status_text};
-use crate::error_chain;
 
 /// Starts the thread that drives worker slot `index`, with the worker already started (and
 /// registered) for it, or `None`: the thread starts one when the first task comes.
@@ -67,7 +66,7 @@ fn run(shared: &Shared, index: usize, slot: &mut Option<WorkerProcess>, task: Ta
                 Err(error) => {
                     task.fail(ReplyError::Crashed(format!(
                         "worker {index} could not be restarted: {}",
-                        error_chain(&error)
+                        ErrorChain(&error)
                     )));
                     return;
                 }
@@ -98,7 +97,7 @@ fn run(shared: &Shared, index: usize, slot: &mut Option<WorkerProcess>, task: Ta
                     worker = index,
                     pid = broken.pid(),
                     status = status_text(status.as_ref()),
-                    error = error_chain(&error),
+                    error = %ErrorChain(&error),
                     "worker gone before a call; retrying the call on a new worker"
                 );
                 may_retry = false;
@@ -114,7 +113,7 @@ fn run(shared: &Shared, index: usize, slot: &mut Option<WorkerProcess>, task: Ta
                 } else {
                     format!(
                         "broke the protocol ({}) and was stopped",
-                        error_chain(&error)
+                        ErrorChain(&error)
                     )
                 };
                 tracing::warn!(worker = index, pid = broken.pid(), %how, "worker crashed");
@@ -129,7 +128,7 @@ fn run(shared: &Shared, index: usize, slot: &mut Option<WorkerProcess>, task: Ta
                     Ok(worker) => *slot = Some(worker),
                     Err(error) => tracing::error!(
                         worker = index,
-                        error = error_chain(&error),
+                        error = %ErrorChain(&error),
                         "could not replace a crashed worker; trying again with the next task"
                     ),
                 }

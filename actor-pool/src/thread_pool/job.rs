@@ -3,9 +3,7 @@
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use actor_core::{Reply, ReplyError};
-
-use crate::panic_message;
+use actor_core::{Reply, ReplyError, panic_message};
 
 /// A queued unit of work.
 ///
@@ -41,7 +39,9 @@ where
         let Submitted { task, reply } = *self;
         match catch_unwind(AssertUnwindSafe(task)) {
             Ok(value) => reply.send(value),
-            Err(payload) => reply.fail(ReplyError::Panicked(panic_message(payload.as_ref()))),
+            Err(payload) => reply.fail(ReplyError::Panicked(
+                panic_message(payload.as_ref()).to_owned(),
+            )),
         }
     }
 
@@ -64,5 +64,34 @@ where
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_submitted(task: impl FnOnce() -> u8 + Send + 'static) -> Result<u8, ReplyError> {
+        let (reply, pending) = Reply::pair();
+        Job::run(Box::new(Submitted { task, reply }));
+        pending.wait()
+    }
+
+    #[test]
+    fn a_panic_of_every_kind_becomes_its_message() {
+        assert_eq!(
+            run_submitted(|| panic!("static")),
+            Err(ReplyError::Panicked("static".into()))
+        );
+        assert_eq!(
+            run_submitted(|| panic!("formatted {}", 1)),
+            Err(ReplyError::Panicked("formatted 1".into()))
+        );
+        assert_eq!(
+            run_submitted(|| std::panic::panic_any(7_u8)),
+            Err(ReplyError::Panicked(
+                "panic with a non-string payload".into()
+            ))
+        );
     }
 }

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread;
 
+use actor_core::panic_message;
+
 use super::Shared;
 use super::job::Job;
-use crate::panic_message;
 
 /// Starts one more pool thread.
 pub(super) fn spawn(shared: &Arc<Shared>) -> std::io::Result<()> {
