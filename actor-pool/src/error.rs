@@ -9,7 +9,7 @@ use std::time::Duration;
 use actor_core::codec::{CodecError, FrameError};
 
 #[cfg(unix)]
-use crate::process_pool::Signature;
+use crate::process_pool::signature::Signature;
 
 /// A pool could not be built, or a process pool refused a call.
 ///

@@ -4,10 +4,14 @@
 //! # How the pieces fit
 //!
 //! - [`Functions`] (`functions.rs`) names the functions and knows their types; the same
-//!   value is used in the program (to check calls) and in each worker (to run them).
+//!   value is used in the program (to check calls) and in each worker (to run them). Each
+//!   function is an entry (`entry.rs`) holding its [`Signature`] (`signature.rs`) and a call
+//!   on encoded bytes.
 //! - The conversation with a worker (`protocol.rs`) is frames of the wire codec over a Unix
 //!   socket pair that is the worker's standard input.
 //! - The worker's side (`serve.rs`) answers calls, one at a time, catching panics.
+//! - A call (`task.rs`) waits in the pool's queue until a worker runs it; it decodes the
+//!   answer and completes the caller's `Pending`.
 //! - The pool's side of one worker (`worker.rs`) starts it, calls it, and always reaps it.
 //! - One thread per worker (`slot.rs`) takes tasks from the pool's queue, drives its worker,
 //!   and replaces the worker when it crashes.
@@ -29,13 +33,15 @@
 //! kernel closes the pool's ends of the connections, and each worker exits as soon as it
 //! sees that, even in the middle of a call: no worker outlives its connection to the pool.
 
+mod entry;
 mod functions;
 mod protocol;
 mod serve;
+pub(crate) mod signature;
 mod slot;
+mod task;
 mod worker;
 
-use std::any::type_name;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
@@ -58,8 +64,10 @@ use crate::crew::Crew;
 use crate::error::{PoolError, StartError};
 use crate::ordered::Ordered;
 use crate::thread_pool::default_parallelism;
-pub use functions::{Functions, Signature};
-use protocol::{Outcome, WORKER_ENV};
+pub use functions::Functions;
+use protocol::WORKER_ENV;
+pub use signature::Signature;
+use task::Task;
 use worker::{Launch, WorkerProcess};
 
 /// How many tasks `map` keeps submitted ahead of the result it waits for, per worker.
@@ -148,44 +156,6 @@ struct Running {
     pid: u32,
     /// A second handle on the connection; shutting it down ends the call under way.
     connection: UnixStream,
-}
-
-/// A call waiting for a worker.
-struct Task {
-    id: u64,
-    function: Arc<str>,
-    argument: Vec<u8>,
-    deliver: Deliver,
-}
-
-/// Decodes a worker's answer and completes the caller's `Pending`. Dropping it unused fails
-/// the `Pending` with `ReplyError::Dropped`.
-type Deliver = Box<dyn FnOnce(Result<&[u8], ReplyError>) + Send>;
-
-impl Task {
-    fn fail(self, error: ReplyError) {
-        (self.deliver)(Err(error));
-    }
-
-    /// Completes the task with the worker's answer.
-    fn finish(self, worker: usize, outcome: Outcome, result: &[u8]) {
-        let name = &self.function;
-        let result = match outcome {
-            Outcome::Returned => Ok(result),
-            Outcome::Panicked(message) => Err(ReplyError::Panicked(message)),
-            Outcome::UnknownFunction => Err(ReplyError::Remote(format!(
-                "worker {worker} has no function named {name:?} \
-                 (does it run another program than the pool's registry came from?)"
-            ))),
-            Outcome::BadArgument(why) => Err(ReplyError::Remote(format!(
-                "worker {worker} could not decode the argument of {name:?}: {why}"
-            ))),
-            Outcome::BadResult(why) => Err(ReplyError::Remote(format!(
-                "worker {worker} could not encode the result of {name:?}: {why}"
-            ))),
-        };
-        (self.deliver)(result);
-    }
 }
 
 impl Shared {
@@ -389,13 +359,9 @@ impl ProcessPool {
             .encode(argument, &mut encoded)
             .map_err(PoolError::Encode)?;
         let (reply, pending) = Reply::pair();
-        let task = Task {
-            // Relaxed: ids only have to be unique, which the increment ensures.
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            function,
-            argument: encoded,
-            deliver: Box::new(move |result| deliver(reply, result)),
-        };
+        // Relaxed: ids only have to be unique, which the increment ensures.
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let task = Task::new(id, function, encoded, reply);
         let guard = self.shared.sender.read();
         let sender = guard.as_ref().ok_or(PoolError::ShutDown)?;
         sender.send(task).map_err(|_| PoolError::ShutDown)?;
@@ -524,23 +490,6 @@ impl ProcessPool {
     /// ```
     pub fn queued(&self) -> usize {
         self.shared.receiver.len()
-    }
-}
-
-/// Decodes a worker's answer as an `R` and completes `reply` with it.
-fn deliver<R: DeserializeOwned>(reply: Reply<R>, result: Result<&[u8], ReplyError>) {
-    let decoded = result.and_then(|bytes| {
-        Bincode::new().decode::<R>(bytes).map_err(|error| {
-            ReplyError::Remote(format!(
-                "the result does not decode as {}: {}",
-                type_name::<R>(),
-                ErrorChain(&error)
-            ))
-        })
-    });
-    match decoded {
-        Ok(value) => reply.send(value),
-        Err(error) => reply.fail(error),
     }
 }
 
@@ -764,56 +713,5 @@ mod tests {
         check::<ProcessPool>();
         check::<Functions>();
         check::<ProcessPoolBuilder<'static>>();
-    }
-
-    #[test]
-    fn a_task_dropped_unrun_fails_its_pending() {
-        let (reply, pending) = Reply::<u8>::pair();
-        let task = Task {
-            id: 0,
-            function: Arc::from("f"),
-            argument: Vec::new(),
-            deliver: Box::new(move |result| deliver(reply, result)),
-        };
-        drop(task);
-        assert_eq!(pending.wait(), Err(ReplyError::Dropped));
-    }
-
-    #[test]
-    fn a_result_of_the_wrong_type_is_a_remote_error() {
-        let (reply, pending) = Reply::<String>::pair();
-        // 251 announces a two-byte length that never comes.
-        deliver(reply, Ok(&[251]));
-        assert!(matches!(pending.wait(), Err(ReplyError::Remote(_))));
-    }
-
-    #[test]
-    fn outcomes_map_to_reply_errors() {
-        let finish = |outcome| {
-            let (reply, pending) = Reply::<u8>::pair();
-            let task = Task {
-                id: 0,
-                function: Arc::from("f"),
-                argument: Vec::new(),
-                deliver: Box::new(move |result| deliver(reply, result)),
-            };
-            task.finish(3, outcome, &[7]);
-            pending.wait()
-        };
-        assert_eq!(finish(Outcome::Returned), Ok(7));
-        assert_eq!(
-            finish(Outcome::Panicked("p".into())),
-            Err(ReplyError::Panicked("p".into()))
-        );
-        for outcome in [
-            Outcome::UnknownFunction,
-            Outcome::BadArgument("a".into()),
-            Outcome::BadResult("r".into()),
-        ] {
-            let Err(ReplyError::Remote(why)) = finish(outcome) else {
-                panic!("not a remote error");
-            };
-            assert!(why.contains("worker 3"), "{why}");
-        }
     }
 }

@@ -8,8 +8,9 @@ use std::thread;
 use actor_core::codec::FrameError;
 use actor_core::{ErrorChain, ReplyError};
 
+use super::Shared;
+use super::task::Task;
 use super::worker::{CallError, WorkerProcess};
-use super::{Shared, Task};
 use crate::error::{ProtocolError, status_text};
 
 /// Starts the thread that drives worker slot `index`, with the worker already started (and
