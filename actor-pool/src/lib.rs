@@ -73,10 +73,31 @@ mod error;
 mod ordered;
 #[cfg(unix)]
 mod process_pool;
+mod queue;
 mod thread_pool;
 
 pub use dispatcher::{Dispatcher, DispatcherBuilder};
 pub use error::{PoolError, ProtocolError, StartError, SubmitError};
 #[cfg(unix)]
 pub use process_pool::{Functions, ProcessPool, ProcessPoolBuilder, Signature};
-pub use thread_pool::{Queue, ThreadPool, ThreadPoolBuilder};
+pub use queue::Queue;
+pub use thread_pool::{ThreadPool, ThreadPoolBuilder};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handle_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<ThreadPool>();
+        check::<ThreadPoolBuilder>();
+        check::<SubmitError<fn()>>();
+        #[cfg(unix)]
+        {
+            check::<ProcessPool>();
+            check::<Functions>();
+            check::<ProcessPoolBuilder<'static>>();
+        }
+    }
+}

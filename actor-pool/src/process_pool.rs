@@ -13,21 +13,19 @@
 //! - A call (`task.rs`) waits in the pool's queue until a worker runs it; it decodes the
 //!   answer and completes the caller's `Pending`.
 //! - The pool's side of one worker (`worker.rs`) starts it, calls it, and always reaps it.
-//! - One thread per worker (`slot.rs`) takes tasks from the pool's queue, drives its worker,
-//!   and replaces the worker when it crashes.
+//! - The roster (`roster.rs`) records the running worker of each slot, for `worker_pids` and
+//!   for `shutdown_now` to cut, and starts workers.
+//! - The pool's queue and threads are a `Crew` of tasks, one thread per worker; each
+//!   thread's hand is a slot (`slot.rs`) that drives its worker and replaces it when it
+//!   crashes.
 //!
 //! # Shutdown sequence
 //!
-//! 1. `shutdown_now` only: set `discarding`, so that slot threads stop starting the tasks they
-//!    take.
-//! 2. Take the queue's sender under the write lock; later calls get `PoolError::ShutDown`.
-//! 3. `shutdown`: the slot threads run what is queued. `shutdown_now`: the caller drains the
-//!    queue, failing each task with `ReplyError::Dropped`, and cuts every worker's
-//!    connection, so the calls under way fail with `Dropped` too.
-//! 4. Each slot thread, finding the queue closed and empty, closes its worker's connection;
-//!    the worker exits; the thread reaps it (killing it if it is not gone after a grace
-//!    period).
-//! 5. Join every slot thread.
+//! The crew's sequence (see `crew.rs`), in which `shutdown_now` also cuts every worker's
+//! connection after the queue is drained, so that the calls under way fail with
+//! `ReplyError::Dropped` too. Each slot thread, finding the queue closed and empty, closes
+//! its worker's connection; the worker exits; the thread reaps it (killing it if it is not
+//! gone after a grace period).
 //!
 //! If the program's process ends without a shutdown (it exits, is killed, or aborts), the
 //! kernel closes the pool's ends of the connections, and each worker exits as soon as it
@@ -36,6 +34,7 @@
 mod entry;
 mod functions;
 mod protocol;
+mod roster;
 mod serve;
 pub(crate) mod signature;
 mod slot;
@@ -45,28 +44,25 @@ mod worker;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
-use std::net::Shutdown;
-use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::thread;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actor_core::codec::{Bincode, Codec};
 use actor_core::{ErrorChain, Pending, Reply, ReplyError};
-use crossbeam_channel::{Receiver, Sender};
-use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::crew::Crew;
+use crate::crew::{Crew, Wait, default_threads};
 use crate::error::{PoolError, StartError};
 use crate::ordered::Ordered;
-use crate::thread_pool::default_parallelism;
+use crate::queue::Queue;
 pub use functions::Functions;
 use protocol::WORKER_ENV;
+use roster::Roster;
 pub use signature::Signature;
+use slot::Slot;
 use task::Task;
 use worker::{Launch, WorkerProcess};
 
@@ -127,74 +123,11 @@ const MAP_WINDOW_PER_WORKER: usize = 4;
 /// }
 /// ```
 pub struct ProcessPool {
-    shared: Arc<Shared>,
+    crew: Arc<Crew<Task>>,
+    roster: Arc<Roster>,
     signatures: BTreeMap<Arc<str>, Signature>,
     next_id: AtomicU64,
     workers: usize,
-}
-
-/// What the slot threads and the pool's handle share.
-struct Shared {
-    /// The queue's sending side: `Some` while the pool takes calls. Shutdown takes it under
-    /// the write lock, so once it has it no call can arrive, and the queue disconnects when it
-    /// is empty.
-    sender: RwLock<Option<Sender<Task>>>,
-    receiver: Receiver<Task>,
-    /// Set by `shutdown_now`: slot threads drop the tasks they take, and a call whose
-    /// connection was cut is reported as discarded, not crashed.
-    discarding: AtomicBool,
-    /// Slot threads started and not yet ended; see `slot::Guard`.
-    live: AtomicUsize,
-    /// The running worker of each slot, for `worker_pids` and for `shutdown_now` to cut.
-    slots: Mutex<Vec<Option<Running>>>,
-    launch: Launch,
-    crew: Crew,
-}
-
-/// What the pool keeps of a running worker besides its slot thread.
-struct Running {
-    pid: u32,
-    /// A second handle on the connection; shutting it down ends the call under way.
-    connection: UnixStream,
-}
-
-impl Shared {
-    /// Starts a worker for slot `index` and records it.
-    fn start(&self, index: usize) -> Result<WorkerProcess, StartError> {
-        let worker = WorkerProcess::start(index, &self.launch)?;
-        self.register(&worker);
-        Ok(worker)
-    }
-
-    /// Records a running worker.
-    ///
-    /// `shutdown_now` sets `discarding` and then cuts every recorded connection, under the
-    /// `slots` lock; a slot thread records its new worker under that lock and then checks
-    /// `discarding` before each call. The lock orders the two: either the cut finds the
-    /// worker, or the check (even a relaxed load) sees the flag.
-    fn register(&self, worker: &WorkerProcess) {
-        let running = match worker.connection_handle() {
-            Ok(connection) => Some(Running {
-                pid: worker.pid(),
-                connection,
-            }),
-            Err(error) => {
-                // Only `shutdown_now` needs the handle, and it then waits for the running
-                // call instead of cutting it.
-                tracing::warn!(%error, "could not keep a handle on a worker's connection");
-                None
-            }
-        };
-        if let Some(slot) = self.slots.lock().get_mut(worker.index()) {
-            *slot = running;
-        }
-    }
-
-    fn unregister(&self, index: usize) {
-        if let Some(slot) = self.slots.lock().get_mut(index) {
-            *slot = None;
-        }
-    }
 }
 
 impl ProcessPool {
@@ -362,9 +295,10 @@ impl ProcessPool {
         // Relaxed: ids only have to be unique, which the increment ensures.
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let task = Task::new(id, function, encoded, reply);
-        let guard = self.shared.sender.read();
-        let sender = guard.as_ref().ok_or(PoolError::ShutDown)?;
-        sender.send(task).map_err(|_| PoolError::ShutDown)?;
+        // The queue is unbounded: a push waits for nothing.
+        self.crew
+            .push(task, Wait::Forever)
+            .map_err(|_| PoolError::ShutDown)?;
         Ok(pending)
     }
 
@@ -390,8 +324,7 @@ impl ProcessPool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown(&self) {
-        self.close();
-        self.shared.crew.join();
+        self.crew.shutdown();
     }
 
     /// Stops taking calls, fails every queued call and every running call with
@@ -419,20 +352,9 @@ impl ProcessPool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown_now(&self) {
-        // Relaxed: see `slot::work`; the drain and the cuts below do not depend on it.
-        self.shared.discarding.store(true, Ordering::Relaxed);
-        self.close();
-        while let Ok(task) = self.shared.receiver.try_recv() {
-            drop(task);
-        }
-        for running in self.shared.slots.lock().iter().flatten() {
-            let _ = running.connection.shutdown(Shutdown::Both);
-        }
-        self.shared.crew.join();
-    }
-
-    fn close(&self) {
-        drop(self.shared.sender.write().take());
+        // The crew cuts the connections after it has set its discarding flag, which
+        // `Roster::register` relies on.
+        self.crew.shutdown_now(|| self.roster.cut_all());
     }
 
     /// The number of workers.
@@ -466,13 +388,7 @@ impl ProcessPool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn worker_pids(&self) -> Vec<u32> {
-        self.shared
-            .slots
-            .lock()
-            .iter()
-            .flatten()
-            .map(|running| running.pid)
-            .collect()
+        self.roster.pids()
     }
 
     /// The number of calls waiting for a worker (not counting those running), a snapshot.
@@ -489,24 +405,20 @@ impl ProcessPool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn queued(&self) -> usize {
-        self.shared.receiver.len()
+        self.crew.queued()
     }
 }
 
 impl Drop for ProcessPool {
     fn drop(&mut self) {
-        if thread::panicking() {
-            self.shutdown_now();
-        } else {
-            self.shutdown();
-        }
+        self.crew.shut_down_on_drop(|| self.roster.cut_all());
     }
 }
 
 impl fmt::Debug for ProcessPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProcessPool")
-            .field("program", &self.shared.launch.program)
+            .field("program", &self.roster.program())
             .field("workers", &self.workers)
             .field("worker_pids", &self.worker_pids())
             .field("queued", &self.queued())
@@ -549,6 +461,18 @@ impl ProcessPoolBuilder<'_> {
     /// See [`ProcessPoolBuilder`].
     pub fn workers(mut self, workers: usize) -> Self {
         self.workers = Some(workers);
+        self
+    }
+
+    /// Sets the prefix of the names of the pool's threads (one per worker): `<prefix>-<n>`.
+    ///
+    /// By default, `process-pool`.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProcessPoolBuilder`].
+    pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.name_prefix = prefix.into();
         self
     }
 
@@ -608,18 +532,6 @@ impl ProcessPoolBuilder<'_> {
         self
     }
 
-    /// Sets the prefix of the names of the pool's threads (one per worker): `<prefix>-<n>`.
-    ///
-    /// By default, `process-pool`.
-    ///
-    /// # Examples
-    ///
-    /// See [`ProcessPoolBuilder`].
-    pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.name_prefix = prefix.into();
-        self
-    }
-
     /// Starts the workers, waits until each has greeted the pool, and starts a thread for
     /// each.
     ///
@@ -638,7 +550,7 @@ impl ProcessPoolBuilder<'_> {
         if std::env::var_os(WORKER_ENV).is_some() {
             return Err(PoolError::InsideWorker);
         }
-        let workers = self.workers.unwrap_or_else(default_parallelism);
+        let workers = self.workers.unwrap_or_else(default_threads);
         if workers == 0 {
             return Err(PoolError::NoWorkers);
         }
@@ -677,41 +589,21 @@ impl ProcessPoolBuilder<'_> {
                 })?;
         }
 
-        let (sender, receiver) = crossbeam_channel::unbounded();
-        let pool = ProcessPool {
-            shared: Arc::new(Shared {
-                sender: RwLock::new(Some(sender)),
-                receiver,
-                discarding: AtomicBool::new(false),
-                live: AtomicUsize::new(0),
-                slots: Mutex::new((0..workers).map(|_| None).collect()),
-                launch,
-                crew: Crew::new(self.name_prefix, None),
-            }),
+        let roster = Arc::new(Roster::new(workers, launch));
+        let slots = started.into_iter().map(|worker| {
+            roster.register(&worker);
+            Slot::new(Arc::clone(&roster), worker.index(), Some(worker))
+        });
+        // On error, the slots already started are shut down, and the workers not yet handed
+        // to a slot are dropped: killed and reaped.
+        let crew = Crew::start(self.name_prefix, None, Queue::Unbounded, slots)
+            .map_err(PoolError::SpawnThread)?;
+        Ok(ProcessPool {
+            crew,
+            roster,
             signatures: self.functions.signatures(),
             next_id: AtomicU64::new(0),
             workers,
-        };
-        for worker in started {
-            let index = worker.index();
-            pool.shared.register(&worker);
-            // On error, dropping `pool` shuts down the slots already started, and the
-            // workers not yet handed to a slot are dropped: killed and reaped.
-            slot::spawn(&pool.shared, index, Some(worker)).map_err(PoolError::SpawnThread)?;
-        }
-        Ok(pool)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn handle_types_are_send_and_sync() {
-        fn check<T: Send + Sync>() {}
-        check::<ProcessPool>();
-        check::<Functions>();
-        check::<ProcessPoolBuilder<'static>>();
+        })
     }
 }
