@@ -214,7 +214,8 @@ impl ThreadPool {
     /// room when a bounded queue is full.
     ///
     /// This is the entry point for code that builds its own scheduling on the pool (such as a
-    /// dispatcher running actors): a task costs one boxed closure and no result slot. A panic
+    /// scheduler of its own running actors): a task costs one boxed closure and no result
+    /// slot. A panic
     /// in `task` is caught and logged (`tracing`, level error), and the thread goes on.
     ///
     /// # Errors
