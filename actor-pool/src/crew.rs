@@ -27,8 +27,8 @@
 //!    discarding each item; the threads end after the item each is running.
 //! 5. [`join`](Crew::join) every thread.
 //!
-//! A pool may act between steps 4 and 5: the process pool cuts its workers' connections
-//! there, so that calls under way end too.
+//! `shutdown_now` calls its `interrupt` between steps 4 and 5: the process pool cuts its
+//! workers' connections there, so that calls under way end too.
 
 mod threads;
 mod wait;
