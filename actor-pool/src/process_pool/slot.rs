@@ -144,7 +144,10 @@ impl Hand for Slot {
     fn replacement(&mut self) -> Slot {
         drop(self.worker.take());
         self.roster.unregister(self.index);
-        tracing::error!(worker = self.index, "a process pool thread panicked");
+        tracing::error!(
+            worker = self.index,
+            "stopped the worker of a process pool thread that panicked"
+        );
         Slot::new(Arc::clone(&self.roster), self.index, None)
     }
 }
