@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use actor::ErrorChain;
 use actor::net::services::{self, EchoMsg, Protocol, ServiceSet, TimeMsg};
 use actor::net::{Node, Secret};
 use actor::prelude::*;
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("demo: {}", with_causes(&*error));
+            eprintln!("demo: {}", ErrorChain(&*error));
             ExitCode::FAILURE
         }
     }
@@ -155,7 +156,7 @@ fn demo() -> DemoResult {
         Ok(_) => return Err("a client with a wrong key was let in".into()),
         Err(error) => println!(
             "7. a client with another random key is refused: {}",
-            with_causes(&error)
+            ErrorChain(&error)
         ),
     }
 
@@ -277,16 +278,4 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
-}
-
-/// The error and its causes on one line.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    line
 }

@@ -19,6 +19,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use actor::ErrorChain;
 use actor::net::{Node, Secret};
 use actor::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -111,14 +112,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let mut message = error.to_string();
-            let mut source = error.source();
-            while let Some(cause) = source {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            eprintln!("remote_ping: {message}");
+            eprintln!("remote_ping: {}", ErrorChain(&*error));
             ExitCode::FAILURE
         }
     }

@@ -1,83 +1,369 @@
-//! [`Crew`]: the named threads of one pool, and the one place that joins them.
+//! [`Crew`]: a queue and the threads that work through it; the core of every pool.
+//!
+//! Each pool queues its own kind of [`Item`]: the thread pool boxed closures, the dispatcher
+//! actors that have mail, the process pool calls for its worker processes. What does not
+//! depend on the item lives here once: the queue and who may still put into it, the threads
+//! and their names, the flag that makes `shutdown_now` discard, the count of threads still
+//! running, and the guard that keeps the crew whole when a thread dies.
+//!
+//! # States
+//!
+//! | `sender` | `discarding` | meaning                                                         |
+//! |----------|--------------|-----------------------------------------------------------------|
+//! | `Some`   | `false`      | open: pushes are taken, and threads run what they take          |
+//! | `None`   | `false`      | closed: pushes are refused; threads run what is queued, then end |
+//! | `None`   | `true`       | closed at once: what was queued is discarded, and so is whatever a thread still takes |
+//!
+//! # Shutdown sequence
+//!
+//! 1. [`close_now`](Crew::close_now) only: set `discarding`, so that threads stop starting
+//!    the items they take.
+//! 2. Drop the hangup sender: pushers waiting for room in a full queue wake up and get their
+//!    item back (`SubmitError::ShutDown`).
+//! 3. Take the queue's sender under the write lock, which waits for the pushes under way;
+//!    later pushes are refused.
+//! 4. [`close`](Crew::close): the threads run what is queued, then find the queue closed and
+//!    empty, let their [`Hand`] finish, and end. `close_now`: the caller drains the queue,
+//!    discarding each item; the threads end after the item each is running.
+//! 5. [`join`](Crew::join) every thread.
+//!
+//! `shutdown_now` calls its `interrupt` between steps 4 and 5: the process pool cuts its
+//! workers' connections there, so that calls under way end too.
 
+mod threads;
+mod wait;
+
+use std::convert::Infallible;
+use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread::{self, JoinHandle};
+use std::num::NonZeroUsize;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread;
 
-use parking_lot::Mutex;
+use actor_core::panic_message;
+use crossbeam_channel::{Receiver, Select, Sender, TrySendError};
+use parking_lot::{Mutex, RwLock};
 
-/// Starts a pool's threads under the names `<prefix>-<n>` and joins them all at shutdown.
-///
-/// Threads may be added while a join is under way (a pool replaces a thread that died of a
-/// panic), so [`join`](Crew::join) takes the handles in batches until none are left, never
-/// holding the list's lock while it waits for a thread.
-pub(crate) struct Crew {
-    prefix: String,
-    stack_size: Option<usize>,
-    next_number: AtomicUsize,
-    handles: Mutex<Vec<JoinHandle<()>>>,
-    /// Held for a whole join, so that a second caller returns only once the first has joined
-    /// everything.
-    joining: Mutex<()>,
-}
+use crate::error::SubmitError;
+use crate::queue::Queue;
+use threads::Threads;
+pub(crate) use wait::Wait;
 
-impl Crew {
-    pub(crate) fn new(prefix: String, stack_size: Option<usize>) -> Crew {
-        Crew {
-            prefix,
-            stack_size,
-            next_number: AtomicUsize::new(0),
-            handles: Mutex::new(Vec::new()),
-            joining: Mutex::new(()),
-        }
-    }
+/// What a crew's queue carries.
+pub(crate) trait Item: Send + Sized + 'static {
+    /// What each thread keeps from one item to the next.
+    type Hand: Hand;
 
-    pub(crate) fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    /// Starts a thread named `<prefix>-<n>`, `n` counting every thread this crew started.
-    pub(crate) fn spawn(&self, body: impl FnOnce() + Send + 'static) -> io::Result<()> {
-        // Relaxed: the number only has to be unique, which the atomic increment ensures.
-        let number = self.next_number.fetch_add(1, Ordering::Relaxed);
-        let mut builder = thread::Builder::new().name(format!("{}-{number}", self.prefix));
-        if let Some(size) = self.stack_size {
-            builder = builder.stack_size(size);
-        }
-        let handle = builder.spawn(body)?;
-        self.handles.lock().push(handle);
-        Ok(())
-    }
-
-    /// Waits until every thread of the crew has ended.
+    /// Runs the item on one of the crew's threads.
     ///
-    /// Called from one of the crew's own threads, it cannot wait for that thread: it waits for
-    /// the others and lets the calling thread end on its own when its work runs out.
-    pub(crate) fn join(&self) {
-        let _one_join_at_a_time = self.joining.lock();
-        let me = thread::current().id();
-        loop {
-            let batch = std::mem::take(&mut *self.handles.lock());
-            if batch.is_empty() {
-                return;
+    /// A panic that leaves `run` ends the thread, and the crew starts a replacement (see
+    /// [`Hand::replacement`]). An item whose panics are to be expected contains them with
+    /// [`Crew::contain`].
+    fn run(self, hand: &mut Self::Hand, crew: &Crew<Self>);
+
+    /// Lets go of an item that no thread will run: `close_now` drained it, a thread took it
+    /// after `close_now`, or the last thread ended with it still queued. Whoever waits for
+    /// the item must learn here that it will not come.
+    fn discard(self);
+}
+
+/// What one thread of a crew keeps from one item to the next.
+pub(crate) trait Hand: Send + 'static {
+    /// The queue is closed and empty, and the thread ends: lets go of what the hand holds.
+    fn finish(self);
+
+    /// The thread is unwinding from a panic: cleans up what the hand holds and returns the
+    /// hand that the thread replacing this one starts with.
+    fn replacement(&mut self) -> Self;
+}
+
+/// A hand that holds nothing, for items that need no state between them.
+impl Hand for () {
+    fn finish(self) {}
+
+    fn replacement(&mut self) {}
+}
+
+/// A queue of items and the threads that run them.
+///
+/// Always held in an `Arc`: each thread holds one too, so the crew lives until its last
+/// thread has ended. Its owner must shut it down (dropping the owner's `Arc` alone leaves
+/// the threads waiting for items): pools do it in their `drop`, with
+/// [`shut_down_on_drop`](Crew::shut_down_on_drop).
+pub(crate) struct Crew<T: Item> {
+    /// The queue's sending side: `Some` while the crew takes items. Pushers hold the read lock
+    /// while they put an item in; closing takes the sender under the write lock, so once it
+    /// has it, no item can arrive any more and the queue disconnects when it is empty.
+    sender: RwLock<Option<Sender<T>>>,
+    receiver: Receiver<T>,
+    /// Never carries a message: closing drops the sender so that pushers waiting for room in
+    /// a full queue wake up and give up.
+    hangup_sender: Mutex<Option<Sender<Infallible>>>,
+    hangup: Receiver<Infallible>,
+    /// Set by `close_now`: threads discard the items they take instead of running them.
+    discarding: AtomicBool,
+    /// Threads started and not yet ended; see [`Member`]'s drop.
+    live: AtomicUsize,
+    threads: Threads,
+}
+
+impl<T: Item> Crew<T> {
+    /// Starts a crew of one thread per hand, named `<prefix>-<n>`, over a new queue.
+    ///
+    /// # Errors
+    ///
+    /// When the operating system refuses a thread; the threads already started are then
+    /// stopped and joined, and the hands not yet given to a thread are dropped.
+    pub(crate) fn start(
+        prefix: String,
+        stack_size: Option<usize>,
+        queue: Queue,
+        hands: impl IntoIterator<Item = T::Hand>,
+    ) -> io::Result<Arc<Crew<T>>> {
+        let (sender, receiver) = match queue {
+            Queue::Unbounded => crossbeam_channel::unbounded(),
+            Queue::Bounded(capacity) => crossbeam_channel::bounded(capacity),
+        };
+        let (hangup_sender, hangup) = crossbeam_channel::bounded(0);
+        let crew = Arc::new(Crew {
+            sender: RwLock::new(Some(sender)),
+            receiver,
+            hangup_sender: Mutex::new(Some(hangup_sender)),
+            hangup,
+            discarding: AtomicBool::new(false),
+            live: AtomicUsize::new(0),
+            threads: Threads::new(prefix, stack_size),
+        });
+        for hand in hands {
+            if let Err(error) = crew.spawn(hand) {
+                // Nothing is queued yet: the threads started find the queue closed and end.
+                crew.shutdown();
+                return Err(error);
             }
-            for handle in batch {
-                if handle.thread().id() == me {
-                    continue;
-                }
-                // A thread that ended in a panic has already been replaced and logged by the
-                // pool's guard; there is nothing more to do with the panic here.
-                let _ = handle.join();
-            }
+        }
+        Ok(crew)
+    }
+
+    /// Starts one more thread, working with `hand`.
+    fn spawn(self: &Arc<Self>, hand: T::Hand) -> io::Result<()> {
+        // Counted before the thread starts, so that a thread replacing another is counted
+        // before the one it replaces leaves (see `Member`'s drop). AcqRel pairs with the
+        // decrement there.
+        self.live.fetch_add(1, Ordering::AcqRel);
+        let crew = Arc::clone(self);
+        let spawned = self.threads.spawn(move || {
+            let mut member = Member {
+                crew,
+                hand: Some(hand),
+            };
+            member.work();
+        });
+        if spawned.is_err() {
+            self.live.fetch_sub(1, Ordering::AcqRel);
+        }
+        spawned
+    }
+
+    /// Puts `item` in the queue, waiting for room as `wait` allows.
+    ///
+    /// # Errors
+    ///
+    /// Gives `item` back: [`SubmitError::ShutDown`] once the crew is closing,
+    /// [`SubmitError::Full`] or [`SubmitError::Timeout`] when a bounded queue had no room
+    /// in time.
+    pub(crate) fn push(&self, item: T, wait: Wait) -> Result<(), SubmitError<T>> {
+        // The write lock is only ever taken by `close`: a lock that is held or wanted for
+        // writing means the crew is closing, and the item is refused without waiting.
+        let Some(guard) = self.sender.try_read() else {
+            return Err(SubmitError::ShutDown(item));
+        };
+        let Some(sender) = guard.as_ref() else {
+            return Err(SubmitError::ShutDown(item));
+        };
+        let item = match sender.try_send(item) {
+            Ok(()) => return Ok(()),
+            // The crew holds the receiver as long as it holds a sender.
+            Err(TrySendError::Disconnected(item)) => return Err(SubmitError::ShutDown(item)),
+            Err(TrySendError::Full(item)) => item,
+        };
+        let mut select = Select::new();
+        let send = select.send(sender);
+        let hangup = select.recv(&self.hangup);
+        let operation = match wait {
+            Wait::No => return Err(SubmitError::Full(item)),
+            Wait::Forever => select.select(),
+            Wait::Until(deadline) => match select.select_deadline(deadline) {
+                Ok(operation) => operation,
+                Err(_) => return Err(SubmitError::Timeout(item)),
+            },
+        };
+        if operation.index() == send {
+            operation
+                .send(sender, item)
+                .map_err(|refused| SubmitError::ShutDown(refused.into_inner()))
+        } else {
+            debug_assert_eq!(operation.index(), hangup);
+            // The hangup channel only ever disconnects, so this returns an error at once.
+            let _ = operation.recv(&self.hangup);
+            Err(SubmitError::ShutDown(item))
+        }
+    }
+
+    /// Stops taking items, lets the threads run what is queued, and joins them.
+    pub(crate) fn shutdown(&self) {
+        self.close();
+        self.join();
+    }
+
+    /// Stops taking items, discards what is queued, calls `interrupt` to end what is running
+    /// where the pool can (a thread cannot be interrupted, a worker process can), and joins
+    /// the threads.
+    pub(crate) fn shutdown_now(&self, interrupt: impl FnOnce()) {
+        self.close_now();
+        interrupt();
+        self.join();
+    }
+
+    /// What dropping a pool does: [`shutdown`](Crew::shutdown), or
+    /// [`shutdown_now`](Crew::shutdown_now) when the drop happens during a panic, so that the
+    /// panic is not held up by queued work.
+    pub(crate) fn shut_down_on_drop(&self, interrupt: impl FnOnce()) {
+        if thread::panicking() {
+            self.shutdown_now(interrupt);
+        } else {
+            self.shutdown();
+        }
+    }
+
+    /// Stops taking items; the threads run what is queued, then end.
+    fn close(&self) {
+        // First wake the pushers waiting for room: each holds the read lock that the write
+        // lock below waits for.
+        drop(self.hangup_sender.lock().take());
+        drop(self.sender.write().take());
+    }
+
+    /// Stops taking items and discards what is queued; the threads end after the item each
+    /// is running.
+    fn close_now(&self) {
+        // Relaxed: see `Member::work`; whatever a thread misses is discarded by the drain
+        // below.
+        self.discarding.store(true, Ordering::Relaxed);
+        self.close();
+        // No item can be queued any more (`close` took the sender), so this empties the
+        // queue for good.
+        while let Ok(item) = self.receiver.try_recv() {
+            item.discard();
+        }
+    }
+
+    /// Waits until every thread has ended; from one of the crew's threads, every other one.
+    fn join(&self) {
+        self.threads.join();
+    }
+
+    /// Whether [`close_now`](Crew::close_now) was called, as a hint (a relaxed load): an
+    /// item that needs an exact answer orders it against `close_now` itself.
+    pub(crate) fn is_discarding(&self) -> bool {
+        self.discarding.load(Ordering::Relaxed)
+    }
+
+    /// Whether the crew has stopped taking items, or is stopping.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.sender.try_read().is_none_or(|sender| sender.is_none())
+    }
+
+    /// The number of items waiting for a thread (not counting those running), a snapshot.
+    pub(crate) fn queued(&self) -> usize {
+        self.receiver.len()
+    }
+
+    /// The prefix of the threads' names, which also names the pool in logs.
+    pub(crate) fn prefix(&self) -> &str {
+        self.threads.prefix()
+    }
+
+    /// Runs `work`, logging a panic instead of letting it end the thread: for items whose
+    /// panics have nobody else to go to.
+    pub(crate) fn contain(&self, work: impl FnOnce()) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(work)) {
+            let message = panic_message(payload.as_ref());
+            tracing::error!(pool = self.prefix(), %message, "a pool task panicked");
         }
     }
 }
 
-impl std::fmt::Debug for Crew {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<T: Item> fmt::Debug for Crew<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Crew")
-            .field("prefix", &self.prefix)
-            .field("threads", &self.handles.lock().len())
+            .field("threads", &self.threads)
+            .field("queued", &self.queued())
+            .field("closed", &self.is_closed())
+            .field("discarding", &self.is_discarding())
             .finish()
     }
+}
+
+/// One thread of a crew, from its start to its end; its drop is the guard that keeps the
+/// crew whole.
+struct Member<T: Item> {
+    crew: Arc<Crew<T>>,
+    /// `None` once the hand has finished.
+    hand: Option<T::Hand>,
+}
+
+impl<T: Item> Member<T> {
+    /// Runs queued items until the queue is closed and empty.
+    fn work(&mut self) {
+        let Some(hand) = self.hand.as_mut() else {
+            return;
+        };
+        while let Ok(item) = self.crew.receiver.recv() {
+            // Relaxed: a hint. A thread that misses the flag runs an item it had already
+            // taken off the queue, which `close_now` allows (it discards only what is still
+            // queued).
+            if self.crew.discarding.load(Ordering::Relaxed) {
+                item.discard();
+                continue;
+            }
+            item.run(hand, &self.crew);
+        }
+        if let Some(hand) = self.hand.take() {
+            hand.finish();
+        }
+    }
+}
+
+/// If the thread is unwinding (a panic that left an item's `run`), a replacement is started
+/// so that the crew keeps its size. A thread that panics in `finish` is not replaced: the
+/// queue is closed and empty, and there is nothing left for it to do. The last thread to
+/// leave discards whatever is still queued, so that nobody waits for an item that no thread
+/// will run.
+impl<T: Item> Drop for Member<T> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            tracing::error!(pool = self.crew.prefix(), "a pool thread panicked");
+            if let Some(hand) = self.hand.as_mut() {
+                let replacement = hand.replacement();
+                if let Err(error) = self.crew.spawn(replacement) {
+                    tracing::error!(pool = self.crew.prefix(), %error, "could not replace a pool thread");
+                }
+            }
+        }
+        // AcqRel pairs with the increment in `spawn`: the last one out sees every thread
+        // that was started.
+        if self.crew.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            while let Ok(item) = self.crew.receiver.try_recv() {
+                item.discard();
+            }
+        }
+    }
+}
+
+/// The number of threads (or worker processes) a pool gets by default: the available
+/// parallelism, or 1 when it is unknown.
+pub(crate) fn default_threads() -> usize {
+    thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }

@@ -2,9 +2,10 @@
 //!
 //! A thread per actor is simple and right for a few hundred long-lived actors; a program
 //! that models each connection, order or device as an actor needs many more. A dispatcher
-//! runs them on a [`ThreadPool`]: an actor is scheduled when its mailbox becomes non-empty
-//! (or it is asked to stop), runs at most a batch of messages, and goes back to idle. An idle
-//! actor costs memory only: no thread, no timer, no wake-up.
+//! runs them on a crew of threads (`crew.rs`) whose queue carries the actors themselves: an
+//! actor is scheduled when its mailbox becomes non-empty (or it is asked to stop), runs at
+//! most a batch of messages, and goes back to idle. An idle actor costs memory only: no
+//! thread, no timer, no wake-up; scheduling one costs no allocation.
 //!
 //! Each actor's scheduling state is one flag:
 //!
@@ -28,8 +29,9 @@ use std::sync::{Arc, Weak};
 use actor_core::{Actor, ActorBuilder, ActorId, ActorRef, RunStatus, Runner, SpawnError, System};
 use parking_lot::{Condvar, Mutex};
 
+use crate::crew::{Crew, Hand, Item, Wait, default_threads};
 use crate::error::PoolError;
-use crate::thread_pool::ThreadPool;
+use crate::queue::Queue;
 
 /// Runs many actors on a few threads.
 ///
@@ -85,19 +87,56 @@ pub struct Dispatcher {
 
 struct Shared {
     system: System,
-    pool: ThreadPool,
+    crew: Arc<Crew<Arc<dyn Dispatched>>>,
+    threads: usize,
     batch: usize,
     /// The actors that have not ended. This table owns them: the mailbox hook that
     /// schedules an actor holds it weakly (a strong hook would form a cycle through the
-    /// actor's state and keep it alive forever), and a queued run holds it for the run.
-    live: Mutex<HashMap<ActorId, Arc<dyn Stop>>>,
+    /// actor's state and keep it alive forever), and the queue holds it while it is queued.
+    live: Mutex<HashMap<ActorId, Arc<dyn Dispatched>>>,
     /// Signalled when an actor ends.
     ended: Condvar,
 }
 
 /// What the dispatcher needs of an actor, whatever its type.
-trait Stop: Send + Sync {
+trait Dispatched: Send + Sync {
+    /// Handles at most `batch` messages, then queues the actor again, lets it idle, or
+    /// lets it go if it has ended.
+    fn run(self: Arc<Self>, batch: usize);
+    /// Asks the actor to stop once it has handled what is queued.
     fn stop(&self);
+    /// The actor will not run again: lets go of it.
+    fn end(&self);
+}
+
+/// The dispatcher's queue carries the actors themselves: queuing one clones an `Arc`, where
+/// a boxed closure would cost an allocation per scheduling.
+impl Item for Arc<dyn Dispatched> {
+    type Hand = Batch;
+
+    fn run(self, batch: &mut Batch, crew: &Crew<Self>) {
+        let batch = batch.0;
+        // `Runner::run` catches the actor's panics; this is for the dispatcher's own, which
+        // must not cost a thread.
+        crew.contain(|| Dispatched::run(self, batch));
+    }
+
+    /// Only the last thread out discards, when every thread died and none could be
+    /// replaced: the actor ends, so that `shutdown` does not wait for it.
+    fn discard(self) {
+        self.end();
+    }
+}
+
+/// What each dispatcher thread keeps: the batch size, here rather than in each actor.
+struct Batch(usize);
+
+impl Hand for Batch {
+    fn finish(self) {}
+
+    fn replacement(&mut self) -> Batch {
+        Batch(self.0)
+    }
 }
 
 /// One actor on the dispatcher.
@@ -122,14 +161,25 @@ impl<A: Actor> Task<A> {
         let Some(shared) = self.shared.upgrade() else {
             return;
         };
-        let task = Arc::clone(self);
-        let batch = shared.batch;
-        if shared.pool.execute(move || task.run(batch)).is_err() {
-            // The pool has shut down: nothing will run this actor again.
+        let task: Arc<dyn Dispatched> = Arc::<Self>::clone(self);
+        // The queue is unbounded: a push waits for nothing.
+        if shared.crew.push(task, Wait::Forever).is_err() {
+            // The crew has shut down: nothing will run this actor again.
             self.end();
         }
     }
 
+    /// Clears the flag, then looks at the mailbox once more (see the module docs).
+    fn idle(self: &Arc<Self>) {
+        self.scheduled.store(false, Ordering::SeqCst);
+        let has_mail = self.runner.lock().as_ref().is_some_and(Runner::has_mail);
+        if has_mail {
+            self.schedule();
+        }
+    }
+}
+
+impl<A: Actor> Dispatched for Task<A> {
     fn run(self: Arc<Self>, batch: usize) {
         let status = match self.runner.lock().as_mut() {
             Some(runner) => runner.run(batch),
@@ -142,13 +192,8 @@ impl<A: Actor> Task<A> {
         }
     }
 
-    /// Clears the flag, then looks at the mailbox once more (see the module docs).
-    fn idle(self: &Arc<Self>) {
-        self.scheduled.store(false, Ordering::SeqCst);
-        let has_mail = self.runner.lock().as_ref().is_some_and(Runner::has_mail);
-        if has_mail {
-            self.schedule();
-        }
+    fn stop(&self) {
+        self.actor.stop();
     }
 
     /// The actor has ended: let go of its state and of the dispatcher's record of it.
@@ -159,12 +204,6 @@ impl<A: Actor> Task<A> {
             shared.live.lock().remove(&self.actor.id());
             shared.ended.notify_all();
         }
-    }
-}
-
-impl<A: Actor> Stop for Task<A> {
-    fn stop(&self) {
-        self.actor.stop();
     }
 }
 
@@ -196,7 +235,7 @@ impl Dispatcher {
     pub fn builder(system: &System) -> DispatcherBuilder {
         DispatcherBuilder {
             system: system.clone(),
-            threads: std::thread::available_parallelism().map_or(2, usize::from),
+            threads: default_threads(),
             batch: 64,
         }
     }
@@ -326,7 +365,7 @@ impl Dispatcher {
     ///
     /// See [`Dispatcher`].
     pub fn shutdown(&self) {
-        let live: Vec<Arc<dyn Stop>> = self.shared.live.lock().values().cloned().collect();
+        let live: Vec<Arc<dyn Dispatched>> = self.shared.live.lock().values().cloned().collect();
         for actor in &live {
             actor.stop();
         }
@@ -337,7 +376,7 @@ impl Dispatcher {
             self.shared.ended.wait(&mut remaining);
         }
         drop(remaining);
-        self.shared.pool.shutdown();
+        self.shared.crew.shutdown();
     }
 }
 
@@ -350,7 +389,7 @@ impl Drop for Dispatcher {
 impl fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dispatcher")
-            .field("threads", &self.shared.pool.threads())
+            .field("threads", &self.shared.threads)
             .field("batch", &self.shared.batch)
             .field("actors", &self.actor_count())
             .finish()
@@ -370,7 +409,8 @@ pub struct DispatcherBuilder {
 }
 
 impl DispatcherBuilder {
-    /// The number of threads. By default, the available parallelism.
+    /// The number of threads. By default, the available parallelism, or 1 when it is
+    /// unknown.
     ///
     /// # Examples
     ///
@@ -400,14 +440,18 @@ impl DispatcherBuilder {
     ///
     /// See [`Dispatcher::builder`].
     pub fn build(self) -> Result<Dispatcher, PoolError> {
-        let pool = ThreadPool::builder()
-            .threads(self.threads)
-            .name_prefix("dispatcher")
-            .build()?;
+        let crew = Crew::start(
+            "dispatcher".to_string(),
+            None,
+            Queue::Unbounded,
+            (0..self.threads).map(|_| Batch(self.batch)),
+        )
+        .map_err(PoolError::SpawnThread)?;
         Ok(Dispatcher {
             shared: Arc::new(Shared {
                 system: self.system,
-                pool,
+                crew,
+                threads: self.threads,
                 batch: self.batch,
                 live: Mutex::new(HashMap::new()),
                 ended: Condvar::new(),

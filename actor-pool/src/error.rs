@@ -9,7 +9,7 @@ use std::time::Duration;
 use actor_core::codec::{CodecError, FrameError};
 
 #[cfg(unix)]
-use crate::process_pool::Signature;
+use crate::process_pool::signature::Signature;
 
 /// A pool could not be built, or a process pool refused a call.
 ///
@@ -268,21 +268,10 @@ impl<F> fmt::Display for SubmitError<F> {
 
 impl<F> std::error::Error for SubmitError<F> {}
 
-/// An error and its sources, joined with `": "`, for messages that travel as text.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(error) = source {
-        text.push_str(": ");
-        text.push_str(&error.to_string());
-        source = error.source();
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actor_core::ErrorChain;
 
     #[test]
     fn error_chain_joins_sources() {
@@ -290,7 +279,7 @@ mod tests {
             worker: 2,
             source: StartError::Timeout(Duration::from_secs(1)),
         };
-        let text = error_chain(&error);
+        let text = ErrorChain(&error).to_string();
         assert!(text.starts_with("could not start worker process 2: the process was not ready"));
     }
 

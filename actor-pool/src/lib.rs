@@ -71,16 +71,33 @@ mod crew;
 mod dispatcher;
 mod error;
 mod ordered;
-mod panic_message;
 #[cfg(unix)]
 mod process_pool;
+mod queue;
 mod thread_pool;
 
 pub use dispatcher::{Dispatcher, DispatcherBuilder};
 pub use error::{PoolError, ProtocolError, StartError, SubmitError};
 #[cfg(unix)]
 pub use process_pool::{Functions, ProcessPool, ProcessPoolBuilder, Signature};
-pub use thread_pool::{Queue, ThreadPool, ThreadPoolBuilder};
+pub use queue::Queue;
+pub use thread_pool::{ThreadPool, ThreadPoolBuilder};
 
-use error::error_chain;
-use panic_message::panic_message;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handle_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<ThreadPool>();
+        check::<ThreadPoolBuilder>();
+        check::<SubmitError<fn()>>();
+        #[cfg(unix)]
+        {
+            check::<ProcessPool>();
+            check::<Functions>();
+            check::<ProcessPoolBuilder<'static>>();
+        }
+    }
+}

@@ -4,63 +4,66 @@
 //! # How the pieces fit
 //!
 //! - [`Functions`] (`functions.rs`) names the functions and knows their types; the same
-//!   value is used in the program (to check calls) and in each worker (to run them).
+//!   value is used in the program (to check calls) and in each worker (to run them). Each
+//!   function is an entry (`entry.rs`) holding its [`Signature`] (`signature.rs`) and a call
+//!   on encoded bytes.
 //! - The conversation with a worker (`protocol.rs`) is frames of the wire codec over a Unix
 //!   socket pair that is the worker's standard input.
 //! - The worker's side (`serve.rs`) answers calls, one at a time, catching panics.
+//! - A call (`task.rs`) waits in the pool's queue until a worker runs it; it decodes the
+//!   answer and completes the caller's `Pending`.
 //! - The pool's side of one worker (`worker.rs`) starts it, calls it, and always reaps it.
-//! - One thread per worker (`slot.rs`) takes tasks from the pool's queue, drives its worker,
-//!   and replaces the worker when it crashes.
+//! - The roster (`roster.rs`) records the running worker of each slot, for `worker_pids` and
+//!   for `shutdown_now` to cut, and starts workers.
+//! - The pool's queue and threads are a `Crew` of tasks, one thread per worker; each
+//!   thread's hand is a slot (`slot.rs`) that drives its worker and replaces it when it
+//!   crashes.
 //!
 //! # Shutdown sequence
 //!
-//! 1. `shutdown_now` only: set `discarding`, so that slot threads stop starting the tasks they
-//!    take.
-//! 2. Take the queue's sender under the write lock; later calls get `PoolError::ShutDown`.
-//! 3. `shutdown`: the slot threads run what is queued. `shutdown_now`: the caller drains the
-//!    queue, failing each task with `ReplyError::Dropped`, and cuts every worker's
-//!    connection, so the calls under way fail with `Dropped` too.
-//! 4. Each slot thread, finding the queue closed and empty, closes its worker's connection;
-//!    the worker exits; the thread reaps it (killing it if it is not gone after a grace
-//!    period).
-//! 5. Join every slot thread.
+//! The crew's sequence (see `crew.rs`), in which `shutdown_now` also cuts every worker's
+//! connection after the queue is drained, so that the calls under way fail with
+//! `ReplyError::Dropped` too. Each slot thread, finding the queue closed and empty, closes
+//! its worker's connection; the worker exits; the thread reaps it (killing it if it is not
+//! gone after a grace period).
 //!
 //! If the program's process ends without a shutdown (it exits, is killed, or aborts), the
 //! kernel closes the pool's ends of the connections, and each worker exits as soon as it
 //! sees that, even in the middle of a call: no worker outlives its connection to the pool.
 
+mod entry;
 mod functions;
 mod protocol;
+mod roster;
 mod serve;
+pub(crate) mod signature;
 mod slot;
+mod task;
 mod worker;
 
-use std::any::type_name;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
-use std::net::Shutdown;
-use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::thread;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actor_core::codec::{Bincode, Codec};
-use actor_core::{Pending, Reply, ReplyError};
-use crossbeam_channel::{Receiver, Sender};
-use parking_lot::{Mutex, RwLock};
+use actor_core::{ErrorChain, Pending, Reply, ReplyError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::crew::Crew;
+use crate::crew::{Crew, Wait, default_threads};
 use crate::error::{PoolError, StartError};
-use crate::error_chain;
 use crate::ordered::Ordered;
-use crate::thread_pool::default_parallelism;
-pub use functions::{Functions, Signature};
-use protocol::{Outcome, WORKER_ENV};
+use crate::queue::Queue;
+pub use functions::Functions;
+use protocol::WORKER_ENV;
+use roster::Roster;
+pub use signature::Signature;
+use slot::Slot;
+use task::Task;
 use worker::{Launch, WorkerProcess};
 
 /// How many tasks `map` keeps submitted ahead of the result it waits for, per worker.
@@ -120,112 +123,11 @@ const MAP_WINDOW_PER_WORKER: usize = 4;
 /// }
 /// ```
 pub struct ProcessPool {
-    shared: Arc<Shared>,
+    crew: Arc<Crew<Task>>,
+    roster: Arc<Roster>,
     signatures: BTreeMap<Arc<str>, Signature>,
     next_id: AtomicU64,
     workers: usize,
-}
-
-/// What the slot threads and the pool's handle share.
-struct Shared {
-    /// The queue's sending side: `Some` while the pool takes calls. Shutdown takes it under
-    /// the write lock, so once it has it no call can arrive, and the queue disconnects when it
-    /// is empty.
-    sender: RwLock<Option<Sender<Task>>>,
-    receiver: Receiver<Task>,
-    /// Set by `shutdown_now`: slot threads drop the tasks they take, and a call whose
-    /// connection was cut is reported as discarded, not crashed.
-    discarding: AtomicBool,
-    /// Slot threads started and not yet ended; see `slot::Guard`.
-    live: AtomicUsize,
-    /// The running worker of each slot, for `worker_pids` and for `shutdown_now` to cut.
-    slots: Mutex<Vec<Option<Running>>>,
-    launch: Launch,
-    crew: Crew,
-}
-
-/// What the pool keeps of a running worker besides its slot thread.
-struct Running {
-    pid: u32,
-    /// A second handle on the connection; shutting it down ends the call under way.
-    connection: UnixStream,
-}
-
-/// A call waiting for a worker.
-struct Task {
-    id: u64,
-    function: Arc<str>,
-    argument: Vec<u8>,
-    deliver: Deliver,
-}
-
-/// Decodes a worker's answer and completes the caller's `Pending`. Dropping it unused fails
-/// the `Pending` with `ReplyError::Dropped`.
-type Deliver = Box<dyn FnOnce(Result<&[u8], ReplyError>) + Send>;
-
-impl Task {
-    fn fail(self, error: ReplyError) {
-        (self.deliver)(Err(error));
-    }
-
-    /// Completes the task with the worker's answer.
-    fn finish(self, worker: usize, outcome: Outcome, result: &[u8]) {
-        let name = &self.function;
-        let result = match outcome {
-            Outcome::Returned => Ok(result),
-            Outcome::Panicked(message) => Err(ReplyError::Panicked(message)),
-            Outcome::UnknownFunction => Err(ReplyError::Remote(format!(
-                "worker {worker} has no function named {name:?} \
-                 (does it run another program than the pool's registry came from?)"
-            ))),
-            Outcome::BadArgument(why) => Err(ReplyError::Remote(format!(
-                "worker {worker} could not decode the argument of {name:?}: {why}"
-            ))),
-            Outcome::BadResult(why) => Err(ReplyError::Remote(format!(
-                "worker {worker} could not encode the result of {name:?}: {why}"
-            ))),
-        };
-        (self.deliver)(result);
-    }
-}
-
-impl Shared {
-    /// Starts a worker for slot `index` and records it.
-    fn start(&self, index: usize) -> Result<WorkerProcess, StartError> {
-        let worker = WorkerProcess::start(index, &self.launch)?;
-        self.register(&worker);
-        Ok(worker)
-    }
-
-    /// Records a running worker.
-    ///
-    /// `shutdown_now` sets `discarding` and then cuts every recorded connection, under the
-    /// `slots` lock; a slot thread records its new worker under that lock and then checks
-    /// `discarding` before each call. The lock orders the two: either the cut finds the
-    /// worker, or the check (even a relaxed load) sees the flag.
-    fn register(&self, worker: &WorkerProcess) {
-        let running = match worker.connection_handle() {
-            Ok(connection) => Some(Running {
-                pid: worker.pid(),
-                connection,
-            }),
-            Err(error) => {
-                // Only `shutdown_now` needs the handle, and it then waits for the running
-                // call instead of cutting it.
-                tracing::warn!(%error, "could not keep a handle on a worker's connection");
-                None
-            }
-        };
-        if let Some(slot) = self.slots.lock().get_mut(worker.index()) {
-            *slot = running;
-        }
-    }
-
-    fn unregister(&self, index: usize) {
-        if let Some(slot) = self.slots.lock().get_mut(index) {
-            *slot = None;
-        }
-    }
 }
 
 impl ProcessPool {
@@ -348,7 +250,7 @@ impl ProcessPool {
                         Pending::ready(Err(match error {
                             PoolError::Encode(error) => ReplyError::Remote(format!(
                                 "the argument could not be encoded: {}",
-                                error_chain(&error)
+                                ErrorChain(&error)
                             )),
                             _ => ReplyError::Dropped,
                         }))
@@ -390,16 +292,13 @@ impl ProcessPool {
             .encode(argument, &mut encoded)
             .map_err(PoolError::Encode)?;
         let (reply, pending) = Reply::pair();
-        let task = Task {
-            // Relaxed: ids only have to be unique, which the increment ensures.
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            function,
-            argument: encoded,
-            deliver: Box::new(move |result| deliver(reply, result)),
-        };
-        let guard = self.shared.sender.read();
-        let sender = guard.as_ref().ok_or(PoolError::ShutDown)?;
-        sender.send(task).map_err(|_| PoolError::ShutDown)?;
+        // Relaxed: ids only have to be unique, which the increment ensures.
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let task = Task::new(id, function, encoded, reply);
+        // The queue is unbounded: a push waits for nothing.
+        self.crew
+            .push(task, Wait::Forever)
+            .map_err(|_| PoolError::ShutDown)?;
         Ok(pending)
     }
 
@@ -425,8 +324,7 @@ impl ProcessPool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown(&self) {
-        self.close();
-        self.shared.crew.join();
+        self.crew.shutdown();
     }
 
     /// Stops taking calls, fails every queued call and every running call with
@@ -454,20 +352,9 @@ impl ProcessPool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown_now(&self) {
-        // Relaxed: see `slot::work`; the drain and the cuts below do not depend on it.
-        self.shared.discarding.store(true, Ordering::Relaxed);
-        self.close();
-        while let Ok(task) = self.shared.receiver.try_recv() {
-            drop(task);
-        }
-        for running in self.shared.slots.lock().iter().flatten() {
-            let _ = running.connection.shutdown(Shutdown::Both);
-        }
-        self.shared.crew.join();
-    }
-
-    fn close(&self) {
-        drop(self.shared.sender.write().take());
+        // The crew cuts the connections after it has set its discarding flag, which
+        // `Roster::register` relies on.
+        self.crew.shutdown_now(|| self.roster.cut_all());
     }
 
     /// The number of workers.
@@ -501,13 +388,7 @@ impl ProcessPool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn worker_pids(&self) -> Vec<u32> {
-        self.shared
-            .slots
-            .lock()
-            .iter()
-            .flatten()
-            .map(|running| running.pid)
-            .collect()
+        self.roster.pids()
     }
 
     /// The number of calls waiting for a worker (not counting those running), a snapshot.
@@ -524,41 +405,20 @@ impl ProcessPool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn queued(&self) -> usize {
-        self.shared.receiver.len()
-    }
-}
-
-/// Decodes a worker's answer as an `R` and completes `reply` with it.
-fn deliver<R: DeserializeOwned>(reply: Reply<R>, result: Result<&[u8], ReplyError>) {
-    let decoded = result.and_then(|bytes| {
-        Bincode::new().decode::<R>(bytes).map_err(|error| {
-            ReplyError::Remote(format!(
-                "the result does not decode as {}: {}",
-                type_name::<R>(),
-                error_chain(&error)
-            ))
-        })
-    });
-    match decoded {
-        Ok(value) => reply.send(value),
-        Err(error) => reply.fail(error),
+        self.crew.queued()
     }
 }
 
 impl Drop for ProcessPool {
     fn drop(&mut self) {
-        if thread::panicking() {
-            self.shutdown_now();
-        } else {
-            self.shutdown();
-        }
+        self.crew.shut_down_on_drop(|| self.roster.cut_all());
     }
 }
 
 impl fmt::Debug for ProcessPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProcessPool")
-            .field("program", &self.shared.launch.program)
+            .field("program", &self.roster.program())
             .field("workers", &self.workers)
             .field("worker_pids", &self.worker_pids())
             .field("queued", &self.queued())
@@ -601,6 +461,18 @@ impl ProcessPoolBuilder<'_> {
     /// See [`ProcessPoolBuilder`].
     pub fn workers(mut self, workers: usize) -> Self {
         self.workers = Some(workers);
+        self
+    }
+
+    /// Sets the prefix of the names of the pool's threads (one per worker): `<prefix>-<n>`.
+    ///
+    /// By default, `process-pool`.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProcessPoolBuilder`].
+    pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.name_prefix = prefix.into();
         self
     }
 
@@ -660,18 +532,6 @@ impl ProcessPoolBuilder<'_> {
         self
     }
 
-    /// Sets the prefix of the names of the pool's threads (one per worker): `<prefix>-<n>`.
-    ///
-    /// By default, `process-pool`.
-    ///
-    /// # Examples
-    ///
-    /// See [`ProcessPoolBuilder`].
-    pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.name_prefix = prefix.into();
-        self
-    }
-
     /// Starts the workers, waits until each has greeted the pool, and starts a thread for
     /// each.
     ///
@@ -690,7 +550,7 @@ impl ProcessPoolBuilder<'_> {
         if std::env::var_os(WORKER_ENV).is_some() {
             return Err(PoolError::InsideWorker);
         }
-        let workers = self.workers.unwrap_or_else(default_parallelism);
+        let workers = self.workers.unwrap_or_else(default_threads);
         if workers == 0 {
             return Err(PoolError::NoWorkers);
         }
@@ -729,92 +589,21 @@ impl ProcessPoolBuilder<'_> {
                 })?;
         }
 
-        let (sender, receiver) = crossbeam_channel::unbounded();
-        let pool = ProcessPool {
-            shared: Arc::new(Shared {
-                sender: RwLock::new(Some(sender)),
-                receiver,
-                discarding: AtomicBool::new(false),
-                live: AtomicUsize::new(0),
-                slots: Mutex::new((0..workers).map(|_| None).collect()),
-                launch,
-                crew: Crew::new(self.name_prefix, None),
-            }),
+        let roster = Arc::new(Roster::new(workers, launch));
+        let slots = started.into_iter().map(|worker| {
+            roster.register(&worker);
+            Slot::new(Arc::clone(&roster), worker.index(), Some(worker))
+        });
+        // On error, the slots already started are shut down, and the workers not yet handed
+        // to a slot are dropped: killed and reaped.
+        let crew = Crew::start(self.name_prefix, None, Queue::Unbounded, slots)
+            .map_err(PoolError::SpawnThread)?;
+        Ok(ProcessPool {
+            crew,
+            roster,
             signatures: self.functions.signatures(),
             next_id: AtomicU64::new(0),
             workers,
-        };
-        for worker in started {
-            let index = worker.index();
-            pool.shared.register(&worker);
-            // On error, dropping `pool` shuts down the slots already started, and the
-            // workers not yet handed to a slot are dropped: killed and reaped.
-            slot::spawn(&pool.shared, index, Some(worker)).map_err(PoolError::SpawnThread)?;
-        }
-        Ok(pool)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn handle_types_are_send_and_sync() {
-        fn check<T: Send + Sync>() {}
-        check::<ProcessPool>();
-        check::<Functions>();
-        check::<ProcessPoolBuilder<'static>>();
-    }
-
-    #[test]
-    fn a_task_dropped_unrun_fails_its_pending() {
-        let (reply, pending) = Reply::<u8>::pair();
-        let task = Task {
-            id: 0,
-            function: Arc::from("f"),
-            argument: Vec::new(),
-            deliver: Box::new(move |result| deliver(reply, result)),
-        };
-        drop(task);
-        assert_eq!(pending.wait(), Err(ReplyError::Dropped));
-    }
-
-    #[test]
-    fn a_result_of_the_wrong_type_is_a_remote_error() {
-        let (reply, pending) = Reply::<String>::pair();
-        // 251 announces a two-byte length that never comes.
-        deliver(reply, Ok(&[251]));
-        assert!(matches!(pending.wait(), Err(ReplyError::Remote(_))));
-    }
-
-    #[test]
-    fn outcomes_map_to_reply_errors() {
-        let finish = |outcome| {
-            let (reply, pending) = Reply::<u8>::pair();
-            let task = Task {
-                id: 0,
-                function: Arc::from("f"),
-                argument: Vec::new(),
-                deliver: Box::new(move |result| deliver(reply, result)),
-            };
-            task.finish(3, outcome, &[7]);
-            pending.wait()
-        };
-        assert_eq!(finish(Outcome::Returned), Ok(7));
-        assert_eq!(
-            finish(Outcome::Panicked("p".into())),
-            Err(ReplyError::Panicked("p".into()))
-        );
-        for outcome in [
-            Outcome::UnknownFunction,
-            Outcome::BadArgument("a".into()),
-            Outcome::BadResult("r".into()),
-        ] {
-            let Err(ReplyError::Remote(why)) = finish(outcome) else {
-                panic!("not a remote error");
-            };
-            assert!(why.contains("worker 3"), "{why}");
-        }
+        })
     }
 }

@@ -1,62 +1,24 @@
 //! [`ThreadPool`]: a fixed set of threads that run queued closures.
 //!
-//! # Shutdown sequence
-//!
-//! 1. `shutdown_now` only: set `discarding`, so that threads stop starting the tasks they take.
-//! 2. Drop the hangup sender: submitters waiting for room in a full queue wake up and get their
-//!    task back (`SubmitError::ShutDown`).
-//! 3. Take the queue's sender under the write lock, which waits for the submissions under way;
-//!    later submissions are refused.
-//! 4. `shutdown`: the threads run what is queued, then find the queue closed and empty, and
-//!    end. `shutdown_now`: the caller drains the queue, failing each task with
-//!    `ReplyError::Dropped`; the threads end after the task each is running.
-//! 5. Join every thread.
+//! The pool is a `Crew` whose items are boxed closures (`job.rs`); the crew's module docs
+//! give the shutdown sequence.
 
 mod job;
-mod worker;
 
-use std::convert::Infallible;
 use std::fmt;
-use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actor_core::{Pending, Reply, ReplyError};
-use crossbeam_channel::{Receiver, Select, Sender, TrySendError};
-use parking_lot::{Mutex, RwLock};
 
-use crate::crew::Crew;
+use crate::crew::{Crew, Wait, default_threads};
 use crate::error::{PoolError, SubmitError};
 use crate::ordered::Ordered;
+use crate::queue::Queue;
 use job::{Executed, Job, Submitted, unbox};
 
 /// How many tasks `map` keeps submitted ahead of the result it waits for, per thread.
 const MAP_WINDOW_PER_THREAD: usize = 16;
-
-/// The queue between a [`ThreadPool`]'s submitters and its threads.
-///
-/// # Examples
-///
-/// ```
-/// use actor_pool::{Queue, ThreadPool};
-///
-/// let pool = ThreadPool::builder().queue(Queue::Bounded(64)).build()?;
-/// assert_eq!(pool.queue(), Queue::Bounded(64));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Queue {
-    /// Holds any number of tasks; submitting never waits.
-    #[default]
-    Unbounded,
-    /// Holds at most this many tasks waiting for a thread; when it is full, `submit` waits for
-    /// room (backpressure), `try_submit` fails at once and `submit_timeout` waits up to its
-    /// timeout. `Bounded(0)` hands each task directly to an idle thread.
-    Bounded(usize),
-}
 
 /// A fixed number of threads that run submitted closures.
 ///
@@ -101,44 +63,9 @@ pub enum Queue {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct ThreadPool {
-    shared: Arc<Shared>,
+    crew: Arc<Crew<Box<dyn Job>>>,
     threads: usize,
     queue: Queue,
-}
-
-/// What the pool's threads and its handle share.
-struct Shared {
-    /// The queue's sending side: `Some` while the pool takes tasks. Submitters hold the read
-    /// lock while they put a task in; shutdown takes the sender under the write lock, so once
-    /// it has it, no task can arrive any more and the queue disconnects when it is empty.
-    sender: RwLock<Option<Sender<Box<dyn Job>>>>,
-    receiver: Receiver<Box<dyn Job>>,
-    /// Never carries a message: shutdown drops the sender so that submitters waiting for room
-    /// in a full queue wake up and give up.
-    hangup_sender: Mutex<Option<Sender<Infallible>>>,
-    hangup: Receiver<Infallible>,
-    /// Set by `shutdown_now`: threads drop the tasks they take instead of running them.
-    discarding: AtomicBool,
-    /// Threads started and not yet ended; see `worker::Guard`.
-    live: AtomicUsize,
-    crew: Crew,
-}
-
-/// How long a submission may wait for room in a bounded queue.
-#[derive(Clone, Copy)]
-enum Wait {
-    No,
-    Forever,
-    Until(Instant),
-}
-
-impl Wait {
-    /// Waiting at most `timeout`; a timeout too large to represent is no timeout.
-    fn at_most(timeout: Duration) -> Wait {
-        Instant::now()
-            .checked_add(timeout)
-            .map_or(Wait::Forever, Wait::Until)
-    }
 }
 
 impl ThreadPool {
@@ -287,7 +214,8 @@ impl ThreadPool {
     /// room when a bounded queue is full.
     ///
     /// This is the entry point for code that builds its own scheduling on the pool (such as a
-    /// dispatcher running actors): a task costs one boxed closure and no result slot. A panic
+    /// scheduler of its own running actors): a task costs one boxed closure and no result
+    /// slot. A panic
     /// in `task` is caught and logged (`tracing`, level error), and the thread goes on.
     ///
     /// # Errors
@@ -430,8 +358,7 @@ impl ThreadPool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown(&self) {
-        self.close();
-        self.shared.crew.join();
+        self.crew.shutdown();
     }
 
     /// Stops taking tasks, fails every queued task at once with [`ReplyError::Dropped`], then
@@ -460,63 +387,15 @@ impl ThreadPool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown_now(&self) {
-        // Relaxed: see `worker::work`; whatever a thread misses is failed by the drain below.
-        self.shared.discarding.store(true, Ordering::Relaxed);
-        self.close();
-        // No task can be queued any more (`close` took the sender), so this empties the queue
-        // for good.
-        while let Ok(job) = self.shared.receiver.try_recv() {
-            worker::discard(job);
-        }
-        self.shared.crew.join();
-    }
-
-    /// Stops the pool from taking tasks.
-    fn close(&self) {
-        // First wake the submitters waiting for room: each holds the read lock that the write
-        // lock below waits for.
-        drop(self.shared.hangup_sender.lock().take());
-        drop(self.shared.sender.write().take());
+        // Nothing to interrupt: a running task is not stopped (a thread cannot be).
+        self.crew.shutdown_now(|| ());
     }
 
     /// Puts `job` in the queue, waiting for room as `wait` allows.
     fn push<J: Job>(&self, job: J, wait: Wait) -> Result<(), SubmitError<J>> {
-        // The write lock is only ever taken by `close`: a lock that is held or wanted for
-        // writing means the pool is closing, and the task is refused without waiting.
-        let Some(guard) = self.shared.sender.try_read() else {
-            return Err(SubmitError::ShutDown(job));
-        };
-        let Some(sender) = guard.as_ref() else {
-            return Err(SubmitError::ShutDown(job));
-        };
-        let job: Box<dyn Job> = Box::new(job);
-        let job = match sender.try_send(job) {
-            Ok(()) => return Ok(()),
-            // The pool holds the receiver as long as it holds a sender.
-            Err(TrySendError::Disconnected(job)) => return Err(SubmitError::ShutDown(unbox(job))),
-            Err(TrySendError::Full(job)) => job,
-        };
-        let mut select = Select::new();
-        let send = select.send(sender);
-        let hangup = select.recv(&self.shared.hangup);
-        let operation = match wait {
-            Wait::No => return Err(SubmitError::Full(unbox(job))),
-            Wait::Forever => select.select(),
-            Wait::Until(deadline) => match select.select_deadline(deadline) {
-                Ok(operation) => operation,
-                Err(_) => return Err(SubmitError::Timeout(unbox(job))),
-            },
-        };
-        if operation.index() == send {
-            operation
-                .send(sender, job)
-                .map_err(|refused| SubmitError::ShutDown(unbox(refused.into_inner())))
-        } else {
-            debug_assert_eq!(operation.index(), hangup);
-            // The hangup channel only ever disconnects, so this returns an error at once.
-            let _ = operation.recv(&self.shared.hangup);
-            Err(SubmitError::ShutDown(unbox(job)))
-        }
+        self.crew
+            .push(Box::new(job), wait)
+            .map_err(|error| error.map(unbox))
     }
 
     /// The number of threads.
@@ -556,31 +435,24 @@ impl ThreadPool {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn queued(&self) -> usize {
-        self.shared.receiver.len()
+        self.crew.queued()
     }
 }
 
 impl Drop for ThreadPool {
     fn drop(&mut self) {
-        if thread::panicking() {
-            self.shutdown_now();
-        } else {
-            self.shutdown();
-        }
+        self.crew.shut_down_on_drop(|| ());
     }
 }
 
 impl fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ThreadPool")
-            .field("name_prefix", &self.shared.crew.prefix())
+            .field("name_prefix", &self.crew.prefix())
             .field("threads", &self.threads)
             .field("queue", &self.queue)
             .field("queued", &self.queued())
-            .field(
-                "shut_down",
-                &self.shared.sender.try_read().is_none_or(|s| s.is_none()),
-            )
+            .field("shut_down", &self.crew.is_closed())
             .finish()
     }
 }
@@ -697,33 +569,22 @@ impl ThreadPoolBuilder {
     /// assert!(matches!(ThreadPool::builder().threads(0).build(), Err(PoolError::NoWorkers)));
     /// ```
     pub fn build(self) -> Result<ThreadPool, PoolError> {
-        let threads = self.threads.unwrap_or_else(default_parallelism);
+        let threads = self.threads.unwrap_or_else(default_threads);
         if threads == 0 {
             return Err(PoolError::NoWorkers);
         }
-        let (sender, receiver) = match self.queue {
-            Queue::Unbounded => crossbeam_channel::unbounded(),
-            Queue::Bounded(capacity) => crossbeam_channel::bounded(capacity),
-        };
-        let (hangup_sender, hangup) = crossbeam_channel::bounded(0);
-        let pool = ThreadPool {
-            shared: Arc::new(Shared {
-                sender: RwLock::new(Some(sender)),
-                receiver,
-                hangup_sender: Mutex::new(Some(hangup_sender)),
-                hangup,
-                discarding: AtomicBool::new(false),
-                live: AtomicUsize::new(0),
-                crew: Crew::new(self.name_prefix, self.stack_size),
-            }),
+        let crew = Crew::start(
+            self.name_prefix,
+            self.stack_size,
+            self.queue,
+            std::iter::repeat_n((), threads),
+        )
+        .map_err(PoolError::SpawnThread)?;
+        Ok(ThreadPool {
+            crew,
             threads,
             queue: self.queue,
-        };
-        for _ in 0..threads {
-            // On error, dropping `pool` joins the threads already started.
-            worker::spawn(&pool.shared).map_err(PoolError::SpawnThread)?;
-        }
-        Ok(pool)
+        })
     }
 }
 
@@ -734,22 +595,9 @@ impl Default for ThreadPoolBuilder {
     }
 }
 
-/// The number of threads a pool gets by default.
-pub(crate) fn default_parallelism() -> usize {
-    thread::available_parallelism().map_or(1, NonZeroUsize::get)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn handle_types_are_send_and_sync() {
-        fn check<T: Send + Sync>() {}
-        check::<ThreadPool>();
-        check::<ThreadPoolBuilder>();
-        check::<SubmitError<fn()>>();
-    }
 
     #[test]
     fn a_refused_task_is_given_back_unchanged() {

@@ -49,6 +49,8 @@ use std::error::Error;
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use actor_core::ErrorChain;
+
 use crate::catalog::{CATALOG, Measurement, Subject};
 use crate::error::{BenchError, BenchResult};
 
@@ -83,7 +85,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let usage = matches!(error.downcast_ref(), Some(BenchError::Usage(_)));
-            eprintln!("actor-bench: {}", chain(error.as_ref()));
+            eprintln!("actor-bench: {}", ErrorChain(&*error));
             if usage {
                 eprintln!("{USAGE}");
                 ExitCode::from(2)
@@ -92,18 +94,6 @@ fn main() -> ExitCode {
             }
         }
     }
-}
-
-/// An error and its sources, on one line.
-fn chain(error: &(dyn Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn usage(what: impl Into<String>) -> Box<dyn Error + Send + Sync> {

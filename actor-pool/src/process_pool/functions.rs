@@ -1,26 +1,17 @@
 //! [`Functions`]: the registry of what a process pool's workers can run, by name.
 
-use std::any::{TypeId, type_name};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use actor_core::codec::{Bincode, Codec, CodecError};
+use actor_core::ErrorChain;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::entry::{Entries, Entry};
 use super::protocol::WORKER_ENV;
 use super::serve;
-
-/// Decodes an argument, runs the function, and appends the encoded result.
-type Call = dyn Fn(&[u8], &mut Vec<u8>) -> Result<(), CallFailure> + Send + Sync;
-
-/// Why a registered function could not be run or answered, in the worker.
-#[derive(Debug)]
-pub(crate) enum CallFailure {
-    Argument(CodecError),
-    Result(CodecError),
-}
+use super::signature::Signature;
 
 /// The functions a [`ProcessPool`](crate::ProcessPool) can call, each under a name, with typed
 /// arguments and results.
@@ -54,19 +45,7 @@ pub(crate) enum CallFailure {
 /// ```
 #[derive(Clone, Default)]
 pub struct Functions {
-    entries: BTreeMap<Arc<str>, Entry>,
-}
-
-#[derive(Clone)]
-pub(crate) struct Entry {
-    signature: Signature,
-    call: Arc<Call>,
-}
-
-impl Entry {
-    pub(crate) fn call(&self, argument: &[u8], result: &mut Vec<u8>) -> Result<(), CallFailure> {
-        (self.call)(argument, result)
-    }
+    entries: Entries,
 }
 
 impl Functions {
@@ -104,18 +83,11 @@ impl Functions {
         F: Fn(A) -> R + Send + Sync + 'static,
     {
         let name: Arc<str> = Arc::from(name.into());
-        let call = move |argument: &[u8], result: &mut Vec<u8>| {
-            let codec = Bincode::new();
-            let argument: A = codec.decode(argument).map_err(CallFailure::Argument)?;
-            codec
-                .encode(&function(argument), result)
-                .map_err(CallFailure::Result)
-        };
-        let entry = Entry {
-            signature: Signature::of::<A, R>(),
-            call: Arc::new(call),
-        };
-        if self.entries.insert(Arc::clone(&name), entry).is_some() {
+        if self
+            .entries
+            .insert(Arc::clone(&name), Entry::new(function))
+            .is_some()
+        {
             panic!("a function named {name:?} is already registered");
         }
         self
@@ -149,7 +121,7 @@ impl Functions {
         if std::env::var_os(WORKER_ENV).is_none() {
             return;
         }
-        let status = match serve::serve_stdin(self) {
+        let status = match serve::serve_stdin(&self.entries) {
             Ok(()) => 0,
             Err(error) => {
                 // A worker has no caller to return an error to; its standard error is the
@@ -157,7 +129,7 @@ impl Functions {
                 eprintln!(
                     "actor-pool worker (pid {}): {}",
                     std::process::id(),
-                    crate::error_chain(&error)
+                    ErrorChain(&error)
                 );
                 2
             }
@@ -177,7 +149,7 @@ impl Functions {
     /// assert!(functions.signature("abs").is_none());
     /// ```
     pub fn signature(&self, name: &str) -> Option<Signature> {
-        self.entries.get(name).map(|entry| entry.signature)
+        self.entries.get(name).map(Entry::signature)
     }
 
     /// The registered names, in sorted order.
@@ -194,15 +166,11 @@ impl Functions {
         self.entries.keys().map(|name| &**name)
     }
 
-    pub(crate) fn get(&self, name: &str) -> Option<&Entry> {
-        self.entries.get(name)
-    }
-
     /// The names and types, which is all a pool needs of the registry.
     pub(crate) fn signatures(&self) -> BTreeMap<Arc<str>, Signature> {
         self.entries
             .iter()
-            .map(|(name, entry)| (Arc::clone(name), entry.signature))
+            .map(|(name, entry)| (Arc::clone(name), entry.signature()))
             .collect()
     }
 }
@@ -213,91 +181,9 @@ impl fmt::Debug for Functions {
             .entries(
                 self.entries
                     .iter()
-                    .map(|(name, entry)| (name, entry.signature)),
+                    .map(|(name, entry)| (name, entry.signature())),
             )
             .finish()
-    }
-}
-
-/// The argument and result types of a registered function.
-///
-/// Two signatures are equal when their types are the same types; the names are for messages
-/// (as [`std::any::type_name`] spells them).
-///
-/// # Examples
-///
-/// ```
-/// use actor_pool::Signature;
-///
-/// let signature = Signature::of::<(u32, String), Vec<u8>>();
-/// assert_eq!(signature.to_string(), "fn((u32, alloc::string::String)) -> alloc::vec::Vec<u8>");
-/// assert_ne!(signature, Signature::of::<(u32, &'static str), Vec<u8>>());
-/// ```
-#[derive(Clone, Copy)]
-pub struct Signature {
-    /// The type of `fn(A) -> R`: one id for the pair.
-    id: TypeId,
-    /// The names, computed when a message needs them (keeps the value, and the errors that
-    /// carry it, small).
-    names: fn() -> (&'static str, &'static str),
-}
-
-impl Signature {
-    /// The signature of a function from `A` to `R`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let signature = actor_pool::Signature::of::<u8, bool>();
-    /// assert_eq!(signature.argument(), "u8");
-    /// ```
-    pub fn of<A: 'static, R: 'static>() -> Signature {
-        Signature {
-            id: TypeId::of::<fn(A) -> R>(),
-            names: || (type_name::<A>(), type_name::<R>()),
-        }
-    }
-
-    /// The name of the argument type.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(actor_pool::Signature::of::<u8, bool>().argument(), "u8");
-    /// ```
-    pub fn argument(&self) -> &'static str {
-        (self.names)().0
-    }
-
-    /// The name of the result type.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(actor_pool::Signature::of::<u8, bool>().result(), "bool");
-    /// ```
-    pub fn result(&self) -> &'static str {
-        (self.names)().1
-    }
-}
-
-impl PartialEq for Signature {
-    fn eq(&self, other: &Signature) -> bool {
-        self.id == other.id
-    }
-}
-
-impl Eq for Signature {}
-
-impl fmt::Debug for Signature {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Signature({self})")
-    }
-}
-
-impl fmt::Display for Signature {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "fn({}) -> {}", self.argument(), self.result())
     }
 }
 
@@ -306,46 +192,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_registered_function_decodes_calls_and_encodes_results() {
-        let functions = Functions::new().register("square", |x: u64| x * x);
-        let codec = Bincode::new();
-        let mut argument = Vec::new();
-        codec.encode(&12_u64, &mut argument).unwrap();
-        let mut result = Vec::new();
-        functions
-            .get("square")
-            .unwrap()
-            .call(&argument, &mut result)
-            .unwrap();
-        assert_eq!(codec.decode::<u64>(&result).unwrap(), 144);
-    }
-
-    #[test]
-    fn an_argument_of_the_wrong_shape_is_a_typed_failure() {
-        let functions = Functions::new().register("len", |s: String| s.len());
-        let mut result = Vec::new();
-        let failure = functions
-            .get("len")
-            .unwrap()
-            .call(&[5, b'a'], &mut result)
-            .unwrap_err();
-        assert!(matches!(failure, CallFailure::Argument(_)), "{failure:?}");
-        assert!(result.is_empty());
-    }
-
-    #[test]
     #[should_panic(expected = "already registered")]
     fn a_name_registered_twice_panics() {
         let _ = Functions::new()
             .register("f", |x: u8| x)
             .register("f", |x: u16| x);
-    }
-
-    #[test]
-    fn signatures_compare_types_not_names() {
-        assert_eq!(Signature::of::<u8, u8>(), Signature::of::<u8, u8>());
-        assert_ne!(Signature::of::<u8, u8>(), Signature::of::<u8, u16>());
-        assert_ne!(Signature::of::<u8, u8>(), Signature::of::<i8, u8>());
     }
 
     #[test]

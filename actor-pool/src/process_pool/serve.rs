@@ -7,12 +7,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 
 use actor_core::codec::{Bincode, Codec, FrameConfig, FrameReader};
+use actor_core::{ErrorChain, panic_message};
 use crossbeam_channel::Sender;
 
-use super::functions::{CallFailure, Functions};
+use super::entry::{CallFailure, Entries};
 use super::protocol::{FromWorker, Outcome, ToWorker, VERSION};
 use crate::error::ProtocolError;
-use crate::{error_chain, panic_message};
 
 /// What the worker does when the pool's end of the connection closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,7 @@ enum Incoming {
 }
 
 /// Serves calls on standard input, which a pool made one end of a socket pair.
-pub(crate) fn serve_stdin(functions: &Functions) -> Result<(), ProtocolError> {
+pub(crate) fn serve_stdin(functions: &Entries) -> Result<(), ProtocolError> {
     // Standard input is read-only in `std`'s API; a duplicate of the descriptor as a socket
     // reads and writes.
     let connection = io::stdin()
@@ -53,7 +53,7 @@ pub(crate) fn serve_stdin(functions: &Functions) -> Result<(), ProtocolError> {
 /// Calls are read on a thread of their own, so that the end of the connection is seen even
 /// while a call runs (with [`Hangup::Exit`], the process then exits at once).
 pub(crate) fn serve(
-    functions: &Functions,
+    functions: &Entries,
     connection: UnixStream,
     hangup: Hangup,
 ) -> Result<(), ProtocolError> {
@@ -83,7 +83,7 @@ pub(crate) fn serve(
                         eprintln!(
                             "actor-pool worker (pid {}): {}",
                             std::process::id(),
-                            error_chain(&error)
+                            ErrorChain(&error)
                         );
                         std::process::exit(2)
                     }
@@ -138,15 +138,17 @@ fn read_calls(connection: UnixStream, calls: &Sender<Incoming>) -> Result<(), Pr
 }
 
 /// Runs one call; a panic in the function is caught and becomes the outcome.
-fn run(functions: &Functions, name: &str, argument: &[u8], result: &mut Vec<u8>) -> Outcome {
+fn run(functions: &Entries, name: &str, argument: &[u8], result: &mut Vec<u8>) -> Outcome {
     let Some(entry) = functions.get(name) else {
         return Outcome::UnknownFunction;
     };
     match catch_unwind(AssertUnwindSafe(|| entry.call(argument, result))) {
         Ok(Ok(())) => Outcome::Returned,
-        Ok(Err(CallFailure::Argument(error))) => Outcome::BadArgument(error_chain(&error)),
-        Ok(Err(CallFailure::Result(error))) => Outcome::BadResult(error_chain(&error)),
-        Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),
+        Ok(Err(CallFailure::Argument(error))) => {
+            Outcome::BadArgument(ErrorChain(&error).to_string())
+        }
+        Ok(Err(CallFailure::Result(error))) => Outcome::BadResult(ErrorChain(&error).to_string()),
+        Err(payload) => Outcome::Panicked(panic_message(payload.as_ref()).to_owned()),
     }
 }
 
@@ -178,8 +180,10 @@ fn into_protocol(error: io::Error) -> ProtocolError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process_pool::entry::Entry;
     use actor_core::codec::FrameWriter;
     use std::borrow::Cow;
+    use std::sync::Arc;
 
     fn call(writer: &mut FrameWriter<&UnixStream>, id: u64, function: &str, argument: &[u8]) {
         let mut header = Vec::new();
@@ -200,9 +204,14 @@ mod tests {
 
     #[test]
     fn a_worker_greets_answers_and_survives_a_panic() {
-        let functions = Functions::new()
-            .register("square", |x: u64| x * x)
-            .register("boom", |_: ()| -> u8 { panic!("on purpose") });
+        let functions: Entries = [
+            (Arc::from("square"), Entry::new(|x: u64| x * x)),
+            (
+                Arc::from("boom"),
+                Entry::new(|_: ()| -> u8 { panic!("on purpose") }),
+            ),
+        ]
+        .into();
         let (pool_end, worker_end) = UnixStream::pair().unwrap();
         let worker = thread::spawn(move || serve(&functions, worker_end, Hangup::Return));
         let mut reader = FrameReader::new(&pool_end);
@@ -263,7 +272,7 @@ mod tests {
     #[test]
     fn a_worker_refuses_a_malformed_call() {
         let (pool_end, worker_end) = UnixStream::pair().unwrap();
-        let worker = thread::spawn(move || serve(&Functions::new(), worker_end, Hangup::Return));
+        let worker = thread::spawn(move || serve(&Entries::new(), worker_end, Hangup::Return));
         let mut writer = FrameWriter::new(&pool_end);
         writer.write_frame(&[0xFF, 0xFF]).unwrap();
         assert!(matches!(
@@ -275,7 +284,7 @@ mod tests {
     #[test]
     fn a_call_cut_off_after_its_header_is_an_error() {
         let (pool_end, worker_end) = UnixStream::pair().unwrap();
-        let worker = thread::spawn(move || serve(&Functions::new(), worker_end, Hangup::Return));
+        let worker = thread::spawn(move || serve(&Entries::new(), worker_end, Hangup::Return));
         let mut writer = FrameWriter::new(&pool_end);
         let mut header = Vec::new();
         let message = ToWorker::Call {

@@ -1,11 +1,11 @@
-//! What a thread pool's queue carries: a [`Job`], and the two kinds of it.
+//! What a thread pool's crew carries: a [`Job`], and the two kinds of it.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use actor_core::{Reply, ReplyError};
+use actor_core::{Reply, ReplyError, panic_message};
 
-use crate::panic_message;
+use crate::crew::{Crew, Item};
 
 /// A queued unit of work.
 ///
@@ -17,6 +17,25 @@ pub(crate) trait Job: Send + 'static {
 
     /// The job as `Any`, to recover its concrete type after the queue refused it.
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+impl Item for Box<dyn Job> {
+    type Hand = ();
+
+    fn run(self, _: &mut (), crew: &Crew<Self>) {
+        // A submitted job catches its own panic and hands it to its `Pending`; this catch is
+        // for jobs queued with `execute`, which have nobody to hand it to.
+        crew.contain(|| Job::run(self));
+    }
+
+    /// Drops the job, which fails its `Pending` with `ReplyError::Dropped`.
+    fn discard(self) {
+        // Dropping runs the drop code of whatever the closure captured; a panic there must not
+        // take a pool thread (or the caller of `shutdown_now`) down with it.
+        if catch_unwind(AssertUnwindSafe(|| drop(self))).is_err() {
+            tracing::error!("dropping a discarded pool task panicked");
+        }
+    }
 }
 
 /// Recovers the job that the queue refused: the one the caller offered, so its type is known.
@@ -41,7 +60,9 @@ where
         let Submitted { task, reply } = *self;
         match catch_unwind(AssertUnwindSafe(task)) {
             Ok(value) => reply.send(value),
-            Err(payload) => reply.fail(ReplyError::Panicked(panic_message(payload.as_ref()))),
+            Err(payload) => reply.fail(ReplyError::Panicked(
+                panic_message(payload.as_ref()).to_owned(),
+            )),
         }
     }
 
@@ -64,5 +85,34 @@ where
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_submitted(task: impl FnOnce() -> u8 + Send + 'static) -> Result<u8, ReplyError> {
+        let (reply, pending) = Reply::pair();
+        Job::run(Box::new(Submitted { task, reply }));
+        pending.wait()
+    }
+
+    #[test]
+    fn a_panic_of_every_kind_becomes_its_message() {
+        assert_eq!(
+            run_submitted(|| panic!("static")),
+            Err(ReplyError::Panicked("static".into()))
+        );
+        assert_eq!(
+            run_submitted(|| panic!("formatted {}", 1)),
+            Err(ReplyError::Panicked("formatted 1".into()))
+        );
+        assert_eq!(
+            run_submitted(|| std::panic::panic_any(7_u8)),
+            Err(ReplyError::Panicked(
+                "panic with a non-string payload".into()
+            ))
+        );
     }
 }
