@@ -3,7 +3,7 @@
 //! Each pool queues its own kind of [`Item`]: the thread pool boxed closures, the dispatcher
 //! actors that have mail, the process pool calls for its worker processes. What does not
 //! depend on the item lives here once: the queue and who may still put into it, the threads
-//! and their names, the flag that makes `shutdown_now` discard, the count of threads still
+//! and their names, the flag that makes `kill` discard, the count of threads still
 //! running, and the guard that keeps the crew whole when a thread dies.
 //!
 //! # States
@@ -27,7 +27,7 @@
 //!    discarding each item; the threads end after the item each is running.
 //! 5. [`join`](Crew::join) every thread.
 //!
-//! `shutdown_now` calls its `interrupt` between steps 4 and 5: the process pool cuts its
+//! `kill` calls its `interrupt` between steps 4 and 5: the process pool cuts its
 //! workers' connections there, so that calls under way end too.
 
 mod threads;
@@ -220,18 +220,18 @@ impl<T: Item> Crew<T> {
     /// Stops taking items, discards what is queued, calls `interrupt` to end what is running
     /// where the pool can (a thread cannot be interrupted, a worker process can), and joins
     /// the threads.
-    pub(crate) fn shutdown_now(&self, interrupt: impl FnOnce()) {
+    pub(crate) fn kill(&self, interrupt: impl FnOnce()) {
         self.close_now();
         interrupt();
         self.join();
     }
 
     /// What dropping a pool does: [`shutdown`](Crew::shutdown), or
-    /// [`shutdown_now`](Crew::shutdown_now) when the drop happens during a panic, so that the
+    /// [`kill`](Crew::kill) when the drop happens during a panic, so that the
     /// panic is not held up by queued work.
     pub(crate) fn shut_down_on_drop(&self, interrupt: impl FnOnce()) {
         if thread::panicking() {
-            self.shutdown_now(interrupt);
+            self.kill(interrupt);
         } else {
             self.shutdown();
         }

@@ -60,6 +60,10 @@ pub enum PoolError {
     },
     /// The function exists, but was called with other argument or result types than it was
     /// registered with.
+    ///
+    /// Unix only, as the process pool that reports it: on other targets the variant does not
+    /// exist, so a `match` that names it needs `#[cfg(unix)]` too (`PoolError` is
+    /// `#[non_exhaustive]`, so a wildcard arm covers it everywhere).
     #[cfg(unix)]
     #[error("function {name:?} is registered as {registered}, but was called as {called}")]
     TypeMismatch {

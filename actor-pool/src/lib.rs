@@ -60,7 +60,7 @@
 //!
 //! # Shutting down
 //!
-//! Both pools have `shutdown` (finish what is queued, then join) and `shutdown_now` (fail
+//! Both pools have `shutdown` (finish what is queued, then join) and `kill` (fail
 //! what is queued with [`ReplyError::Dropped`](actor_core::ReplyError::Dropped), then join).
 //! Dropping a pool shuts it down: gracefully, or at once when the drop happens during a
 //! panic.

@@ -14,14 +14,14 @@
 //!   answer and completes the caller's `Pending`.
 //! - The pool's side of one worker (`worker.rs`) starts it, calls it, and always reaps it.
 //! - The roster (`roster.rs`) records the running worker of each slot, for `worker_pids` and
-//!   for `shutdown_now` to cut, and starts workers.
+//!   for `kill` to cut, and starts workers.
 //! - The pool's queue and threads are a `Crew` of tasks, one thread per worker; each
 //!   thread's hand is a slot (`slot.rs`) that drives its worker and replaces it when it
 //!   crashes.
 //!
 //! # Shutdown sequence
 //!
-//! The crew's sequence (see `crew.rs`), in which `shutdown_now` also cuts every worker's
+//! The crew's sequence (see `crew.rs`), in which `kill` also cuts every worker's
 //! connection after the queue is drained, so that the calls under way fail with
 //! `ReplyError::Dropped` too. Each slot thread, finding the queue closed and empty, closes
 //! its worker's connection; the worker exits; the thread reaps it (killing it if it is not
@@ -93,8 +93,8 @@ const MAP_WINDOW_PER_WORKER: usize = 4;
 /// # Shutdown
 ///
 /// [`shutdown`](ProcessPool::shutdown) runs what is queued, then closes each worker's
-/// connection and waits for it; [`shutdown_now`](ProcessPool::shutdown_now) fails what is
-/// queued and what is running. Dropping the pool calls `shutdown`, or `shutdown_now` when the
+/// connection and waits for it; [`kill`](ProcessPool::kill) fails what is
+/// queued and what is running. Dropping the pool calls `shutdown`, or `kill` when the
 /// drop happens during a panic. Every worker is waited for, so none is left running or as a
 /// zombie; and if the program ends without shutting the pool down, each worker sees its
 /// connection close and exits by itself.
@@ -305,7 +305,7 @@ impl ProcessPool {
     /// Stops taking calls, runs every call already queued, then closes every worker and
     /// waits for it.
     ///
-    /// Calling it again, or after `shutdown_now`, only waits. Called from a completion
+    /// Calling it again, or after `kill`, only waits. Called from a completion
     /// callback (which runs on one of the pool's threads), it cannot wait for that thread and
     /// its worker, which end on their own once the queue is empty.
     ///
@@ -347,14 +347,14 @@ impl ProcessPool {
     /// functions.serve_if_worker();
     /// let pool = ProcessPool::builder(&functions).workers(1).build()?;
     /// let endless = pool.submit::<_, u8>("spin", ())?;
-    /// pool.shutdown_now();
+    /// pool.kill();
     /// assert_eq!(endless.wait(), Err(ReplyError::Dropped));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn shutdown_now(&self) {
+    pub fn kill(&self) {
         // The crew cuts the connections after it has set its discarding flag, which
         // `Roster::register` relies on.
-        self.crew.shutdown_now(|| self.roster.cut_all());
+        self.crew.kill(|| self.roster.cut_all());
     }
 
     /// The number of workers.

@@ -32,9 +32,9 @@ const MAP_WINDOW_PER_THREAD: usize = 16;
 /// ran it goes on with the next task.
 ///
 /// Shutting down: [`shutdown`](ThreadPool::shutdown) runs what is queued, then joins every
-/// thread; [`shutdown_now`](ThreadPool::shutdown_now) fails what is queued at once with
+/// thread; [`kill`](ThreadPool::kill) fails what is queued at once with
 /// [`ReplyError::Dropped`], then joins every thread (each finishes the task it is running).
-/// Dropping the pool calls `shutdown`, or `shutdown_now` when the drop happens during a
+/// Dropping the pool calls `shutdown`, or `kill` when the drop happens during a
 /// panic, so that the panic is not held up by queued work. No thread of the pool outlives
 /// it.
 ///
@@ -339,7 +339,7 @@ impl ThreadPool {
     /// Stops taking tasks, runs every task already queued, then joins every thread.
     ///
     /// Submissions after this call (and those waiting for room in a full bounded queue when it
-    /// is made) are refused. Calling it again, or after `shutdown_now`, only waits for the
+    /// is made) are refused. Calling it again, or after `kill`, only waits for the
     /// threads. Called from a task of this pool, it cannot wait for the thread running that
     /// task, which ends on its own once the queue is empty.
     ///
@@ -380,15 +380,15 @@ impl ThreadPool {
     /// });
     /// started.recv()?;
     /// let queued = pool.submit(|| "never runs");
-    /// pool.shutdown_now();
+    /// pool.kill();
     /// assert_eq!(running.wait()?, "finished");
     /// // Unless the thread took it before the shutdown, the queued task never ran.
     /// assert!(matches!(queued.wait(), Ok("never runs") | Err(ReplyError::Dropped)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn shutdown_now(&self) {
+    pub fn kill(&self) {
         // Nothing to interrupt: a running task is not stopped (a thread cannot be).
-        self.crew.shutdown_now(|| ());
+        self.crew.kill(|| ());
     }
 
     /// Puts `job` in the queue, waiting for room as `wait` allows.

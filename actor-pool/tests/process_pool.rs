@@ -496,7 +496,7 @@ fn shutdown_now_fails_running_and_queued_calls() {
     let queued = pool.submit::<_, u64>("square", 2_u64).unwrap();
     wait_for(|| marker.exists(), "the call to start");
     let started = Instant::now();
-    pool.shutdown_now();
+    pool.kill();
     assert!(started.elapsed() < LIMIT);
     assert_eq!(wait(running), Err(ReplyError::Dropped));
     assert_eq!(wait(queued), Err(ReplyError::Dropped));

@@ -262,7 +262,7 @@ fn shutdown_now_fails_what_is_queued_at_once() {
         .collect();
 
     let stopping = Arc::clone(&pool);
-    let shutdown = thread::spawn(move || stopping.shutdown_now());
+    let shutdown = thread::spawn(move || stopping.kill());
     // The queued tasks fail while the running one still holds the only thread.
     for mut pending in queued {
         assert_eq!(pending.wait_timeout(LIMIT), Err(ReplyError::Dropped));

@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 use super::worker::{Launch, WorkerProcess};
 use crate::error::StartError;
 
-/// The running worker of each slot, for `worker_pids` and for `shutdown_now` to cut; and how
+/// The running worker of each slot, for `worker_pids` and for `kill` to cut; and how
 /// workers are started.
 #[derive(Debug)]
 pub(crate) struct Roster {
@@ -48,7 +48,7 @@ impl Roster {
 
     /// Records a running worker.
     ///
-    /// `shutdown_now` sets the crew's `discarding` flag and then cuts every recorded
+    /// `kill` sets the crew's `discarding` flag and then cuts every recorded
     /// connection ([`cut_all`](Roster::cut_all)), under the `slots` lock; a slot thread
     /// records its new worker under that lock and then checks the flag before each call. The
     /// lock orders the two: either the cut finds the worker, or the check (even a relaxed
@@ -60,7 +60,7 @@ impl Roster {
                 connection,
             }),
             Err(error) => {
-                // Only `shutdown_now` needs the handle, and it then waits for the running
+                // Only `kill` needs the handle, and it then waits for the running
                 // call instead of cutting it.
                 tracing::warn!(%error, "could not keep a handle on a worker's connection");
                 None

@@ -52,7 +52,7 @@ impl Slot {
                 },
             };
             // Checked again here because a worker started just now was not there for
-            // `shutdown_now` to cut (see `Roster::register`).
+            // `kill` to cut (see `Roster::register`).
             if crew.is_discarding() {
                 task.fail(ReplyError::Dropped);
                 return;
@@ -84,7 +84,7 @@ impl Slot {
                 }
                 CallError::NotSent(error) | CallError::Broke(error) => {
                     if discarding {
-                        // `shutdown_now` cut the connection: the task was discarded, not crashed.
+                        // `kill` cut the connection: the task was discarded, not crashed.
                         task.fail(ReplyError::Dropped);
                         return;
                     }

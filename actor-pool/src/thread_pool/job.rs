@@ -31,7 +31,7 @@ impl Item for Box<dyn Job> {
     /// Drops the job, which fails its `Pending` with `ReplyError::Dropped`.
     fn discard(self) {
         // Dropping runs the drop code of whatever the closure captured; a panic there must not
-        // take a pool thread (or the caller of `shutdown_now`) down with it.
+        // take a pool thread (or the caller of `kill`) down with it.
         if catch_unwind(AssertUnwindSafe(|| drop(self))).is_err() {
             tracing::error!("dropping a discarded pool task panicked");
         }
