@@ -10,6 +10,8 @@
 mod pattern;
 mod registry;
 mod subscriber;
+mod subscription_guard;
+mod subscription_id;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -19,26 +21,11 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::event::{Events, SystemEvent};
 
-use pattern::{Pattern, validate_name};
 pub(crate) use registry::Registry;
 pub use subscriber::{Delivery, FnSubscriber, Subscriber, from_fn};
-
-/// The identity of one attachment of a subscriber (to an exchange, or to a pattern).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SubscriptionId(u64);
-
-impl SubscriptionId {
-    pub(crate) fn next() -> SubscriptionId {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        SubscriptionId(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-}
-
-impl fmt::Display for SubscriptionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "s{}", self.0)
-    }
-}
+pub(crate) use subscription_guard::Detach;
+pub use subscription_guard::SubscriptionGuard;
+pub use subscription_id::SubscriptionId;
 
 /// A named, typed channel that delivers each published message to every subscriber
 /// attached at that moment.
@@ -147,11 +134,6 @@ pub struct SubscriptionInfo {
     pub label: String,
     /// Messages this subscriber could not take (a full mailbox that fails or drops).
     pub dropped: u64,
-}
-
-/// Detaches a subscription by id; what a [`SubscriptionGuard`] calls on drop.
-pub(crate) trait Detach: Send + Sync {
-    fn detach(&self, id: SubscriptionId) -> bool;
 }
 
 impl<M: Clone + Send + 'static> Shared<M> {
@@ -393,69 +375,6 @@ impl<M> fmt::Debug for Exchange<M> {
         f.debug_struct("Exchange")
             .field("name", &self.shared.name)
             .field("subscribers", &self.shared.subscriptions.load().len())
-            .finish()
-    }
-}
-
-/// Keeps subscriptions attached while it lives; dropping it (also while unwinding from a
-/// panic) detaches them all.
-///
-/// # Examples
-///
-/// See [`Exchange`].
-#[must_use = "dropping the guard detaches its subscriptions at once"]
-pub struct SubscriptionGuard {
-    attachments: Vec<(Weak<dyn Detach>, SubscriptionId)>,
-}
-
-impl SubscriptionGuard {
-    pub(crate) fn new(detach: Weak<dyn Detach>, id: SubscriptionId) -> SubscriptionGuard {
-        SubscriptionGuard {
-            attachments: vec![(detach, id)],
-        }
-    }
-
-    /// Joins another guard's subscriptions to this one, to be detached together.
-    ///
-    /// # Examples
-    ///
-    /// See [`Exchange`].
-    pub fn and(mut self, mut other: SubscriptionGuard) -> SubscriptionGuard {
-        self.attachments.append(&mut other.attachments);
-        self
-    }
-
-    /// The subscriptions this guard holds.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let system = actor_core::System::new();
-    /// let news = system.exchange::<String>("news")?;
-    /// let (tx, _rx) = crossbeam_channel::unbounded();
-    /// let guard = news.subscribe(tx);
-    /// assert_eq!(guard.ids().len(), 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn ids(&self) -> Vec<SubscriptionId> {
-        self.attachments.iter().map(|(_, id)| *id).collect()
-    }
-}
-
-impl Drop for SubscriptionGuard {
-    fn drop(&mut self) {
-        for (detach, id) in self.attachments.drain(..) {
-            if let Some(detach) = detach.upgrade() {
-                detach.detach(id);
-            }
-        }
-    }
-}
-
-impl fmt::Debug for SubscriptionGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SubscriptionGuard")
-            .field("ids", &self.ids())
             .finish()
     }
 }

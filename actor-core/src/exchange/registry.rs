@@ -9,7 +9,11 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
-use super::{Detach, Exchange, Pattern, Shared, Subscriber, SubscriptionId, validate_name};
+use super::pattern::{Pattern, validate_name};
+use super::subscriber::Subscriber;
+use super::subscription_guard::Detach;
+use super::subscription_id::SubscriptionId;
+use super::{Exchange, Shared};
 use crate::error::ExchangeError;
 use crate::event::Events;
 
