@@ -6,39 +6,31 @@
 //! delivers; attaching and detaching copy the list. A publish to an exchange with no
 //! subscriber touches one atomic and returns. A subscriber found gone while publishing is
 //! detached after the fan-out and reported on `system.subscribers`.
+//!
+//! This file holds the handle and the fan-out. The state behind the handles (`shared.rs`, over
+//! the copy-on-write list of `snapshot.rs`), the system's table of exchanges (`registry.rs`)
+//! and the ids and guards they all use sit below it, so that none of them imports this file.
 
 mod pattern;
 mod registry;
+mod shared;
+mod snapshot;
 mod subscriber;
+mod subscription_guard;
+mod subscription_id;
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
-
-use parking_lot::{Mutex, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crate::event::{Events, SystemEvent};
 
-use pattern::{Pattern, validate_name};
 pub(crate) use registry::Registry;
+use shared::{Shared, Subscription};
 pub use subscriber::{Delivery, FnSubscriber, Subscriber, from_fn};
-
-/// The identity of one attachment of a subscriber (to an exchange, or to a pattern).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SubscriptionId(u64);
-
-impl SubscriptionId {
-    pub(crate) fn next() -> SubscriptionId {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        SubscriptionId(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-}
-
-impl fmt::Display for SubscriptionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "s{}", self.0)
-    }
-}
+pub(crate) use subscription_guard::Detach;
+pub use subscription_guard::SubscriptionGuard;
+pub use subscription_id::SubscriptionId;
 
 /// A named, typed channel that delivers each published message to every subscriber
 /// attached at that moment.
@@ -79,65 +71,6 @@ pub struct Exchange<M> {
     shared: Arc<Shared<M>>,
 }
 
-pub(crate) struct Shared<M> {
-    name: Arc<str>,
-    subscriptions: Snapshot<Vec<Subscription<M>>>,
-    /// Serialises changes to the list (each change copies it).
-    changes: Mutex<()>,
-    /// Where to report gone subscribers and drops; empty for the system exchanges
-    /// themselves, which must not report about themselves.
-    events: Weak<Events>,
-}
-
-/// A value read often and replaced rarely: readers clone the current `Arc` and let go of
-/// the lock at once; a writer swaps in a new one.
-struct Snapshot<T> {
-    current: RwLock<Arc<T>>,
-    /// The length of the current list, so an empty one is seen without the lock.
-    len: AtomicUsize,
-}
-
-impl<M> Snapshot<Vec<M>> {
-    fn new(list: Vec<M>) -> Self {
-        Snapshot {
-            len: AtomicUsize::new(list.len()),
-            current: RwLock::new(Arc::new(list)),
-        }
-    }
-
-    fn load(&self) -> Arc<Vec<M>> {
-        Arc::clone(&self.current.read())
-    }
-
-    fn store(&self, list: Vec<M>) {
-        let len = list.len();
-        *self.current.write() = Arc::new(list);
-        // Release pairs with the Acquire in `is_empty`: a publisher that sees the new length
-        // after `attach` returned also sees the new list.
-        self.len.store(len, Ordering::Release);
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len.load(Ordering::Acquire) == 0
-    }
-}
-
-struct Subscription<M> {
-    id: SubscriptionId,
-    subscriber: Arc<dyn Subscriber<M>>,
-    dropped: Arc<AtomicU64>,
-}
-
-impl<M> Clone for Subscription<M> {
-    fn clone(&self) -> Self {
-        Subscription {
-            id: self.id,
-            subscriber: Arc::clone(&self.subscriber),
-            dropped: Arc::clone(&self.dropped),
-        }
-    }
-}
-
 /// What [`Exchange::subscriptions`] reports about one subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionInfo {
@@ -147,53 +80,6 @@ pub struct SubscriptionInfo {
     pub label: String,
     /// Messages this subscriber could not take (a full mailbox that fails or drops).
     pub dropped: u64,
-}
-
-/// Detaches a subscription by id; what a [`SubscriptionGuard`] calls on drop.
-pub(crate) trait Detach: Send + Sync {
-    fn detach(&self, id: SubscriptionId) -> bool;
-}
-
-impl<M: Clone + Send + 'static> Shared<M> {
-    pub(crate) fn new(name: Arc<str>, events: Weak<Events>) -> Shared<M> {
-        Shared {
-            name,
-            subscriptions: Snapshot::new(Vec::new()),
-            changes: Mutex::new(()),
-            events,
-        }
-    }
-
-    pub(crate) fn attach_with_id(&self, id: SubscriptionId, subscriber: Arc<dyn Subscriber<M>>) {
-        let _changing = self.changes.lock();
-        let mut list = Vec::clone(&self.subscriptions.load());
-        list.push(Subscription {
-            id,
-            subscriber,
-            dropped: Arc::new(AtomicU64::new(0)),
-        });
-        self.subscriptions.store(list);
-    }
-
-    fn report(&self, event: impl FnOnce(&Events) -> (&Exchange<SystemEvent>, SystemEvent)) {
-        if let Some(events) = self.events.upgrade() {
-            let (exchange, event) = event(&events);
-            exchange.publish(event);
-        }
-    }
-}
-
-impl<M: Send + 'static> Detach for Shared<M> {
-    fn detach(&self, id: SubscriptionId) -> bool {
-        let _changing = self.changes.lock();
-        let current = self.subscriptions.load();
-        if !current.iter().any(|s| s.id == id) {
-            return false;
-        }
-        let list: Vec<_> = current.iter().filter(|s| s.id != id).cloned().collect();
-        self.subscriptions.store(list);
-        true
-    }
 }
 
 impl<M: Clone + Send + 'static> Exchange<M> {
@@ -282,7 +168,7 @@ impl<M: Clone + Send + 'static> Exchange<M> {
         for (id, label) in outcome.gone {
             if self.shared.detach(id) {
                 tracing::debug!(exchange = %self.shared.name, subscription = %id, "subscriber gone");
-                self.shared.report(|events| {
+                self.report(|events| {
                     let event = SystemEvent::SubscriberGone {
                         exchange: Arc::clone(&self.shared.name),
                         subscription: id,
@@ -295,13 +181,23 @@ impl<M: Clone + Send + 'static> Exchange<M> {
         outcome.delivered
     }
 
+    /// Publishes the event that `event` builds on the system exchange it picks, unless the system
+    /// is gone. A system exchange has no system behind it, so it never reports about itself.
+    // A method of the handle rather than of `Shared`: it publishes through another `Exchange`.
+    fn report(&self, event: impl FnOnce(&Events) -> (&Exchange<SystemEvent>, SystemEvent)) {
+        if let Some(events) = self.shared.events.upgrade() {
+            let (exchange, event) = event(&events);
+            exchange.publish(event);
+        }
+    }
+
     #[inline]
     fn hand(&self, subscription: &Subscription<M>, msg: M, outcome: &mut Fanout) {
         match subscription.subscriber.deliver(&self.shared.name, msg) {
             Delivery::Delivered => outcome.delivered += 1,
             Delivery::Dropped => {
                 subscription.dropped.fetch_add(1, Ordering::Relaxed);
-                self.shared.report(|events| {
+                self.report(|events| {
                     let event = SystemEvent::Dropped {
                         actor: None,
                         subscription: Some((Arc::clone(&self.shared.name), subscription.id)),
@@ -393,69 +289,6 @@ impl<M> fmt::Debug for Exchange<M> {
         f.debug_struct("Exchange")
             .field("name", &self.shared.name)
             .field("subscribers", &self.shared.subscriptions.load().len())
-            .finish()
-    }
-}
-
-/// Keeps subscriptions attached while it lives; dropping it (also while unwinding from a
-/// panic) detaches them all.
-///
-/// # Examples
-///
-/// See [`Exchange`].
-#[must_use = "dropping the guard detaches its subscriptions at once"]
-pub struct SubscriptionGuard {
-    attachments: Vec<(Weak<dyn Detach>, SubscriptionId)>,
-}
-
-impl SubscriptionGuard {
-    pub(crate) fn new(detach: Weak<dyn Detach>, id: SubscriptionId) -> SubscriptionGuard {
-        SubscriptionGuard {
-            attachments: vec![(detach, id)],
-        }
-    }
-
-    /// Joins another guard's subscriptions to this one, to be detached together.
-    ///
-    /// # Examples
-    ///
-    /// See [`Exchange`].
-    pub fn and(mut self, mut other: SubscriptionGuard) -> SubscriptionGuard {
-        self.attachments.append(&mut other.attachments);
-        self
-    }
-
-    /// The subscriptions this guard holds.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let system = actor_core::System::new();
-    /// let news = system.exchange::<String>("news")?;
-    /// let (tx, _rx) = crossbeam_channel::unbounded();
-    /// let guard = news.subscribe(tx);
-    /// assert_eq!(guard.ids().len(), 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn ids(&self) -> Vec<SubscriptionId> {
-        self.attachments.iter().map(|(_, id)| *id).collect()
-    }
-}
-
-impl Drop for SubscriptionGuard {
-    fn drop(&mut self) {
-        for (detach, id) in self.attachments.drain(..) {
-            if let Some(detach) = detach.upgrade() {
-                detach.detach(id);
-            }
-        }
-    }
-}
-
-impl fmt::Debug for SubscriptionGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SubscriptionGuard")
-            .field("ids", &self.ids())
             .finish()
     }
 }

@@ -3,19 +3,28 @@
 //! Two flavors behind one private enum: a crossbeam channel (`channel.rs`), the fastest for
 //! a thread-backed actor, and a queue under a mutex (`locked.rs`), for priority mailboxes
 //! ([`ActorBuilder::priority`](crate::ActorBuilder::priority)) and for actors run by an
-//! executor, where it is the most compact.
+//! executor, where it is the most compact. What both flavors need (the envelope, the overflow
+//! policy, how long a send waits and what it did) has a file of its own below them, so that
+//! neither flavor imports this one.
 
 mod channel;
+mod envelope;
 mod locked;
+mod overflow;
+mod send_wait;
+mod sent;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvError, TryRecvError};
 
 use crate::error::{SendError, SpawnError};
 
+pub(crate) use envelope::Envelope;
 pub(crate) use locked::PriorityFn;
+pub use overflow::Overflow;
+pub use send_wait::SendWait;
+pub(crate) use sent::Sent;
 
 /// The kind of mailbox an actor gets, chosen at spawn.
 ///
@@ -92,61 +101,6 @@ impl Mailbox {
             }
         }
     }
-}
-
-/// What `tell` does when a bounded mailbox is full.
-///
-/// `try_tell` never blocks: under `Block` it returns [`SendError::Full`] instead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Overflow {
-    /// Wait for room (backpressure). The default.
-    #[default]
-    Block,
-    /// Fail at once with [`SendError::Full`], giving the message back.
-    Fail,
-    /// Discard the new message, count it (see
-    /// [`ActorRef::dropped_count`](crate::ActorRef::dropped_count)) and report success.
-    DropNewest,
-}
-
-/// What travels through a mailbox.
-pub(crate) enum Envelope<M> {
-    /// A user message.
-    Msg(M),
-    /// Nothing to handle: wakes a blocked actor so it looks at its state (stop, kill).
-    Wake,
-}
-
-impl<M> Envelope<M> {
-    /// The message a sender handed in; a send only ever hands back what it was given.
-    fn into_msg(self) -> M {
-        match self {
-            Envelope::Msg(m) => m,
-            Envelope::Wake => {
-                unreachable!("invariant: senders hand back only the message they sent")
-            }
-        }
-    }
-}
-
-/// How long a send may wait for room in a full bounded queue (a mailbox, or a transport's
-/// queue for a [`RemoteTarget`](crate::RemoteTarget)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendWait {
-    /// Do not wait: a full queue is an error (`try_tell`).
-    Never,
-    /// Wait as long as it takes (`tell`).
-    Forever,
-    /// Wait until this instant at most (`tell_timeout`).
-    Until(Instant),
-}
-
-/// What a successful send did with the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sent {
-    Queued,
-    /// Discarded by a full `DropNewest` mailbox, as the policy promises the sender.
-    Dropped,
 }
 
 /// The sending side of a mailbox, applying its overflow policy.

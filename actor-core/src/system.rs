@@ -100,6 +100,7 @@ impl System {
         let system_exchange = |name: &str| {
             exchanges
                 .exchange::<SystemEvent>(name, Weak::new())
+                .map(Exchange::from_shared)
                 .expect("invariant: system exchange names are valid and created once")
         };
         let events = Arc::new(Events {
@@ -151,7 +152,10 @@ impl System {
         &self,
         name: &str,
     ) -> Result<Exchange<M>, ExchangeError> {
-        self.inner.exchanges.exchange(name, self.events())
+        self.inner
+            .exchanges
+            .exchange(name, self.events())
+            .map(Exchange::from_shared)
     }
 
     /// Attaches `subscriber` to every exchange of type `M` whose name matches `pattern`:

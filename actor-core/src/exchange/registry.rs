@@ -9,7 +9,11 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
-use super::{Detach, Exchange, Pattern, Shared, Subscriber, SubscriptionId, validate_name};
+use super::pattern::{Pattern, validate_name};
+use super::shared::Shared;
+use super::subscriber::Subscriber;
+use super::subscription_guard::Detach;
+use super::subscription_id::SubscriptionId;
 use crate::error::ExchangeError;
 use crate::event::Events;
 
@@ -40,19 +44,19 @@ struct PatternSubscription {
 }
 
 impl Registry {
-    /// The exchange named `name`, created (with the matching pattern subscriptions
-    /// attached) if it does not exist.
+    /// The state of the exchange named `name`, created (with the matching pattern
+    /// subscriptions attached) if it does not exist; the system wraps it in an `Exchange`
+    /// handle.
     pub(crate) fn exchange<M: Clone + Send + 'static>(
         &self,
         name: &str,
         events: Weak<Events>,
-    ) -> Result<Exchange<M>, ExchangeError> {
+    ) -> Result<Arc<Shared<M>>, ExchangeError> {
         validate_name(name)?;
         let mut state = self.state.lock();
         if let Some(entry) = state.exchanges.get(name) {
             return Arc::clone(&entry.shared)
                 .downcast::<Shared<M>>()
-                .map(Exchange::from_shared)
                 .map_err(|_| ExchangeError::WrongType {
                     name: name.to_string(),
                     requested: std::any::type_name::<M>(),
@@ -78,7 +82,7 @@ impl Registry {
                 type_name: std::any::type_name::<M>(),
             },
         );
-        Ok(Exchange::from_shared(shared))
+        Ok(shared)
     }
 
     /// Attaches `subscriber` to every exchange of type `M` whose name matches `pattern`,

@@ -2,7 +2,10 @@
 
 use crossbeam_channel::{SendTimeoutError, TrySendError};
 
-use super::{Envelope, Overflow, SendWait, Sent};
+use super::envelope::Envelope;
+use super::overflow::Overflow;
+use super::send_wait::SendWait;
+use super::sent::Sent;
 use crate::error::SendError;
 
 pub(crate) struct Sender<M> {

@@ -13,7 +13,10 @@ use std::sync::Arc;
 use crossbeam_channel::{RecvError, TryRecvError};
 use parking_lot::{Condvar, Mutex};
 
-use super::{Envelope, Overflow, SendWait, Sent};
+use super::envelope::Envelope;
+use super::overflow::Overflow;
+use super::send_wait::SendWait;
+use super::sent::Sent;
 use crate::error::SendError;
 
 /// Computes a message's priority: higher is handled sooner.

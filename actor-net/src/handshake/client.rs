@@ -4,8 +4,12 @@ use std::fmt;
 
 use hmac::Mac;
 
+use super::config::HandshakeConfig;
+use super::constants::{MAGIC, NONCE_LEN, WELCOME};
+use super::error::HandshakeError;
+use super::mac;
+use super::step::{Handshaken, Step};
 use super::wire::{self, Challenge, Kind, Reject};
-use super::{HandshakeConfig, HandshakeError, Handshaken, NONCE_LEN, Step, WELCOME, mac};
 use crate::Secret;
 use crate::session::{OVERHEAD, Opener, Sealer, SessionError};
 
@@ -201,7 +205,7 @@ fn on_challenge(
 fn on_welcome(opener: &mut Opener, incoming: &[u8]) -> Result<(), Reject> {
     // A session frame with sequence number 0 starts with eight zero bytes, never with the magic,
     // so a handshake frame here can be told apart: the server's ERROR, or a protocol violation.
-    if incoming.starts_with(&wire::MAGIC) {
+    if incoming.starts_with(&MAGIC) {
         return Err(wire::parse(incoming, Kind::Error)
             .err()
             .unwrap_or(Reject::Malformed));

@@ -6,10 +6,13 @@ use std::time::Instant;
 
 use actor_core::codec::{FrameError, FrameReader};
 
+use super::client::ClientHandshake;
+use super::config::HandshakeConfig;
+use super::constants::NONCE_LEN;
+use super::error::HandshakeError;
+use super::server::ServerHandshake;
+use super::step::{Handshaken, Step};
 use super::wire;
-use super::{
-    ClientHandshake, HandshakeConfig, HandshakeError, Handshaken, NONCE_LEN, ServerHandshake, Step,
-};
 use crate::Secret;
 use crate::frame::{self, StreamError, TimedStream};
 

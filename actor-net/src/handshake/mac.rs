@@ -4,8 +4,8 @@
 use hmac::Mac;
 use zeroize::Zeroizing;
 
-use super::NONCE_LEN;
-use super::wire::{PROOF_LEN, name_len};
+use super::constants::{NONCE_LEN, PROOF_LEN};
+use super::wire::name_len;
 use crate::secret::{HmacSha256, Secret, keyed_mac};
 
 /// Label of the server's proof.

@@ -4,8 +4,12 @@ use std::fmt;
 
 use hmac::Mac;
 
+use super::config::HandshakeConfig;
+use super::constants::{NONCE_LEN, WELCOME};
+use super::error::HandshakeError;
+use super::mac;
+use super::step::{Handshaken, Step};
 use super::wire::{self, Hello, Kind, Reject};
-use super::{HandshakeConfig, HandshakeError, Handshaken, NONCE_LEN, Step, WELCOME, mac};
 use crate::Secret;
 use crate::session::{Opener, Sealer};
 

@@ -12,25 +12,9 @@
 //! same in every version, so it is read whatever the version), version, expected kind, and the
 //! body's exact length. See `PROTOCOL.md` for each body.
 
-use super::{HandshakeConfig, HandshakeError, MAX_NAME_LEN, NONCE_LEN, Side, VERSION};
-use crate::session::TAG_LEN;
-
-/// The first four bytes of every handshake payload.
-pub(super) const MAGIC: [u8; 4] = *b"ACTR";
-
-/// Length of the header: magic, version, kind.
-const HEADER_LEN: usize = 7;
-
-/// Length of a proof (an HMAC-SHA256 output).
-pub(super) const PROOF_LEN: usize = TAG_LEN;
-
-/// The largest handshake payload: a CHALLENGE carrying a name of `MAX_NAME_LEN` bytes.
-pub(super) const LARGEST_PAYLOAD: u32 =
-    (HEADER_LEN + NONCE_LEN + 2 + MAX_NAME_LEN + PROOF_LEN) as u32;
-
-// The default configuration must accept every valid frame, as `HandshakeConfigBuilder::build`
-// requires of any other.
-const _: () = assert!(LARGEST_PAYLOAD <= crate::frame::DEFAULT_HANDSHAKE_MAX_PAYLOAD);
+use super::config::HandshakeConfig;
+use super::constants::{HEADER_LEN, MAGIC, MAX_NAME_LEN, NONCE_LEN, PROOF_LEN, VERSION};
+use super::error::{HandshakeError, Side};
 
 /// What a handshake frame is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,11 +263,6 @@ pub(super) fn parse_proof(body: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn largest_payload_is_a_challenge_with_the_longest_name() {
-        assert_eq!(LARGEST_PAYLOAD, 328);
-    }
 
     #[test]
     fn names_are_bounded_and_utf8() {
