@@ -12,7 +12,7 @@
 //! that lists them in its message header.
 //!
 //! Encoding or decoding a `Reply` outside [`with_replies`] is a serde error, never a
-//! panic. Answers are encoded with the wire codec ([`Bincode`](crate::codec::Bincode)).
+//! panic. Answers are encoded with the wire codec ([`Bincode`]).
 
 use std::cell::RefCell;
 use std::sync::Arc;
