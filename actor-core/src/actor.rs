@@ -142,6 +142,7 @@ impl<M: Send + 'static> Context<M> {
     /// # Examples
     ///
     /// See [`Context`].
+    #[must_use]
     pub fn myself(&self) -> &ActorRef<M> {
         &self.myself
     }
@@ -166,6 +167,7 @@ impl<M: Send + 'static> Context<M> {
     /// # system.shutdown();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn id(&self) -> ActorId {
         self.myself.id()
     }
@@ -204,6 +206,7 @@ impl<M: Send + 'static> Context<M> {
     /// system.shutdown();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn system(&self) -> &System {
         &self.system
     }

@@ -53,6 +53,7 @@ impl ActorId {
     /// # system.shutdown();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn as_u64(self) -> u64 {
         self.0
     }

@@ -132,6 +132,7 @@ impl<M> ActorRef<M> {
     /// let inbox = actor_core::Inbox::<u8>::new();
     /// assert!(!inbox.actor_ref().is_remote());
     /// ```
+    #[must_use]
     pub fn is_remote(&self) -> bool {
         matches!(self.flavor, Flavor::Remote(_))
     }
@@ -141,6 +142,7 @@ impl<M> ActorRef<M> {
     /// # Examples
     ///
     /// See [`ActorId`].
+    #[must_use]
     pub fn id(&self) -> ActorId {
         match &self.flavor {
             Flavor::Local { cell, .. } => cell.id,
@@ -165,6 +167,7 @@ impl<M> ActorRef<M> {
     /// # system.shutdown();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn name(&self) -> Option<&str> {
         match &self.flavor {
             Flavor::Local { cell, .. } => cell.name.as_deref(),
@@ -177,6 +180,7 @@ impl<M> ActorRef<M> {
     /// # Examples
     ///
     /// See [`ActorRef`].
+    #[must_use]
     pub fn is_alive(&self) -> bool {
         match &self.flavor {
             Flavor::Local { cell, .. } => cell.is_alive(),
@@ -201,6 +205,7 @@ impl<M> ActorRef<M> {
     /// # system.shutdown();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn dropped_count(&self) -> u64 {
         match &self.flavor {
             Flavor::Local { cell, .. } => cell.dropped.load(std::sync::atomic::Ordering::Relaxed),

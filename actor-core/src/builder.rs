@@ -72,6 +72,7 @@ impl<A: Actor> ActorBuilder<A> {
     /// # Examples
     ///
     /// See [`ActorBuilder`].
+    #[must_use]
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(Arc::from(name.into()));
         self
@@ -82,6 +83,7 @@ impl<A: Actor> ActorBuilder<A> {
     /// # Examples
     ///
     /// See [`ActorBuilder`].
+    #[must_use]
     pub fn mailbox(mut self, mailbox: Mailbox) -> Self {
         self.mailbox = mailbox;
         self
@@ -92,6 +94,7 @@ impl<A: Actor> ActorBuilder<A> {
     /// # Examples
     ///
     /// See [`ActorBuilder`].
+    #[must_use]
     pub fn supervision(mut self, supervision: Supervision) -> Self {
         self.supervision = supervision;
         self
@@ -147,6 +150,7 @@ impl<A: Actor> ActorBuilder<A> {
     /// assert_eq!(order.wait()?, [2, 4, 1, 3]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn priority(mut self, priority: impl Fn(&A::Msg) -> u32 + Send + Sync + 'static) -> Self {
         self.priority = Some(std::sync::Arc::new(priority));
         self
@@ -169,6 +173,7 @@ impl<A: Actor> ActorBuilder<A> {
     /// # system.shutdown();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = Some(bytes);
         self

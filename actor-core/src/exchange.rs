@@ -96,6 +96,7 @@ impl<M: Clone + Send + 'static> Exchange<M> {
     /// assert_eq!(system.exchange::<u8>("orders.eu")?.name(), "orders.eu");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn name(&self) -> &str {
         &self.shared.name
     }
@@ -129,6 +130,7 @@ impl<M: Clone + Send + 'static> Exchange<M> {
     /// # Examples
     ///
     /// See [`attach`](Exchange::attach).
+    #[must_use]
     pub fn detach(&self, id: SubscriptionId) -> bool {
         self.shared.detach(id)
     }
@@ -224,6 +226,7 @@ impl<M: Clone + Send + 'static> Exchange<M> {
     /// assert_eq!(news.subscriber_count(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn subscriber_count(&self) -> usize {
         self.shared.subscriptions.load().len()
     }
@@ -256,6 +259,7 @@ impl<M: Clone + Send + 'static> Exchange<M> {
     /// assert_eq!((info.id, info.dropped), (id, 2));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn subscriptions(&self) -> Vec<SubscriptionInfo> {
         self.shared
             .subscriptions

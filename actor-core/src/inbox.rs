@@ -45,6 +45,7 @@ impl<M: Send + 'static> Inbox<M> {
     /// # Examples
     ///
     /// See [`Inbox`].
+    #[must_use]
     pub fn new() -> Inbox<M> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let tx = MailboxSender::channel(tx, Overflow::Block);
@@ -61,6 +62,7 @@ impl<M: Send + 'static> Inbox<M> {
     /// # Examples
     ///
     /// See [`Inbox`].
+    #[must_use]
     pub fn actor_ref(&self) -> &ActorRef<M> {
         &self.actor_ref
     }
@@ -73,6 +75,7 @@ impl<M: Send + 'static> Inbox<M> {
     /// let inbox = actor_core::Inbox::<u8>::new();
     /// assert_eq!(inbox.id(), inbox.actor_ref().id());
     /// ```
+    #[must_use]
     pub fn id(&self) -> ActorId {
         self.actor_ref.id()
     }
@@ -82,6 +85,7 @@ impl<M: Send + 'static> Inbox<M> {
     /// # Examples
     ///
     /// See [`Inbox`].
+    #[must_use]
     pub fn try_recv(&self) -> Option<M> {
         loop {
             match self.rx.try_recv() {
@@ -102,6 +106,7 @@ impl<M: Send + 'static> Inbox<M> {
     /// assert_eq!(inbox.recv(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn recv(&self) -> M {
         loop {
             // The inbox's own ref holds a sender, so the channel cannot disconnect.
@@ -116,6 +121,7 @@ impl<M: Send + 'static> Inbox<M> {
     /// # Examples
     ///
     /// See [`Inbox`].
+    #[must_use]
     pub fn recv_timeout(&self, timeout: Duration) -> Option<M> {
         let deadline = Instant::now().checked_add(timeout);
         loop {

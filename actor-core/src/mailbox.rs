@@ -61,6 +61,7 @@ impl Mailbox {
     /// let m = actor_core::Mailbox::bounded(8, actor_core::Overflow::DropNewest);
     /// assert_ne!(m, actor_core::Mailbox::Unbounded);
     /// ```
+    #[must_use]
     pub fn bounded(capacity: usize, overflow: Overflow) -> Mailbox {
         Mailbox::Bounded { capacity, overflow }
     }

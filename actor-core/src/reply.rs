@@ -381,6 +381,7 @@ impl<T> Pending<T> {
     /// drop(reply);
     /// assert!(pending.is_ready());
     /// ```
+    #[must_use]
     pub fn is_ready(&self) -> bool {
         !matches!(*self.slot.state.lock(), State::Empty)
     }

@@ -103,6 +103,7 @@ impl Tagged {
     /// # Examples
     ///
     /// See [`Router`].
+    #[must_use]
     pub fn with_reply(mut self, reply: TaggedReply) -> Tagged {
         self.reply = Some(reply);
         self
@@ -170,6 +171,7 @@ impl<S: 'static> Router<S> {
     /// # Examples
     ///
     /// See [`Router`].
+    #[must_use]
     pub fn new() -> Router<S> {
         Router {
             routes: HashMap::new(),
@@ -183,6 +185,7 @@ impl<S: 'static> Router<S> {
     /// # Examples
     ///
     /// See [`Router`].
+    #[must_use]
     pub fn on<T, R, F>(mut self, tag: &str, mut handler: F) -> Router<S>
     where
         T: DeserializeOwned,

@@ -55,6 +55,7 @@ impl<'a> Select<'a> {
     /// # Examples
     ///
     /// See [`Select`].
+    #[must_use]
     pub fn new() -> Select<'a> {
         Select {
             inner: crossbeam_channel::Select::new(),

@@ -50,6 +50,7 @@ impl Supervision {
     /// let p = actor_core::Supervision::restart(5, Duration::from_secs(60));
     /// assert!(matches!(p, actor_core::Supervision::Restart { max_restarts: 5, .. }));
     /// ```
+    #[must_use]
     pub fn restart(max_restarts: u32, within: Duration) -> Supervision {
         Supervision::Restart {
             max_restarts,
@@ -158,6 +159,7 @@ impl ExitReason {
     /// ```
     /// assert!(!actor_core::ExitReason::Stopped.is_failure());
     /// ```
+    #[must_use]
     pub fn is_failure(&self) -> bool {
         matches!(self, ExitReason::Failed(_))
     }

@@ -94,6 +94,7 @@ impl System {
     /// let system = actor_core::System::new();
     /// assert_eq!(system.actor_count(), 0);
     /// ```
+    #[must_use]
     pub fn new() -> System {
         let exchanges = Arc::new(Registry::default());
         // The system exchanges do not report about themselves (no `Events` behind them).
@@ -197,6 +198,7 @@ impl System {
     /// # Examples
     ///
     /// See [`attach_pattern`](System::attach_pattern).
+    #[must_use]
     pub fn detach_pattern(&self, id: SubscriptionId) -> bool {
         self.inner.exchanges.detach(id)
     }
@@ -333,6 +335,7 @@ impl System {
     /// # Examples
     ///
     /// See [`System`].
+    #[must_use]
     pub fn actor_count(&self) -> usize {
         self.inner.actors.lock().live.len()
     }

@@ -52,6 +52,7 @@ impl Printer<DebugFormat> {
     /// # Examples
     ///
     /// See [`Printer`].
+    #[must_use]
     pub fn debug() -> Printer<DebugFormat> {
         Printer {
             count: Arc::new(AtomicU64::new(0)),
@@ -71,6 +72,7 @@ impl Printer<DisplayFormat> {
     /// system.attach_pattern::<SystemEvent>("system.>", Printer::display())?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn display() -> Printer<DisplayFormat> {
         Printer {
             count: Arc::new(AtomicU64::new(0)),
@@ -85,6 +87,7 @@ impl<F> Printer<F> {
     /// # Examples
     ///
     /// See [`Printer`].
+    #[must_use]
     pub fn printed(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
     }
@@ -162,6 +165,7 @@ impl Counter {
     /// # Examples
     ///
     /// See [`Counter`].
+    #[must_use]
     pub fn new() -> Counter {
         Counter::default()
     }
@@ -171,6 +175,7 @@ impl Counter {
     /// # Examples
     ///
     /// See [`Counter`].
+    #[must_use]
     pub fn count(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
     }
@@ -258,6 +263,7 @@ impl<M> Recorder<M> {
     /// # Examples
     ///
     /// See [`Recorder`].
+    #[must_use]
     pub fn new(capacity: usize) -> Recorder<M> {
         let capacity = capacity.max(1);
         Recorder {
@@ -278,6 +284,7 @@ impl<M> Recorder<M> {
     /// # Examples
     ///
     /// See [`Recorder`].
+    #[must_use]
     pub fn messages(&self) -> Vec<M>
     where
         M: Clone,
@@ -290,6 +297,7 @@ impl<M> Recorder<M> {
     /// # Examples
     ///
     /// See [`Recorder`].
+    #[must_use]
     pub fn received(&self) -> u64 {
         self.shared.state.lock().received
     }
@@ -299,6 +307,7 @@ impl<M> Recorder<M> {
     /// # Examples
     ///
     /// See [`Recorder`].
+    #[must_use]
     pub fn overwritten(&self) -> u64 {
         self.shared.state.lock().overwritten
     }
@@ -309,6 +318,7 @@ impl<M> Recorder<M> {
     /// # Examples
     ///
     /// See [`Recorder`].
+    #[must_use]
     pub fn wait_for(&self, count: u64, timeout: Duration) -> bool {
         let deadline = Instant::now().checked_add(timeout);
         let mut state = self.shared.state.lock();

@@ -189,6 +189,7 @@ impl Worker {
     /// # system.shutdown();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn id(&self) -> ActorId {
         self.actor.id()
     }
@@ -201,6 +202,7 @@ impl Worker {
     /// ```
     /// assert!(actor_core::Worker::message_type().contains("FnOnce"));
     /// ```
+    #[must_use]
     pub fn message_type() -> &'static str {
         std::any::type_name::<Task>()
     }

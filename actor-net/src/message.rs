@@ -267,6 +267,7 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader of the batch `body`: a session frame's opened body.
+    #[must_use]
     pub fn new(body: &'a [u8]) -> Reader<'a> {
         Reader { rest: body }
     }

@@ -164,6 +164,7 @@ impl Node {
     /// # Examples
     ///
     /// See [`NodeBuilder`].
+    #[must_use]
     pub fn builder(secret: Secret) -> NodeBuilder {
         NodeBuilder {
             secret,
@@ -326,6 +327,7 @@ impl NodeBuilder {
     /// # Examples
     ///
     /// See [`NodeBuilder`].
+    #[must_use]
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.config.name = name.into();
         self
@@ -337,6 +339,7 @@ impl NodeBuilder {
     /// # Examples
     ///
     /// See [`NodeBuilder`].
+    #[must_use]
     pub fn listen(mut self, addr: impl Into<String>) -> Self {
         self.listen = Some(addr.into());
         self
@@ -348,6 +351,7 @@ impl NodeBuilder {
     /// # Examples
     ///
     /// See [`NodeBuilder`].
+    #[must_use]
     pub fn max_connections(mut self, max: usize) -> Self {
         self.config.max_connections = max;
         self
@@ -365,6 +369,7 @@ impl NodeBuilder {
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn max_handshaking(mut self, max: usize) -> Self {
         self.config.max_handshaking = max;
         self
@@ -382,6 +387,7 @@ impl NodeBuilder {
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn handshake_timeout(mut self, limit: Duration) -> Self {
         self.config.handshake_timeout = limit;
         self
@@ -394,6 +400,7 @@ impl NodeBuilder {
     /// # Examples
     ///
     /// See [`NodeBuilder`].
+    #[must_use]
     pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
         self.config.heartbeat_interval = interval;
         self.config.heartbeat_timeout = timeout;
@@ -412,6 +419,7 @@ impl NodeBuilder {
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn max_frame(mut self, bytes: u32) -> Self {
         self.config.max_frame = bytes;
         self
@@ -429,6 +437,7 @@ impl NodeBuilder {
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn queue_capacity(mut self, messages: usize) -> Self {
         self.config.queue_capacity = messages.max(1);
         self
@@ -446,6 +455,7 @@ impl NodeBuilder {
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn request_timeout(mut self, limit: Duration) -> Self {
         self.config.request_timeout = limit;
         self
@@ -463,6 +473,7 @@ impl NodeBuilder {
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn connect_timeout(mut self, limit: Duration) -> Self {
         self.config.connect_timeout = limit;
         self

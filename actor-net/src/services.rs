@@ -196,6 +196,7 @@ impl ServiceSet {
     /// # Examples
     ///
     /// See [`ServiceSetBuilder`].
+    #[must_use]
     pub fn builder() -> ServiceSetBuilder {
         ServiceSetBuilder {
             addrs: BTreeMap::new(),
@@ -225,6 +226,7 @@ impl ServiceSet {
     /// assert_eq!(answer, [1, 2]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn echo(&self) -> &ActorRef<EchoMsg> {
         &self.echo
     }
@@ -244,6 +246,7 @@ impl ServiceSet {
     /// assert!(!now.daytime.is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn time(&self) -> &ActorRef<TimeMsg> {
         &self.time
     }
@@ -254,6 +257,7 @@ impl ServiceSet {
     /// # Examples
     ///
     /// See the [module documentation](self).
+    #[must_use]
     pub fn local_addr(&self, protocol: Protocol) -> Option<SocketAddr> {
         self.listeners
             .iter()
@@ -369,6 +373,7 @@ impl ServiceSetBuilder {
     /// # Examples
     ///
     /// See [`ServiceSetBuilder`].
+    #[must_use]
     pub fn listen(mut self, protocol: Protocol, addr: impl Into<String>) -> Self {
         self.addrs.insert(protocol, addr.into());
         self
@@ -380,6 +385,7 @@ impl ServiceSetBuilder {
     /// # Examples
     ///
     /// See [`ServiceSetBuilder`].
+    #[must_use]
     pub fn secret(mut self, secret: Secret) -> Self {
         self.secret = Some(secret);
         self
@@ -391,6 +397,7 @@ impl ServiceSetBuilder {
     /// # Examples
     ///
     /// See [`ServiceSetBuilder`].
+    #[must_use]
     pub fn max_connections(mut self, max: usize) -> Self {
         self.limits.max_connections = max.max(1);
         self
@@ -402,6 +409,7 @@ impl ServiceSetBuilder {
     /// # Examples
     ///
     /// See [`ServiceSetBuilder`].
+    #[must_use]
     pub fn idle_timeout(mut self, limit: Duration) -> Self {
         self.limits.idle_timeout = limit;
         self
@@ -413,6 +421,7 @@ impl ServiceSetBuilder {
     /// # Examples
     ///
     /// See [`ServiceSetBuilder`].
+    #[must_use]
     pub fn auth_timeout(mut self, limit: Duration) -> Self {
         self.limits.auth_timeout = limit;
         self

@@ -232,6 +232,7 @@ impl Dispatcher {
     /// # dispatcher.shutdown();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn builder(system: &System) -> DispatcherBuilder {
         DispatcherBuilder {
             system: system.clone(),
@@ -354,6 +355,7 @@ impl Dispatcher {
     /// assert_eq!(dispatcher.actor_count(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn actor_count(&self) -> usize {
         self.shared.live.lock().len()
     }
@@ -415,6 +417,7 @@ impl DispatcherBuilder {
     /// # Examples
     ///
     /// See [`Dispatcher::builder`].
+    #[must_use]
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
@@ -425,6 +428,7 @@ impl DispatcherBuilder {
     /// # Examples
     ///
     /// See [`Dispatcher::builder`].
+    #[must_use]
     pub fn batch(mut self, messages: usize) -> Self {
         self.batch = messages.max(1);
         self

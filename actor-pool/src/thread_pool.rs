@@ -407,6 +407,7 @@ impl ThreadPool {
     /// assert_eq!(pool.threads(), 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn threads(&self) -> usize {
         self.threads
     }
@@ -420,6 +421,7 @@ impl ThreadPool {
     /// assert_eq!(ThreadPool::new()?.queue(), Queue::Unbounded);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn queue(&self) -> Queue {
         self.queue
     }
@@ -434,6 +436,7 @@ impl ThreadPool {
     /// assert_eq!(pool.queued(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn queued(&self) -> usize {
         self.crew.queued()
     }

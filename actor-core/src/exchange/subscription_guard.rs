@@ -51,6 +51,7 @@ impl SubscriptionGuard {
     /// assert_eq!(guard.ids().len(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn ids(&self) -> Vec<SubscriptionId> {
         self.attachments.iter().map(|(_, id)| *id).collect()
     }

@@ -83,6 +83,7 @@ impl<'a> ServerHandshake<'a> {
     /// assert!(format!("{server:?}").contains("AwaitHello"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn new(key: &'a Secret, config: &'a HandshakeConfig, nonce_s: [u8; NONCE_LEN]) -> Self {
         ServerHandshake {
             key,

@@ -62,6 +62,7 @@ pub enum Step<'a> {
 
 impl Phase {
     /// The phase after sending `challenge`.
+    #[must_use]
     pub fn challenged(challenge: [u8; CHALLENGE_LEN]) -> Phase {
         Phase::Challenged {
             challenge,
@@ -71,6 +72,7 @@ impl Phase {
     }
 
     /// How many bytes of the digest are still missing (0 once it is checked).
+    #[must_use]
     pub fn missing(&self) -> usize {
         match self {
             Phase::Challenged { received, .. } => CHALLENGE_LEN - received,

@@ -59,6 +59,7 @@ impl Protocol {
     /// ```
     /// assert_eq!(actor_net::services::Protocol::AuthEcho.name(), "auth-echo");
     /// ```
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Protocol::EchoTcp => "echo-tcp",
@@ -76,6 +77,7 @@ impl Protocol {
     /// # Examples
     ///
     /// See [`Protocol`].
+    #[must_use]
     pub fn is_udp(self) -> bool {
         matches!(
             self,

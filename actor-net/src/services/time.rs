@@ -69,6 +69,7 @@ impl TimeOfDay {
     /// # Examples
     ///
     /// See [`TimeOfDay`].
+    #[must_use]
     pub fn now() -> TimeOfDay {
         TimeOfDay::at(Timestamp::now(), &TimeZone::system())
     }
@@ -104,6 +105,7 @@ impl TimeOfDay {
     /// let bytes = now.rfc868().to_be_bytes(); // what a time server sends
     /// assert_eq!(bytes.len(), 4);
     /// ```
+    #[must_use]
     pub fn rfc868(&self) -> u32 {
         // Truncation is the protocol's wrap-around.
         self.secs.wrapping_add(RFC868_OFFSET) as u32

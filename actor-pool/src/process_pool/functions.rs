@@ -57,6 +57,7 @@ impl Functions {
     /// let functions = actor_pool::Functions::new();
     /// assert_eq!(functions.names().count(), 0);
     /// ```
+    #[must_use]
     pub fn new() -> Functions {
         Functions::default()
     }
@@ -76,6 +77,7 @@ impl Functions {
     /// let functions = Functions::new().register("len", |text: String| text.len() as u64);
     /// assert_eq!(functions.signature("len"), Some(Signature::of::<String, u64>()));
     /// ```
+    #[must_use]
     pub fn register<A, R, F>(mut self, name: impl Into<String>, function: F) -> Functions
     where
         A: DeserializeOwned + 'static,

@@ -35,6 +35,7 @@ impl Signature {
     /// let signature = actor_pool::Signature::of::<u8, bool>();
     /// assert_eq!(signature.argument(), "u8");
     /// ```
+    #[must_use]
     pub fn of<A: 'static, R: 'static>() -> Signature {
         Signature {
             id: TypeId::of::<fn(A) -> R>(),
@@ -49,6 +50,7 @@ impl Signature {
     /// ```
     /// assert_eq!(actor_pool::Signature::of::<u8, bool>().argument(), "u8");
     /// ```
+    #[must_use]
     pub fn argument(&self) -> &'static str {
         (self.names)().0
     }
@@ -60,6 +62,7 @@ impl Signature {
     /// ```
     /// assert_eq!(actor_pool::Signature::of::<u8, bool>().result(), "bool");
     /// ```
+    #[must_use]
     pub fn result(&self) -> &'static str {
         (self.names)().1
     }
