@@ -78,8 +78,8 @@ pub enum Message<'a> {
         request: u64,
         /// The name the actor is exported under.
         name: &'a str,
-        /// The Rust type name of the messages the asker will send.
-        type_name: &'a str,
+        /// The declared identity of the messages the asker will send, `NAME@VERSION`.
+        message_type: &'a str,
     },
     /// LOOKUP_OK: the actor was found.
     LookupOk {
@@ -94,7 +94,7 @@ pub enum Message<'a> {
         request: u64,
         /// Why.
         failure: LookupFailure,
-        /// For a wrong type, the type the actor takes.
+        /// For a wrong type, the declared identity the actor takes (`NAME@VERSION`).
         detail: &'a str,
     },
     /// TELL: a message for an actor.
@@ -158,12 +158,13 @@ impl<'a> Writer<'a> {
         self.out[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
     }
 
-    /// A LOOKUP of the actor exported as `name`, taking messages of `type_name`.
-    pub fn lookup(&mut self, request: u64, name: &str, type_name: &str) {
+    /// A LOOKUP of the actor exported as `name`, taking messages declared as `message_type`
+    /// (`NAME@VERSION`).
+    pub fn lookup(&mut self, request: u64, name: &str, message_type: &str) {
         self.message(kind::LOOKUP, |out| {
             out.extend_from_slice(&request.to_be_bytes());
             put_str(out, name);
-            put_str(out, type_name);
+            put_str(out, message_type);
         });
     }
 
@@ -305,7 +306,7 @@ fn parse(kind: u8, payload: &[u8]) -> Result<Message<'_>, Malformed> {
         kind::LOOKUP => Message::Lookup {
             request: c.u64()?,
             name: c.str()?,
-            type_name: c.str()?,
+            message_type: c.str()?,
         },
         kind::LOOKUP_OK => Message::LookupOk {
             request: c.u64()?,
@@ -429,9 +430,9 @@ mod tests {
     fn all_kinds() -> Vec<u8> {
         let mut body = Vec::new();
         let mut w = Writer::new(&mut body);
-        w.lookup(1, "counter", "u64");
+        w.lookup(1, "counter", "myapp.counter@1");
         w.lookup_ok(1, 42);
-        w.lookup_err(2, LookupFailure::WrongType, "alloc::string::String");
+        w.lookup_err(2, LookupFailure::WrongType, "myapp.counter@2");
         w.tell(42, &[7, 8], b"payload");
         w.reply(7, &ReplyStatus::Ok(b"answer"));
         w.reply(8, &ReplyStatus::Dropped);
@@ -454,7 +455,7 @@ mod tests {
                 Message::Lookup {
                     request: 1,
                     name: "counter",
-                    type_name: "u64"
+                    message_type: "myapp.counter@1"
                 },
                 Message::LookupOk {
                     request: 1,
@@ -463,7 +464,7 @@ mod tests {
                 Message::LookupErr {
                     request: 2,
                     failure: LookupFailure::WrongType,
-                    detail: "alloc::string::String"
+                    detail: "myapp.counter@2"
                 },
                 Message::Tell {
                     actor: 42,
