@@ -548,21 +548,58 @@ mod tests {
         );
     }
 
-    /// The example batch of PROTOCOL.md, so the document and the code cannot drift.
-    #[test]
-    fn the_example_batch_in_protocol_md_matches() {
+    /// The bytes of the first `text` block after `heading` in PROTOCOL.md.
+    fn protocol_example(heading: &str) -> Vec<u8> {
         let doc = include_str!("../PROTOCOL.md");
         let section = doc
-            .split("### Example batch")
+            .split(heading)
             .nth(1)
             .and_then(|s| s.split("```text").nth(1))
             .and_then(|s| s.split("```").next())
-            .expect("PROTOCOL.md has an example batch");
+            .unwrap_or_else(|| panic!("PROTOCOL.md has a {heading:?} block"));
         let hex: String = section.split_whitespace().collect();
-        let bytes: Vec<u8> = (0..hex.len())
+        (0..hex.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
+            .collect()
+    }
+
+    /// The example lookup of PROTOCOL.md: a LOOKUP declaring `calc@1`, and both answers.
+    #[test]
+    fn the_example_lookup_in_protocol_md_matches() {
+        let bytes = protocol_example("### Example lookup");
+        let mut expected = Vec::new();
+        let mut w = Writer::new(&mut expected);
+        w.lookup(1, "calc", "calc@1");
+        w.lookup_ok(1, 7);
+        w.lookup_err(1, LookupFailure::WrongType, "calc@2");
+        assert_eq!(bytes, expected);
+        let parsed: Vec<_> = Reader::new(&bytes).collect::<Result<_, _>>().unwrap();
+        assert_eq!(
+            parsed,
+            [
+                Message::Lookup {
+                    request: 1,
+                    name: "calc",
+                    message_type: "calc@1"
+                },
+                Message::LookupOk {
+                    request: 1,
+                    actor: 7
+                },
+                Message::LookupErr {
+                    request: 1,
+                    failure: LookupFailure::WrongType,
+                    detail: "calc@2"
+                },
+            ]
+        );
+    }
+
+    /// The example batch of PROTOCOL.md, so the document and the code cannot drift.
+    #[test]
+    fn the_example_batch_in_protocol_md_matches() {
+        let bytes = protocol_example("### Example batch");
         let mut expected = Vec::new();
         let mut w = Writer::new(&mut expected);
         w.ping(1);
