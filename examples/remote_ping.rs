@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use actor::ErrorChain;
-use actor::net::{Node, Secret};
+use actor::net::{Node, RemoteMessage, Secret};
 use actor::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +31,11 @@ enum CounterMsg {
 }
 
 /// Counts messages and sums their values.
+// The name both sides compare at lookup: the client and the server may be separate builds.
+impl RemoteMessage for CounterMsg {
+    const NAME: &'static str = "remote-ping.counter";
+}
+
 #[derive(Default)]
 struct Counter {
     count: u64,

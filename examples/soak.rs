@@ -6,12 +6,16 @@
 
 use std::time::{Duration, Instant};
 
-use actor::net::{Node, Secret};
+use actor::net::{Node, RemoteMessage, Secret};
 use actor::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize)]
 struct Next(u64, Reply<u64>);
+
+impl RemoteMessage for Next {
+    const NAME: &'static str = "soak.next";
+}
 
 struct Incrementer;
 

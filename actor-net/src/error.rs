@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use actor_core::codec::FrameError;
 
 use crate::handshake::{HandshakeConfigError, HandshakeError};
+use crate::remote_message::MessageNameError;
 use crate::session::SessionError;
 
 /// An operation of a [`Node`](crate::Node) failed.
@@ -38,18 +39,25 @@ pub enum NetError {
         /// The name looked up.
         name: String,
     },
-    /// The actor exported under this name takes another message type.
-    #[error("the actor {name:?} on {peer} takes {actual}, not {requested}")]
+    /// The actor exported under this name takes messages of another declared identity
+    /// (another [`RemoteMessage`](crate::RemoteMessage) name or version).
+    #[error(
+        "the actor {name:?} on {peer} takes messages declared as {actual:?}, not {requested:?}"
+    )]
     WrongType {
         /// The peer asked.
         peer: SocketAddr,
         /// The name looked up.
         name: String,
-        /// The message type asked for.
-        requested: &'static str,
-        /// The message type the remote actor takes.
+        /// The declared identity asked for, as `NAME@VERSION` (`calc@2`).
+        requested: String,
+        /// The declared identity the remote actor takes, as the peer reported it (`calc@1`).
         actual: String,
     },
+    /// A message type's declared [`RemoteMessage::NAME`](crate::RemoteMessage::NAME) breaks
+    /// the naming rule, so it cannot be exported or looked up.
+    #[error("invalid remote message name")]
+    MessageName(#[from] MessageNameError),
     /// The name is already exported on this node.
     #[error("an actor is already exported as {0:?}")]
     AlreadyExported(String),

@@ -3,7 +3,9 @@
 //! A [`Node`] puts a process on the network: it exports local actors by name, and
 //! [`Node::lookup`] gives an ordinary [`ActorRef`](actor_core::ActorRef) to an actor that
 //! another node exports, so `tell` and `ask` work across processes and machines exactly as
-//! they do locally. Only processes that share a [`Secret`] can talk at all: every connection
+//! they do locally. A message type that crosses the wire declares a stable name and version
+//! with [`RemoteMessage`]; lookups compare that declared identity, so two programs that define
+//! the same type under the same name interoperate. Only processes that share a [`Secret`] can talk at all: every connection
 //! starts with a mutual challenge-response handshake, and every frame after it carries a
 //! sequence number and a MAC, so an altered, replayed, reordered or injected frame closes
 //! the connection.
@@ -31,8 +33,10 @@ mod error;
 mod message;
 mod node;
 mod remote;
+mod remote_message;
 mod secret;
 
 pub use error::NetError;
 pub use node::{Node, NodeBuilder};
+pub use remote_message::{MAX_MESSAGE_NAME, MessageNameError, RemoteMessage};
 pub use secret::{Secret, SecretError};

@@ -78,8 +78,8 @@ pub enum Message<'a> {
         request: u64,
         /// The name the actor is exported under.
         name: &'a str,
-        /// The Rust type name of the messages the asker will send.
-        type_name: &'a str,
+        /// The declared identity of the messages the asker will send, `NAME@VERSION`.
+        message_type: &'a str,
     },
     /// LOOKUP_OK: the actor was found.
     LookupOk {
@@ -94,7 +94,7 @@ pub enum Message<'a> {
         request: u64,
         /// Why.
         failure: LookupFailure,
-        /// For a wrong type, the type the actor takes.
+        /// For a wrong type, the declared identity the actor takes (`NAME@VERSION`).
         detail: &'a str,
     },
     /// TELL: a message for an actor.
@@ -158,12 +158,13 @@ impl<'a> Writer<'a> {
         self.out[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
     }
 
-    /// A LOOKUP of the actor exported as `name`, taking messages of `type_name`.
-    pub fn lookup(&mut self, request: u64, name: &str, type_name: &str) {
+    /// A LOOKUP of the actor exported as `name`, taking messages declared as `message_type`
+    /// (`NAME@VERSION`).
+    pub fn lookup(&mut self, request: u64, name: &str, message_type: &str) {
         self.message(kind::LOOKUP, |out| {
             out.extend_from_slice(&request.to_be_bytes());
             put_str(out, name);
-            put_str(out, type_name);
+            put_str(out, message_type);
         });
     }
 
@@ -306,7 +307,7 @@ fn parse(kind: u8, payload: &[u8]) -> Result<Message<'_>, Malformed> {
         kind::LOOKUP => Message::Lookup {
             request: c.u64()?,
             name: c.str()?,
-            type_name: c.str()?,
+            message_type: c.str()?,
         },
         kind::LOOKUP_OK => Message::LookupOk {
             request: c.u64()?,
@@ -430,9 +431,9 @@ mod tests {
     fn all_kinds() -> Vec<u8> {
         let mut body = Vec::new();
         let mut w = Writer::new(&mut body);
-        w.lookup(1, "counter", "u64");
+        w.lookup(1, "counter", "myapp.counter@1");
         w.lookup_ok(1, 42);
-        w.lookup_err(2, LookupFailure::WrongType, "alloc::string::String");
+        w.lookup_err(2, LookupFailure::WrongType, "myapp.counter@2");
         w.tell(42, &[7, 8], b"payload");
         w.reply(7, &ReplyStatus::Ok(b"answer"));
         w.reply(8, &ReplyStatus::Dropped);
@@ -455,7 +456,7 @@ mod tests {
                 Message::Lookup {
                     request: 1,
                     name: "counter",
-                    type_name: "u64"
+                    message_type: "myapp.counter@1"
                 },
                 Message::LookupOk {
                     request: 1,
@@ -464,7 +465,7 @@ mod tests {
                 Message::LookupErr {
                     request: 2,
                     failure: LookupFailure::WrongType,
-                    detail: "alloc::string::String"
+                    detail: "myapp.counter@2"
                 },
                 Message::Tell {
                     actor: 42,
@@ -548,21 +549,58 @@ mod tests {
         );
     }
 
-    /// The example batch of PROTOCOL.md, so the document and the code cannot drift.
-    #[test]
-    fn the_example_batch_in_protocol_md_matches() {
+    /// The bytes of the first `text` block after `heading` in PROTOCOL.md.
+    fn protocol_example(heading: &str) -> Vec<u8> {
         let doc = include_str!("../PROTOCOL.md");
         let section = doc
-            .split("### Example batch")
+            .split(heading)
             .nth(1)
             .and_then(|s| s.split("```text").nth(1))
             .and_then(|s| s.split("```").next())
-            .expect("PROTOCOL.md has an example batch");
+            .unwrap_or_else(|| panic!("PROTOCOL.md has a {heading:?} block"));
         let hex: String = section.split_whitespace().collect();
-        let bytes: Vec<u8> = (0..hex.len())
+        (0..hex.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
+            .collect()
+    }
+
+    /// The example lookup of PROTOCOL.md: a LOOKUP declaring `calc@1`, and both answers.
+    #[test]
+    fn the_example_lookup_in_protocol_md_matches() {
+        let bytes = protocol_example("### Example lookup");
+        let mut expected = Vec::new();
+        let mut w = Writer::new(&mut expected);
+        w.lookup(1, "calc", "calc@1");
+        w.lookup_ok(1, 7);
+        w.lookup_err(1, LookupFailure::WrongType, "calc@2");
+        assert_eq!(bytes, expected);
+        let parsed: Vec<_> = Reader::new(&bytes).collect::<Result<_, _>>().unwrap();
+        assert_eq!(
+            parsed,
+            [
+                Message::Lookup {
+                    request: 1,
+                    name: "calc",
+                    message_type: "calc@1"
+                },
+                Message::LookupOk {
+                    request: 1,
+                    actor: 7
+                },
+                Message::LookupErr {
+                    request: 1,
+                    failure: LookupFailure::WrongType,
+                    detail: "calc@2"
+                },
+            ]
+        );
+    }
+
+    /// The example batch of PROTOCOL.md, so the document and the code cannot drift.
+    #[test]
+    fn the_example_batch_in_protocol_md_matches() {
+        let bytes = protocol_example("### Example batch");
         let mut expected = Vec::new();
         let mut w = Writer::new(&mut expected);
         w.ping(1);

@@ -30,6 +30,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::NetError;
 use crate::handshake::{self, HandshakeConfig};
+use crate::remote_message::RemoteMessage;
 use crate::secret::Secret;
 use crate::session::Opener;
 
@@ -51,13 +52,18 @@ const THREAD_STACK: usize = 512 * 1024;
 /// ```
 /// use std::time::Duration;
 /// use actor_core::{Actor, Context, HandlerResult, Reply, System};
-/// use actor_net::{Node, Secret};
+/// use actor_net::{Node, RemoteMessage, Secret};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Serialize, Deserialize)]
 /// enum Msg {
 ///     Add(u64),
 ///     Total(Reply<u64>),
+/// }
+///
+/// // The identity lookups compare: both programs declare the same name and version.
+/// impl RemoteMessage for Msg {
+///     const NAME: &'static str = "example.counter";
 /// }
 ///
 /// #[derive(Default)]
@@ -208,22 +214,25 @@ impl Node {
         &self.shared.config.name
     }
 
-    /// Makes `actor` reachable by peers under `name`. Its message type must be serde: a
-    /// `Reply<T>` inside a message crosses the wire and the answer comes back to the asker.
+    /// Makes `actor` reachable by peers under `name`. Its message type must be serde (a
+    /// `Reply<T>` inside a message crosses the wire and the answer comes back to the asker)
+    /// and declare its stable name and version with [`RemoteMessage`]: a peer's lookup
+    /// succeeds when it asks for the same declared identity, whatever its Rust type is called.
     ///
     /// Any authenticated peer may send to an exported actor; messages that do not decode
     /// as its type are refused (and requests in them answered with an error).
     ///
     /// # Errors
     ///
-    /// [`NetError::AlreadyExported`] when the name is taken.
+    /// [`NetError::AlreadyExported`] when the name is taken; [`NetError::MessageName`] when
+    /// `M::NAME` breaks the naming rule of [`RemoteMessage`].
     ///
     /// # Examples
     ///
     /// See [`Node`].
     pub fn export<M>(&self, name: &str, actor: &ActorRef<M>) -> Result<(), NetError>
     where
-        M: DeserializeOwned + Send + 'static,
+        M: RemoteMessage + DeserializeOwned + Send + 'static,
     {
         self.shared.exports.export(name, actor)
     }

@@ -35,6 +35,7 @@ use serde::Serialize;
 use crate::error::NetError;
 use crate::message::{self, LookupFailure};
 use crate::node::{Connection, Node, Refused, resolve};
+use crate::remote_message::{self, RemoteMessage};
 
 thread_local! {
     /// A reused buffer for encoding message payloads.
@@ -130,10 +131,16 @@ impl Node {
     /// [`AskError::Disconnected`](actor_core::AskError::Disconnected)), gives monitors of
     /// its actors a `Down`, and makes later tells fail; a new `lookup` connects again.
     ///
+    /// The peer compares the identity `M` declares with [`RemoteMessage`] (`NAME@VERSION`)
+    /// with the one of the exported actor's messages, so the two programs may define the
+    /// message type separately, as long as both declare the same name and version and the
+    /// serialized layouts agree.
+    ///
     /// # Errors
     ///
-    /// [`NetError::NotFound`] and [`NetError::WrongType`] when the peer has no such actor
-    /// for `M`; [`NetError::Handshake`] when authentication fails (wrong key, other
+    /// [`NetError::NotFound`] when nothing is exported as `name`; [`NetError::WrongType`]
+    /// when the exported actor takes another declared identity (both are named in the error);
+    /// [`NetError::MessageName`] when `M::NAME` breaks the naming rule; [`NetError::Handshake`] when authentication fails (wrong key, other
     /// protocol version); [`NetError::Io`] when the peer cannot be reached;
     /// [`NetError::Timeout`] when it does not answer in time.
     ///
@@ -146,13 +153,14 @@ impl Node {
         name: &str,
     ) -> Result<ActorRef<M>, NetError>
     where
-        M: Serialize + Send + 'static,
+        M: RemoteMessage + Serialize + Send + 'static,
     {
+        // Checked before connecting: a bad name is the caller's bug, not the network's.
+        let requested = remote_message::identity::<M>()?;
         let peer = resolve(addr)?;
         let shared = self.shared();
         let connection = shared.connect(peer)?;
-        let requested = std::any::type_name::<M>();
-        let mut answer = connection.lookup(name, requested);
+        let mut answer = connection.lookup(name, &requested);
         let actor = match answer.wait_timeout(shared.config.request_timeout) {
             Ok(Ok(actor)) => actor,
             Ok(Err((LookupFailure::NotFound, _))) => {

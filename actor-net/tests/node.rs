@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use actor_core::{Actor, AskError, Context, ExitReason, HandlerResult, Reply, SendError, System};
 use actor_net::handshake::HandshakeError;
-use actor_net::{NetError, Node, Secret};
+use actor_net::{MessageNameError, NetError, Node, RemoteMessage, Secret};
 use serde::{Deserialize, Serialize};
 
 #[path = "support/peer.rs"]
@@ -35,6 +35,45 @@ enum SeqMsg {
     Hold(Reply<u64>),
     /// Answers with the value; a zero does not decode on the receiving side.
     Check(NonZero, Reply<u64>),
+}
+
+impl RemoteMessage for SeqMsg {
+    const NAME: &'static str = "test.seq";
+}
+
+/// The same layout as [`SeqMsg`] under a newer declared version.
+#[derive(Serialize, Deserialize)]
+struct SeqMsgV2(u64);
+
+impl RemoteMessage for SeqMsgV2 {
+    const NAME: &'static str = "test.seq";
+    const VERSION: u32 = 2;
+}
+
+/// Another declared name.
+#[derive(Serialize, Deserialize)]
+struct Other(String);
+
+impl RemoteMessage for Other {
+    const NAME: &'static str = "test.other";
+}
+
+/// A name that breaks the naming rule.
+#[derive(Serialize, Deserialize)]
+struct BadlyNamed;
+
+impl RemoteMessage for BadlyNamed {
+    const NAME: &'static str = "Test::Seq";
+}
+
+/// Takes [`BadlyNamed`] messages and does nothing.
+struct Sink;
+
+impl Actor for Sink {
+    type Msg = BadlyNamed;
+    fn handle(&mut self, _: BadlyNamed, _: &mut Context<BadlyNamed>) -> HandlerResult {
+        Ok(())
+    }
 }
 
 /// A value whose decoding fails for 0, to send messages that do not decode.
@@ -120,6 +159,52 @@ fn tell_and_ask_across_nodes_in_order() {
 }
 
 #[test]
+fn a_lookup_of_another_version_names_both_identities() {
+    let server = server(|b| b);
+    let node = client();
+    let error = node
+        .lookup::<SeqMsgV2>(server.addr, "seq")
+        .expect_err("version 2 is not version 1");
+    match &error {
+        NetError::WrongType {
+            requested, actual, ..
+        } => assert_eq!(
+            (requested.as_str(), actual.as_str()),
+            ("test.seq@2", "test.seq@1")
+        ),
+        other => panic!("expected WrongType, got {other:?}"),
+    }
+    let text = error.to_string();
+    assert!(
+        text.contains("test.seq@2") && text.contains("test.seq@1"),
+        "{text}"
+    );
+    node.shutdown();
+}
+
+#[test]
+fn a_name_that_breaks_the_rule_is_refused_at_export_and_lookup() {
+    let system = System::new();
+    let server = server(|b| b);
+    let actor = system.spawn(Sink).unwrap();
+    match server.node.export("bad", &actor) {
+        Err(NetError::MessageName(MessageNameError::BadCharacter { name, at })) => {
+            assert_eq!((name, at), ("Test::Seq", 0));
+        }
+        other => panic!("expected MessageName, got {other:?}"),
+    }
+    let node = client();
+    assert!(matches!(
+        node.lookup::<BadlyNamed>(server.addr, "seq"),
+        Err(NetError::MessageName(MessageNameError::BadCharacter { .. }))
+    ));
+    // Refused before connecting.
+    assert_eq!(node.connection_count(), 0);
+    node.shutdown();
+    system.shutdown();
+}
+
+#[test]
 fn lookups_fail_with_typed_errors_and_the_connection_stays_up() {
     let server = server(|b| b);
     let node = client();
@@ -127,8 +212,17 @@ fn lookups_fail_with_typed_errors_and_the_connection_stays_up() {
         Err(NetError::NotFound { name, .. }) => assert_eq!(name, "nobody"),
         other => panic!("expected NotFound, got {other:?}"),
     }
-    match node.lookup::<String>(server.addr, "seq") {
-        Err(NetError::WrongType { actual, .. }) => assert!(actual.contains("SeqMsg")),
+    match node.lookup::<Other>(server.addr, "seq") {
+        Err(NetError::WrongType {
+            name,
+            requested,
+            actual,
+            ..
+        }) => {
+            assert_eq!(name, "seq");
+            assert_eq!(requested, "test.other@1");
+            assert_eq!(actual, "test.seq@1");
+        }
         other => panic!("expected WrongType, got {other:?}"),
     }
     let seq = node.lookup::<SeqMsg>(server.addr, "seq").unwrap();

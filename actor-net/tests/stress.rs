@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use actor_core::{Actor, Context, HandlerResult, Reply, System};
-use actor_net::{Node, Secret};
+use actor_net::{Node, RemoteMessage, Secret};
 use serde::{Deserialize, Serialize};
 
 const SENDERS: usize = 8;
@@ -14,6 +14,10 @@ const PER_SENDER: u64 = 125_000;
 enum Msg {
     Seq(usize, u64),
     Report(Reply<(u64, bool)>),
+}
+
+impl RemoteMessage for Msg {
+    const NAME: &'static str = "test.stress";
 }
 
 struct Checker {

@@ -9,7 +9,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use actor_core::{Actor, AskError, Context, ExitReason, HandlerResult, Reply, System};
-use actor_net::{Node, Secret};
+use actor_net::{Node, RemoteMessage, Secret};
 use serde::{Deserialize, Serialize};
 
 const CHILD: &str = "ACTOR_NET_TEST_CHILD";
@@ -27,6 +27,10 @@ enum Msg {
     Value(u64),
     Seen(Reply<u64>),
     Hold(Reply<u64>),
+}
+
+impl RemoteMessage for Msg {
+    const NAME: &'static str = "test.seq";
 }
 
 /// Checks in-order arrival; holds `Hold` requests unanswered.

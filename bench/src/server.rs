@@ -9,7 +9,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 
 use actor_core::ActorRef;
-use actor_net::Node;
+use actor_net::{Node, RemoteMessage};
 use serde::de::DeserializeOwned;
 
 use crate::error::{BenchError, BenchResult};
@@ -38,7 +38,7 @@ fn until_stdin_closes() -> BenchResult<()> {
 /// node down.
 pub(crate) fn export_until_stdin_closes<M>(name: &str, actor: &ActorRef<M>) -> BenchResult<()>
 where
-    M: DeserializeOwned + Send + 'static,
+    M: RemoteMessage + DeserializeOwned + Send + 'static,
 {
     let node = Node::builder(RunKey::from_env()?.secret()?)
         .name("actor-bench-serve")

@@ -17,7 +17,7 @@ pub(crate) const N: u64 = 100_000;
 /// Requests before recording starts (fewer when `n` is smaller).
 const WARM_UP: u64 = 1_000;
 
-/// Answers `i` with `i + 1` (also W5's remote actor).
+/// Answers `i` with `i + 1`.
 #[derive(Debug)]
 pub(crate) struct Incrementer;
 

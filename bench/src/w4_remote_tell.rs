@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use actor_core::codec::{Bincode, Codec, FrameConfig, FrameReader};
 use actor_core::{Actor, AskError, Context, HandlerResult, Reply, System};
-use actor_net::Node;
 use actor_net::session::{Opener, Sealer};
+use actor_net::{Node, RemoteMessage};
 use crossbeam_channel::Sender;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +53,10 @@ enum Counted {
     Record(Record),
     /// Asks for the tally so far; queued behind the records, so answered after them.
     Tally(Reply<Tally>),
+}
+
+impl RemoteMessage for Counted {
+    const NAME: &'static str = "actor-bench.w4.counted";
 }
 
 /// B's actor: counts and sums record ids; reports its final tally when it stops.

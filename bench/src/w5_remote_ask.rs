@@ -9,15 +9,15 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 use actor_core::codec::{FrameReader, FrameWriter};
-use actor_core::{Reply, System};
-use actor_net::Node;
+use actor_core::{Actor, Context, HandlerResult, Reply, System};
+use actor_net::{Node, RemoteMessage};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{BenchError, BenchResult};
 use crate::peer::Peer;
 use crate::report::{self, Sample};
 use crate::run_key::RunKey;
 use crate::server;
-use crate::w2_ask::Incrementer;
 use crate::wait::WAIT_LIMIT;
 
 /// Default number of recorded requests.
@@ -34,6 +34,32 @@ const EXPORT: &str = "w5-incrementer";
 /// Bytes of the baseline's payload.
 const PAYLOAD: usize = 64;
 
+/// A request for `i + 1`: encoded as the tuple `(u64, Reply<u64>)` that W2 asks locally
+/// (bincode writes a tuple struct's fields alone), with the declared name a remote lookup needs.
+#[derive(Debug, Serialize, Deserialize)]
+struct Increment(u64, Reply<u64>);
+
+impl RemoteMessage for Increment {
+    const NAME: &'static str = "actor-bench.w5.increment";
+}
+
+/// Answers `Increment(i)` with `i + 1`: W2's incrementer, for remote askers.
+#[derive(Debug)]
+struct Incrementer;
+
+impl Actor for Incrementer {
+    type Msg = Increment;
+
+    fn handle(
+        &mut self,
+        Increment(i, reply): Increment,
+        _: &mut Context<Increment>,
+    ) -> HandlerResult {
+        reply.send(i + 1);
+        Ok(())
+    }
+}
+
 /// The framework, process A: asks B's [`Incrementer`] through a remote ref.
 pub(crate) fn actor(n: u64) -> BenchResult<Vec<Sample>> {
     let peer = Peer::start(WORKLOAD, "ask", n)?;
@@ -48,9 +74,9 @@ pub(crate) fn actor(n: u64) -> BenchResult<Vec<Sample>> {
 /// path.
 fn ask_all(key: &RunKey, addr: SocketAddr, n: u64) -> BenchResult<Vec<u64>> {
     let node = Node::builder(key.secret()?).name("actor-bench").build()?;
-    let incrementer = node.lookup::<(u64, Reply<u64>)>(addr, EXPORT)?;
+    let incrementer = node.lookup::<Increment>(addr, EXPORT)?;
     record(n, |i| {
-        let answer = incrementer.ask(|reply| (i, reply), WAIT_LIMIT)?;
+        let answer = incrementer.ask(|reply| Increment(i, reply), WAIT_LIMIT)?;
         if answer == i + 1 {
             Ok(())
         } else {

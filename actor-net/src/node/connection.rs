@@ -164,11 +164,12 @@ impl Connection {
         }
     }
 
-    /// Asks the peer for the actor exported as `name` taking `type_name`.
-    pub(crate) fn lookup(&self, name: &str, type_name: &str) -> Pending<LookupAnswer> {
+    /// Asks the peer for the actor exported as `name` taking messages declared as
+    /// `message_type` (`NAME@VERSION`).
+    pub(crate) fn lookup(&self, name: &str, message_type: &str) -> Pending<LookupAnswer> {
         let (request, answer) = self.pending.add_lookup();
         if let Some(request) = request {
-            self.send_control(|w| w.lookup(request, name, type_name));
+            self.send_control(|w| w.lookup(request, name, message_type));
         }
         answer
     }

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::NetError;
 use crate::message::Rejection;
+use crate::remote_message::{self, RemoteMessage};
 
 /// An exported actor, with its message type erased.
 pub(crate) trait Export: Send + Sync {
@@ -18,12 +19,14 @@ pub(crate) trait Export: Send + Sync {
     /// queues it for the actor.
     fn deliver(&self, payload: &[u8], registry: &SharedRegistry) -> Result<(), Rejection>;
 
-    /// The actor's message type, as lookups compare it.
-    fn type_name(&self) -> &'static str;
+    /// The declared identity of the actor's messages (`NAME@VERSION`), as lookups compare it.
+    fn identity(&self) -> &str;
 }
 
 struct Exported<M> {
     actor: ActorRef<M>,
+    /// Built once at export, so that lookups compare without building anything.
+    identity: String,
 }
 
 impl<M: DeserializeOwned + Send + 'static> Export for Exported<M> {
@@ -37,8 +40,8 @@ impl<M: DeserializeOwned + Send + 'static> Export for Exported<M> {
         })
     }
 
-    fn type_name(&self) -> &'static str {
-        std::any::type_name::<M>()
+    fn identity(&self) -> &str {
+        &self.identity
     }
 }
 
@@ -59,8 +62,9 @@ struct Table {
 impl Exports {
     pub(crate) fn export<M>(&self, name: &str, actor: &ActorRef<M>) -> Result<(), NetError>
     where
-        M: DeserializeOwned + Send + 'static,
+        M: RemoteMessage + DeserializeOwned + Send + 'static,
     {
+        let identity = remote_message::identity::<M>()?;
         let mut table = self.table.write();
         if table.by_name.contains_key(name) {
             return Err(NetError::AlreadyExported(name.to_string()));
@@ -72,6 +76,7 @@ impl Exports {
             id,
             Arc::new(Exported {
                 actor: actor.clone(),
+                identity,
             }),
         );
         Ok(())
@@ -85,12 +90,12 @@ impl Exports {
         }
     }
 
-    /// The id and message type of the actor exported as `name`.
-    pub(crate) fn find(&self, name: &str) -> Option<(u64, &'static str)> {
+    /// The id and export of the actor exported as `name`.
+    pub(crate) fn find(&self, name: &str) -> Option<(u64, Arc<dyn Export>)> {
         let table = self.table.read();
         let id = *table.by_name.get(name)?;
         let export = table.by_id.get(&id)?;
-        Some((id, export.type_name()))
+        Some((id, export.clone()))
     }
 
     pub(crate) fn get(&self, id: u64) -> Option<Arc<dyn Export>> {

@@ -83,8 +83,8 @@ fn dispatch(
             Message::Lookup {
                 request,
                 name,
-                type_name,
-            } => answer_lookup(connection, request, name, type_name),
+                message_type,
+            } => answer_lookup(connection, request, name, message_type),
             Message::LookupOk { request, actor } => {
                 connection.pending().complete_lookup(request, Ok(actor));
             }
@@ -134,12 +134,13 @@ fn deliver(
     });
 }
 
-/// Answers the peer's lookup of `name` for messages of `type_name`.
-fn answer_lookup(connection: &Connection, request: u64, name: &str, type_name: &str) {
+/// Answers the peer's lookup of `name` for messages declared as `message_type`
+/// (`NAME@VERSION`).
+fn answer_lookup(connection: &Connection, request: u64, name: &str, message_type: &str) {
     let found = connection.node().and_then(|node| node.exports.find(name));
     connection.send_control(|w| match found {
-        Some((id, actual)) if actual == type_name => w.lookup_ok(request, id),
-        Some((_, actual)) => w.lookup_err(request, LookupFailure::WrongType, actual),
+        Some((id, export)) if export.identity() == message_type => w.lookup_ok(request, id),
+        Some((_, export)) => w.lookup_err(request, LookupFailure::WrongType, export.identity()),
         None => w.lookup_err(request, LookupFailure::NotFound, ""),
     });
 }

@@ -3,6 +3,8 @@
 use actor_core::{Actor, Context, HandlerResult, Reply};
 use serde::{Deserialize, Serialize};
 
+use crate::RemoteMessage;
+
 /// What the [`Echo`] actor takes.
 ///
 /// # Examples
@@ -13,6 +15,21 @@ use serde::{Deserialize, Serialize};
 pub enum EchoMsg {
     /// Asks for the same bytes back.
     Echo(Vec<u8>, Reply<Vec<u8>>),
+}
+
+/// Declared as `actor.echo` (version 1), the identity under which a node exports the echo
+/// service (see `PROTOCOL.md`, "Services").
+///
+/// # Examples
+///
+/// ```
+/// use actor_net::RemoteMessage;
+/// use actor_net::services::EchoMsg;
+///
+/// assert_eq!((EchoMsg::NAME, EchoMsg::VERSION), ("actor.echo", 1));
+/// ```
+impl RemoteMessage for EchoMsg {
+    const NAME: &'static str = "actor.echo";
 }
 
 /// An actor that answers [`EchoMsg::Echo`] with the bytes it was given.

@@ -6,6 +6,8 @@ use jiff::fmt::strtime;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+use crate::RemoteMessage;
+
 /// Seconds from 1900-01-01 00:00 UTC (the RFC 868 epoch) to 1970-01-01 00:00 UTC (the Unix
 /// epoch), as RFC 868 documents them: 70 years including 17 leap days.
 ///
@@ -32,6 +34,21 @@ const DAYTIME_FORMAT: &str = "%a %b %e %H:%M:%S %Y";
 pub enum TimeMsg {
     /// Asks for the current time.
     Now(Reply<TimeOfDay>),
+}
+
+/// Declared as `actor.time` (version 1), the identity under which a node exports the time
+/// service (see `PROTOCOL.md`, "Services").
+///
+/// # Examples
+///
+/// ```
+/// use actor_net::RemoteMessage;
+/// use actor_net::services::TimeMsg;
+///
+/// assert_eq!((TimeMsg::NAME, TimeMsg::VERSION), ("actor.time", 1));
+/// ```
+impl RemoteMessage for TimeMsg {
+    const NAME: &'static str = "actor.time";
 }
 
 /// A moment, as the [`Time`] actor tells it: since the Unix epoch, and as the local time of

@@ -9,9 +9,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use actor_core::{Actor, Context, HandlerResult, Reply};
-use actor_net::Secret;
 use actor_net::handshake::{self, HandshakeConfig};
 use actor_net::session::Sealer;
+use actor_net::{RemoteMessage, Secret};
 use serde::{Deserialize, Serialize};
 
 /// The bound on every wait in these tests.
@@ -54,6 +54,10 @@ pub(crate) fn ping_message(nonce: u64) -> Vec<u8> {
 /// A request answered with 1.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Ping(pub Reply<u64>);
+
+impl RemoteMessage for Ping {
+    const NAME: &'static str = "test.ping";
+}
 
 /// Answers every `Ping`.
 pub(crate) struct Pong;

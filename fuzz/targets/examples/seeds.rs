@@ -102,9 +102,9 @@ fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
 fn batches() -> Vec<Vec<u8>> {
     let mut every_kind = Vec::new();
     let mut w = Writer::new(&mut every_kind);
-    w.lookup(1, "counter", "u64");
+    w.lookup(1, "counter", "myapp.counter@1");
     w.lookup_ok(1, 42);
-    w.lookup_err(2, LookupFailure::WrongType, "alloc::string::String");
+    w.lookup_err(2, LookupFailure::WrongType, "myapp.counter@2");
     w.tell(42, &[7, 8], b"payload");
     w.reply(7, &ReplyStatus::Ok(b"answer"));
     w.reply(8, &ReplyStatus::Dropped);

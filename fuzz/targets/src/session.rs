@@ -309,8 +309,8 @@ fn write(writer: &mut message::Writer<'_>, message: &Message<'_>) {
         Message::Lookup {
             request,
             name,
-            type_name,
-        } => writer.lookup(request, name, type_name),
+            message_type,
+        } => writer.lookup(request, name, message_type),
         Message::LookupOk { request, actor } => writer.lookup_ok(request, actor),
         Message::LookupErr {
             request,

@@ -204,7 +204,9 @@ enum Status {
 impl Sent {
     fn write(&self, writer: &mut message::Writer<'_>) {
         match self {
-            Sent::Lookup(request, name, type_name) => writer.lookup(*request, name, type_name),
+            Sent::Lookup(request, name, message_type) => {
+                writer.lookup(*request, name, message_type)
+            }
             Sent::LookupOk(request, actor) => writer.lookup_ok(*request, *actor),
             Sent::LookupErr(request, failure, detail) => {
                 writer.lookup_err(*request, *failure, detail);
@@ -221,10 +223,10 @@ impl Sent {
     /// The message a receiver parses: names longer than [`MAX_NAME`] bytes arrive cut.
     fn received(&self) -> Message<'_> {
         match self {
-            Sent::Lookup(request, name, type_name) => Message::Lookup {
+            Sent::Lookup(request, name, message_type) => Message::Lookup {
                 request: *request,
                 name: cut(name),
-                type_name: cut(type_name),
+                message_type: cut(message_type),
             },
             Sent::LookupOk(request, actor) => Message::LookupOk {
                 request: *request,
