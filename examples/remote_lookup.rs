@@ -23,14 +23,17 @@
 
 #[path = "shared/calc.rs"]
 mod calc;
+#[path = "shared/key.rs"]
+mod key;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use actor::ErrorChain;
-use actor::net::{Node, Secret};
+use actor::net::Node;
 use actor::prelude::*;
 use calc::CalcMsg;
+use key::secret;
 
 /// Keeps a running total; multiplies on request.
 #[derive(Default)]
@@ -49,13 +52,6 @@ impl Actor for Calculator {
         }
         Ok(())
     }
-}
-
-fn secret() -> Result<Secret, Box<dyn std::error::Error>> {
-    if let Ok(path) = std::env::var("ACTOR_SECRET_FILE") {
-        return Ok(Secret::from_file(path)?);
-    }
-    Ok(Secret::from_env("ACTOR_SECRET")?)
 }
 
 fn server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {

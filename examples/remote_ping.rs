@@ -20,9 +20,13 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use actor::ErrorChain;
-use actor::net::{Node, RemoteMessage, Secret};
+use actor::net::{Node, RemoteMessage};
 use actor::prelude::*;
+use key::secret;
 use serde::{Deserialize, Serialize};
+
+#[path = "shared/key.rs"]
+mod key;
 
 #[derive(Serialize, Deserialize)]
 enum CounterMsg {
@@ -55,13 +59,6 @@ impl Actor for Counter {
         }
         Ok(())
     }
-}
-
-fn secret() -> Result<Secret, Box<dyn std::error::Error>> {
-    if let Ok(path) = std::env::var("ACTOR_SECRET_FILE") {
-        return Ok(Secret::from_file(path)?);
-    }
-    Ok(Secret::from_env("ACTOR_SECRET")?)
 }
 
 fn server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
