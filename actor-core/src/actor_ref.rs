@@ -11,10 +11,11 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::actor_id::ActorId;
+use crate::budget::Ticket;
 use crate::cell::ActorCell;
 use crate::error::{AskError, JoinError, SendError};
 use crate::event::{DeadLetterReason, Events};
-use crate::mailbox::{MailboxSender, SendWait, Sent};
+use crate::mailbox::{Envelope, MailboxSender, SendWait, Sent};
 use crate::reply::{Pending, Reply, ReplyError};
 use crate::supervision::{Down, ExitReason};
 use remote::Remote;
@@ -312,28 +313,124 @@ impl<M> ActorRef<M> {
     #[inline]
     pub(crate) fn offer(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
         match &self.flavor {
-            Flavor::Local { tx, cell } => {
-                if !cell.enter() {
-                    return Err(SendError::Closed(msg));
-                }
-                match tx.send(msg, wait) {
-                    Ok(Sent::Queued) => {
-                        cell.schedule();
-                        Ok(Sent::Queued)
-                    }
-                    Ok(Sent::Dropped) => {
-                        cell.undo();
-                        cell.dropped
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        Ok(Sent::Dropped)
-                    }
-                    Err(error) => {
-                        cell.undo();
-                        Err(error)
-                    }
-                }
-            }
+            Flavor::Local { tx, cell } => self.offer_local(tx, cell, Envelope::Msg(msg), wait),
             Flavor::Remote(remote) => remote.target.send(msg, wait).map(|()| Sent::Queued),
+        }
+    }
+
+    /// Queues an envelope in a local actor's mailbox, through the actor's gate.
+    #[inline]
+    fn offer_local(
+        &self,
+        tx: &MailboxSender<M>,
+        cell: &ActorCell,
+        env: Envelope<M>,
+        wait: SendWait,
+    ) -> Result<Sent, SendError<M>> {
+        if !cell.enter() {
+            return Err(SendError::Closed(env.into_msg()));
+        }
+        match tx.send(env, wait) {
+            Ok(Sent::Queued) => {
+                cell.schedule();
+                Ok(Sent::Queued)
+            }
+            Ok(Sent::Dropped) => {
+                cell.undo();
+                cell.dropped
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(Sent::Dropped)
+            }
+            Err(error) => {
+                cell.undo();
+                Err(error)
+            }
+        }
+    }
+
+    /// Queues `msg` with `ticket`, a transport's share of a [`Budget`](crate::Budget) that
+    /// goes back once the actor has handled the message (or discarded it, or refused it:
+    /// whatever happens, the ticket is given back exactly once), waiting for room as `wait`
+    /// allows. For transports that bound what they have in flight towards local actors; a
+    /// remote actor gets the message without the ticket, which is given back at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`tell`](ActorRef::tell).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{Actor, Budget, Context, HandlerResult, Reply, SendWait, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Echo;
+    /// impl Actor for Echo {
+    ///     type Msg = Reply<u8>;
+    ///     fn handle(&mut self, reply: Reply<u8>, _: &mut Context<Reply<u8>>) -> HandlerResult {
+    ///         reply.send(7);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let echo = system.spawn(Echo)?;
+    /// let budget = Budget::new(16, 1024);
+    /// let (reply, answer) = Reply::pair();
+    /// let ticket = budget.try_take(100).expect("room");
+    /// echo.tell_ticketed(reply, ticket, SendWait::Forever)?;
+    /// assert_eq!(answer.wait_timeout(Duration::from_secs(5))?, 7);
+    /// system.shutdown();
+    /// assert_eq!(budget.in_use(), (0, 0), "handled, so given back");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn tell_ticketed(
+        &self,
+        msg: M,
+        ticket: Ticket,
+        wait: SendWait,
+    ) -> Result<(), SendError<M>> {
+        let (tx, cell) = match &self.flavor {
+            Flavor::Local { tx, cell } => (tx, cell),
+            Flavor::Remote(remote) => {
+                drop(ticket);
+                return remote.target.send(msg, wait);
+            }
+        };
+        match self.offer_local(tx, cell, Envelope::Ticketed(Box::new((msg, ticket))), wait) {
+            Ok(Sent::Queued) => Ok(()),
+            Ok(Sent::Dropped) => {
+                cell.report_dropped(std::any::type_name::<M>());
+                Ok(())
+            }
+            Err(error) => {
+                if error.is_closed() {
+                    let message_type = std::any::type_name::<M>();
+                    cell.report_dead_letter(message_type, DeadLetterReason::ActorGone);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// How many messages wait in the actor's mailbox now (0 for a remote actor). A snapshot:
+    /// other threads may add or take messages at any moment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let inbox = actor_core::Inbox::<u8>::new();
+    /// let actor = inbox.actor_ref();
+    /// actor.tell(1)?;
+    /// actor.tell(2)?;
+    /// assert_eq!(actor.mailbox_len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn mailbox_len(&self) -> usize {
+        match &self.flavor {
+            Flavor::Local { tx, .. } => tx.len(),
+            Flavor::Remote(_) => 0,
         }
     }
 

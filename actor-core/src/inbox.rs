@@ -89,8 +89,11 @@ impl<M: Send + 'static> Inbox<M> {
     pub fn try_recv(&self) -> Option<M> {
         loop {
             match self.rx.try_recv() {
-                Ok(Envelope::Msg(msg)) => return Some(msg),
-                Ok(Envelope::Wake) => {}
+                Ok(envelope) => {
+                    if let Some((msg, _ticket)) = envelope.into_parts() {
+                        return Some(msg);
+                    }
+                }
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => return None,
             }
         }
@@ -110,7 +113,7 @@ impl<M: Send + 'static> Inbox<M> {
     pub fn recv(&self) -> M {
         loop {
             // The inbox's own ref holds a sender, so the channel cannot disconnect.
-            if let Ok(Envelope::Msg(msg)) = self.rx.recv() {
+            if let Some((msg, _ticket)) = self.rx.recv().ok().and_then(Envelope::into_parts) {
                 return msg;
             }
         }
@@ -130,8 +133,11 @@ impl<M: Send + 'static> Inbox<M> {
                 None => self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
             match next {
-                Ok(Envelope::Msg(msg)) => return Some(msg),
-                Ok(Envelope::Wake) => {}
+                Ok(envelope) => {
+                    if let Some((msg, _ticket)) = envelope.into_parts() {
+                        return Some(msg);
+                    }
+                }
                 Err(_) => return None,
             }
         }

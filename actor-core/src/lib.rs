@@ -94,6 +94,7 @@ pub mod codec;
 mod actor;
 mod actor_id;
 mod actor_ref;
+mod budget;
 mod builder;
 mod cell;
 mod error;
@@ -115,6 +116,7 @@ mod worker;
 pub use actor::{Actor, BoxError, Context, HandlerResult};
 pub use actor_id::ActorId;
 pub use actor_ref::{ActorRef, RemoteTarget};
+pub use budget::{Budget, BudgetError, Ticket};
 pub use builder::ActorBuilder;
 pub use error::{
     AskError, ErrorChain, ExchangeError, JoinError, LookupError, SendError, SpawnError,

@@ -125,12 +125,20 @@ impl<M> MailboxSender<M> {
         MailboxSender::Channel(channel::Sender::new(tx, overflow))
     }
 
-    /// Queues `msg`, waiting for room as `wait` allows when the policy is `Block`.
+    /// Queues a message, waiting for room as `wait` allows when the policy is `Block`.
     #[inline]
-    pub(crate) fn send(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
+    pub(crate) fn send(&self, env: Envelope<M>, wait: SendWait) -> Result<Sent, SendError<M>> {
         match self {
-            MailboxSender::Channel(tx) => tx.send(msg, wait),
-            MailboxSender::Locked(queue) => queue.send(msg, wait),
+            MailboxSender::Channel(tx) => tx.send(env, wait),
+            MailboxSender::Locked(queue) => queue.send(env, wait),
+        }
+    }
+
+    /// How many messages are queued now.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            MailboxSender::Channel(tx) => tx.len(),
+            MailboxSender::Locked(queue) => queue.len(),
         }
     }
 

@@ -13,6 +13,7 @@ use crossbeam_channel::TryRecvError;
 
 use crate::actor::{Actor, Context};
 use crate::actor_id::{ActorId, CurrentActor};
+use crate::budget::Ticket;
 use crate::cell::ActorCell;
 use crate::event::{DeadLetterReason, SystemEvent};
 use crate::mailbox::{Envelope, MailboxReceiver};
@@ -51,7 +52,8 @@ enum Phase {
 }
 
 enum Next<M> {
-    Msg(M),
+    /// A message, and its transport's ticket, kept until the message has been handled.
+    Msg(M, Option<Ticket>),
     Empty,
     Exit(ExitReason),
 }
@@ -234,8 +236,10 @@ impl<A: Actor> Runner<A> {
         }
         for _ in 0..max {
             match self.next(false) {
-                Next::Msg(msg) => {
-                    if let Some(reason) = self.deliver(msg) {
+                Next::Msg(msg, ticket) => {
+                    let outcome = self.deliver(msg);
+                    drop(ticket);
+                    if let Some(reason) = outcome {
                         return RunStatus::Stopped(self.finish(reason));
                     }
                 }
@@ -277,8 +281,10 @@ impl<A: Actor> Runner<A> {
         }
         loop {
             match self.next(true) {
-                Next::Msg(msg) => {
-                    if let Some(reason) = self.deliver(msg) {
+                Next::Msg(msg, ticket) => {
+                    let outcome = self.deliver(msg);
+                    drop(ticket);
+                    if let Some(reason) = outcome {
                         return self.finish(reason);
                     }
                 }
@@ -323,9 +329,9 @@ impl<A: Actor> Runner<A> {
             if self.cell().is_killed() {
                 return Next::Exit(ExitReason::Killed);
             }
-            if let Envelope::Msg(msg) = envelope {
+            if let Some((msg, ticket)) = envelope.into_parts() {
                 self.received += 1;
-                return Next::Msg(msg);
+                return Next::Msg(msg, ticket);
             }
         }
     }
@@ -456,9 +462,10 @@ impl<A: Actor> Runner<A> {
         let cell = Arc::clone(self.cell());
         cell.close();
         while let Ok(envelope) = self.rx.try_recv() {
-            if let Envelope::Msg(msg) = envelope {
-                // Dropped before reporting: a reply inside fails its asker at once.
-                drop(msg);
+            if let Some(discarded) = envelope.into_parts() {
+                // Dropped before reporting: a reply inside fails its asker at once (and a
+                // ticket goes back to its budget).
+                drop(discarded);
                 let message_type = std::any::type_name::<A::Msg>();
                 cell.report_dead_letter(message_type, DeadLetterReason::Discarded);
             }

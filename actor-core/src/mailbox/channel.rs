@@ -28,8 +28,7 @@ impl<M> Sender<M> {
     }
 
     #[inline]
-    pub(crate) fn send(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
-        let env = Envelope::Msg(msg);
+    pub(crate) fn send(&self, env: Envelope<M>, wait: SendWait) -> Result<Sent, SendError<M>> {
         let result = match (self.overflow, wait) {
             (Overflow::Block, SendWait::Forever) => {
                 return self
@@ -58,6 +57,11 @@ impl<M> Sender<M> {
                 Overflow::Block | Overflow::Fail => Err(SendError::Full(env.into_msg())),
             },
         }
+    }
+
+    /// How many envelopes are queued now (a pending wake-up counts as one).
+    pub(crate) fn len(&self) -> usize {
+        self.tx.len()
     }
 
     /// Queues a wake-up if there is room. A full mailbox needs none: its actor is not

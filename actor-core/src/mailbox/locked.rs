@@ -40,7 +40,7 @@ struct State<M> {
 
 /// The order messages come out in.
 enum Items<M> {
-    Fifo(VecDeque<M>),
+    Fifo(VecDeque<Envelope<M>>),
     /// Boxed, so that the common first-in-first-out queue stays small.
     Priority(Box<Heap<M>>),
 }
@@ -55,7 +55,7 @@ struct Heap<M> {
 struct Item<M> {
     priority: u32,
     seq: u64,
-    msg: M,
+    msg: Envelope<M>,
 }
 
 impl<M> Ord for Item<M> {
@@ -89,12 +89,13 @@ impl<M> Items<M> {
         }
     }
 
-    fn push(&mut self, msg: M) {
+    fn push(&mut self, msg: Envelope<M>) {
         match self {
             Items::Fifo(queue) => queue.push_back(msg),
             Items::Priority(heap) => {
                 let item = Item {
-                    priority: (heap.priority)(&msg),
+                    // A queued envelope always holds a message (wake-ups are a flag).
+                    priority: msg.msg().map_or(0, |m| (heap.priority)(m)),
                     seq: heap.next_seq,
                     msg,
                 };
@@ -104,7 +105,7 @@ impl<M> Items<M> {
         }
     }
 
-    fn pop(&mut self) -> Option<M> {
+    fn pop(&mut self) -> Option<Envelope<M>> {
         match self {
             Items::Fifo(queue) => queue.pop_front(),
             Items::Priority(heap) => heap.heap.pop().map(|item| item.msg),
@@ -112,7 +113,7 @@ impl<M> Items<M> {
     }
 
     /// Empties the queue, returning what was in it (to be dropped outside the lock).
-    fn take(&mut self) -> Vec<M> {
+    fn take(&mut self) -> Vec<Envelope<M>> {
         let mut taken = Vec::with_capacity(self.len());
         while let Some(msg) = self.pop() {
             taken.push(msg);
@@ -149,11 +150,11 @@ impl<M> Queue<M> {
         })
     }
 
-    pub(crate) fn send(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
+    pub(crate) fn send(&self, msg: Envelope<M>, wait: SendWait) -> Result<Sent, SendError<M>> {
         let mut state = self.state.lock();
         loop {
             if state.closed {
-                return Err(SendError::Closed(msg));
+                return Err(SendError::Closed(msg.into_msg()));
             }
             if self.capacity.is_none_or(|cap| state.items.len() < cap) {
                 break;
@@ -161,14 +162,14 @@ impl<M> Queue<M> {
             match (self.overflow, wait) {
                 (Overflow::DropNewest, _) => return Ok(Sent::Dropped),
                 (Overflow::Fail, _) | (Overflow::Block, SendWait::Never) => {
-                    return Err(SendError::Full(msg));
+                    return Err(SendError::Full(msg.into_msg()));
                 }
                 (Overflow::Block, SendWait::Forever) => self.not_full.wait(&mut state),
                 (Overflow::Block, SendWait::Until(deadline)) => {
                     if self.not_full.wait_until(&mut state, deadline).timed_out()
                         && self.capacity.is_some_and(|cap| state.items.len() >= cap)
                     {
-                        return Err(SendError::Timeout(msg));
+                        return Err(SendError::Timeout(msg.into_msg()));
                     }
                 }
             }
@@ -189,7 +190,7 @@ impl<M> Queue<M> {
             if self.capacity.is_some() {
                 self.not_full.notify_one();
             }
-            return Some(Envelope::Msg(msg));
+            return Some(msg);
         }
         if std::mem::take(&mut state.woken) {
             return Some(Envelope::Wake);

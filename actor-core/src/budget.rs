@@ -1,0 +1,446 @@
+//! [`Budget`]: a bound on what is in flight (a number of messages and of bytes), and
+//! [`Ticket`], one message's share of it, given back when the ticket is dropped.
+//!
+//! A transport takes a ticket for each message it hands to an actor and sends it along
+//! ([`ActorRef::tell_ticketed`](crate::ActorRef::tell_ticketed)); the actor's runner drops it
+//! once the message has been handled (or discarded), so the budget counts exactly what is
+//! queued or being handled. When the budget is spent, the transport waits (and stops reading
+//! its socket, which pushes back on the sender through TCP) until a ticket comes back.
+//!
+//! State: one `AtomicU64`, the messages in use in the high 32 bits and the bytes in use in
+//! the low 32 bits, so that taking and giving back are one atomic operation each and the two
+//! counts never disagree.
+//!
+//! | in use                       | `take` / `try_take`         | `force`      |
+//! |------------------------------|-----------------------------|--------------|
+//! | room for the new one         | succeeds                    | succeeds     |
+//! | no room, something in use    | waits (as allowed) / `None` | succeeds     |
+//! | no room, nothing in use      | succeeds (one oversized)    | succeeds     |
+//!
+//! The last row makes a single message larger than the whole byte budget pass when it is
+//! alone, so that a budget smaller than the largest message never deadlocks.
+//!
+//! Waking: a taker that must wait registers in `waiters` (SeqCst), then looks at the state
+//! again (SeqCst) under the `room` mutex before it sleeps; a ticket that comes back subtracts
+//! (SeqCst), then reads `waiters` (SeqCst) and, if anyone waits, notifies under the mutex.
+//! In the single total order of SeqCst operations, either the giver sees the waiter, or the
+//! waiter's second look sees the room: no wake-up is lost.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::mailbox::SendWait;
+
+const BYTES_MASK: u64 = 0xFFFF_FFFF;
+
+/// A bound on what is in flight: at most some number of messages and of bytes at once.
+///
+/// # Examples
+///
+/// ```
+/// use actor_core::{Budget, SendWait};
+///
+/// let budget = Budget::new(2, 1024);
+/// let first = budget.try_take(600).expect("room");
+/// assert!(budget.try_take(600).is_none(), "1200 bytes would be over 1024");
+/// let small = budget.try_take(100).expect("room for 100 more");
+/// assert_eq!(budget.in_use(), (2, 700));
+/// drop(first);
+/// assert_eq!(budget.in_use(), (1, 100));
+/// let third = budget.take(200, SendWait::Never)?;
+/// drop((small, third));
+/// assert_eq!(budget.in_use(), (0, 0));
+/// # Ok::<(), actor_core::BudgetError>(())
+/// ```
+pub struct Budget {
+    max_messages: u32,
+    max_bytes: u32,
+    /// Messages in use (high 32 bits) and bytes in use (low 32 bits).
+    used: AtomicU64,
+    /// How many takers are waiting for room (see the module documentation).
+    waiters: AtomicUsize,
+    room: Mutex<()>,
+    returned: Condvar,
+}
+
+/// A taken share of a [`Budget`]: one message and some bytes, given back when dropped.
+///
+/// # Examples
+///
+/// See [`Budget`].
+#[must_use = "a ticket gives its share back as soon as it is dropped"]
+pub struct Ticket {
+    budget: Arc<Budget>,
+    bytes: u32,
+    /// Another budget's share, given back with this one (see [`Ticket::join`]).
+    joined: Option<Box<Ticket>>,
+}
+
+/// A [`Budget`] had no room.
+///
+/// # Examples
+///
+/// ```
+/// use actor_core::{Budget, BudgetError, SendWait};
+///
+/// let budget = Budget::new(1, 10);
+/// let _held = budget.try_take(1).expect("room");
+/// assert_eq!(budget.take(1, SendWait::Never).err(), Some(BudgetError::Full));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BudgetError {
+    /// No room, and the taker would not wait.
+    #[error("the budget is spent")]
+    Full,
+    /// No room came before the deadline.
+    #[error("the budget stayed spent until the deadline")]
+    Timeout,
+}
+
+impl Budget {
+    /// A budget of at most `messages` messages and `bytes` bytes in flight (each at least 1;
+    /// bytes at most `u32::MAX`).
+    ///
+    /// # Examples
+    ///
+    /// See [`Budget`].
+    #[must_use]
+    pub fn new(messages: usize, bytes: usize) -> Arc<Budget> {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).max(1);
+        Arc::new(Budget {
+            max_messages: clamp(messages),
+            max_bytes: clamp(bytes),
+            used: AtomicU64::new(0),
+            waiters: AtomicUsize::new(0),
+            room: Mutex::new(()),
+            returned: Condvar::new(),
+        })
+    }
+
+    /// The limits: messages and bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(actor_core::Budget::new(8, 4096).limits(), (8, 4096));
+    /// ```
+    #[must_use]
+    pub fn limits(&self) -> (usize, usize) {
+        (self.max_messages as usize, self.max_bytes as usize)
+    }
+
+    /// What is in use now: messages and bytes.
+    ///
+    /// # Examples
+    ///
+    /// See [`Budget`].
+    #[must_use]
+    pub fn in_use(&self) -> (usize, usize) {
+        let used = self.used.load(Ordering::Relaxed);
+        ((used >> 32) as usize, (used & BYTES_MASK) as usize)
+    }
+
+    /// Whether a share of `bytes` fits now (as `try_take` would decide).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let budget = actor_core::Budget::new(1, 100);
+    /// assert!(budget.has_room(100));
+    /// let _held = budget.try_take(1).expect("room");
+    /// assert!(!budget.has_room(1));
+    /// ```
+    #[must_use]
+    pub fn has_room(&self, bytes: usize) -> bool {
+        self.fits(self.used.load(Ordering::SeqCst), Self::clamp_bytes(bytes))
+    }
+
+    /// Takes one message of `bytes` if there is room now; never waits.
+    ///
+    /// # Examples
+    ///
+    /// See [`Budget`].
+    pub fn try_take(self: &Arc<Self>, bytes: usize) -> Option<Ticket> {
+        let bytes = Self::clamp_bytes(bytes);
+        let mut used = self.used.load(Ordering::SeqCst);
+        loop {
+            if !self.fits(used, bytes) {
+                return None;
+            }
+            // SeqCst: see the module documentation (pairs with the waiters' second look).
+            match self.used.compare_exchange_weak(
+                used,
+                used + (1 << 32) + u64::from(bytes),
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return Some(self.ticket(bytes)),
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    /// Takes one message of `bytes`, waiting for room as `wait` allows.
+    ///
+    /// # Errors
+    ///
+    /// [`BudgetError::Full`] for [`SendWait::Never`] when there is no room;
+    /// [`BudgetError::Timeout`] when no room came before the deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use actor_core::{Budget, BudgetError, SendWait};
+    ///
+    /// let budget = Budget::new(1, 10);
+    /// let held = budget.try_take(1).expect("room");
+    /// let soon = SendWait::Until(Instant::now() + Duration::from_millis(10));
+    /// assert_eq!(budget.take(1, soon).err(), Some(BudgetError::Timeout));
+    /// drop(held);
+    /// assert!(budget.take(1, SendWait::Forever).is_ok());
+    /// ```
+    pub fn take(self: &Arc<Self>, bytes: usize, wait: SendWait) -> Result<Ticket, BudgetError> {
+        if let Some(ticket) = self.try_take(bytes) {
+            return Ok(ticket);
+        }
+        let deadline = match wait {
+            SendWait::Never => return Err(BudgetError::Full),
+            SendWait::Forever => None,
+            SendWait::Until(deadline) => Some(deadline),
+        };
+        let mut room = self.room.lock();
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let taken = loop {
+            if let Some(ticket) = self.try_take(bytes) {
+                break Ok(ticket);
+            }
+            match deadline {
+                None => self.returned.wait(&mut room),
+                Some(deadline) => {
+                    if Instant::now() >= deadline {
+                        break Err(BudgetError::Timeout);
+                    }
+                    let _ = self.returned.wait_until(&mut room, deadline);
+                }
+            }
+        };
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        taken
+    }
+
+    /// Takes one message of `bytes` whether there is room or not: for what must not wait
+    /// and is bounded some other way (answers to requests already admitted).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let budget = actor_core::Budget::new(1, 10);
+    /// let a = budget.force(8);
+    /// let b = budget.force(8);
+    /// assert_eq!(budget.in_use(), (2, 16));
+    /// assert!(budget.try_take(1).is_none());
+    /// # drop((a, b));
+    /// ```
+    pub fn force(self: &Arc<Self>, bytes: usize) -> Ticket {
+        let bytes = Self::clamp_bytes(bytes);
+        // SeqCst: see the module documentation.
+        self.used
+            .fetch_add((1 << 32) + u64::from(bytes), Ordering::SeqCst);
+        self.ticket(bytes)
+    }
+
+    /// Waits until something is free (a message and a byte), or the deadline passes;
+    /// returns whether there is room. For a transport that must not start new work while
+    /// its budget is spent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let budget = actor_core::Budget::new(1, 10);
+    /// assert!(budget.wait_for_room(Instant::now()));
+    /// let held = budget.force(50);
+    /// assert!(!budget.wait_for_room(Instant::now() + Duration::from_millis(5)));
+    /// drop(held);
+    /// assert!(budget.wait_for_room(Instant::now()));
+    /// ```
+    #[must_use]
+    pub fn wait_for_room(&self, deadline: Instant) -> bool {
+        if self.has_room(1) {
+            return true;
+        }
+        let mut room = self.room.lock();
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let free = loop {
+            if self.has_room(1) {
+                break true;
+            }
+            if Instant::now() >= deadline {
+                break false;
+            }
+            let _ = self.returned.wait_until(&mut room, deadline);
+        };
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        free
+    }
+
+    fn clamp_bytes(bytes: usize) -> u32 {
+        u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
+
+    /// Whether one more message of `bytes` fits when `used` is in use.
+    fn fits(&self, used: u64, bytes: u32) -> bool {
+        let messages = used >> 32;
+        if messages == 0 {
+            // Alone, even an oversized message passes (see the module documentation).
+            return true;
+        }
+        let in_bytes = used & BYTES_MASK;
+        messages < u64::from(self.max_messages)
+            && in_bytes + u64::from(bytes) <= u64::from(self.max_bytes)
+    }
+
+    fn ticket(self: &Arc<Self>, bytes: u32) -> Ticket {
+        Ticket {
+            budget: Arc::clone(self),
+            bytes,
+            joined: None,
+        }
+    }
+
+    fn give_back(&self, bytes: u32) {
+        // SeqCst: see the module documentation (pairs with the waiters' registration).
+        self.used
+            .fetch_sub((1 << 32) + u64::from(bytes), Ordering::SeqCst);
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _room = self.room.lock();
+            self.returned.notify_all();
+        }
+    }
+}
+
+impl fmt::Debug for Budget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (messages, bytes) = self.in_use();
+        f.debug_struct("Budget")
+            .field(
+                "messages",
+                &format_args!("{messages}/{}", self.max_messages),
+            )
+            .field("bytes", &format_args!("{bytes}/{}", self.max_bytes))
+            .finish()
+    }
+}
+
+impl Ticket {
+    /// One ticket that gives back both shares when dropped: for a message that counts
+    /// against two budgets (a connection's, and the actor's it goes to).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::Budget;
+    ///
+    /// let connection = Budget::new(10, 1000);
+    /// let actor = Budget::new(4, usize::MAX);
+    /// let both = connection.try_take(100).expect("room").join(actor.try_take(0).expect("room"));
+    /// assert_eq!((connection.in_use(), actor.in_use()), ((1, 100), (1, 0)));
+    /// drop(both);
+    /// assert_eq!((connection.in_use(), actor.in_use()), ((0, 0), (0, 0)));
+    /// ```
+    pub fn join(mut self, other: Ticket) -> Ticket {
+        let mut slot = &mut self.joined;
+        while let Some(next) = slot {
+            slot = &mut next.joined;
+        }
+        *slot = Some(Box::new(other));
+        self
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.budget.give_back(self.bytes);
+    }
+}
+
+impl fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ticket")
+            .field("bytes", &self.bytes)
+            .field("joined", &self.joined.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn an_oversized_message_passes_alone_and_only_alone() {
+        let budget = Budget::new(10, 100);
+        let big = budget.try_take(1000).expect("alone, it passes");
+        assert!(budget.try_take(1).is_none());
+        drop(big);
+        let small = budget.try_take(1).expect("room");
+        assert!(budget.try_take(1000).is_none());
+        drop(small);
+    }
+
+    #[test]
+    fn a_waiting_taker_is_woken_by_a_returned_ticket() {
+        let budget = Budget::new(1, 10);
+        let held = budget.try_take(5).expect("room");
+        let (started_tx, started) = crossbeam_channel::bounded(1);
+        let waiter = {
+            let budget = Arc::clone(&budget);
+            std::thread::spawn(move || {
+                started_tx.send(()).expect("the test waits");
+                budget
+                    .take(5, SendWait::Until(Instant::now() + Duration::from_secs(10)))
+                    .map(|ticket| ticket.bytes)
+            })
+        };
+        started.recv().expect("the waiter started");
+        // Give the ticket back while the waiter waits or is about to: it gets the room
+        // either way, well before its deadline.
+        drop(held);
+        assert_eq!(waiter.join().expect("no panic"), Ok(5));
+        assert_eq!(budget.in_use(), (0, 0));
+    }
+
+    #[test]
+    fn many_threads_never_exceed_the_limits() {
+        let budget = Budget::new(3, 30);
+        let peak = Arc::new(AtomicU64::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let budget = Arc::clone(&budget);
+                let peak = Arc::clone(&peak);
+                std::thread::spawn(move || {
+                    for _ in 0..2_000 {
+                        let ticket = budget.take(10, SendWait::Forever).expect("waits");
+                        let (messages, bytes) = budget.in_use();
+                        peak.fetch_max((messages as u64) << 32 | bytes as u64, Ordering::Relaxed);
+                        drop(ticket);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("no panic");
+        }
+        let peak = peak.load(Ordering::Relaxed);
+        assert!(peak >> 32 <= 3 && peak & BYTES_MASK <= 30, "{peak:x}");
+        assert_eq!(budget.in_use(), (0, 0));
+    }
+}
