@@ -41,6 +41,19 @@ pub(crate) use writer::Refused;
 /// Stack size of the node's threads: they decode messages and hand them to mailboxes.
 const THREAD_STACK: usize = 512 * 1024;
 
+/// Messages one connection may have in flight towards local actors, by default.
+const DEFAULT_INBOUND_MESSAGES: usize = 1024;
+/// Bytes (of message payload) one connection may have in flight towards local actors.
+const DEFAULT_INBOUND_BYTES: usize = 8 << 20;
+/// Messages that may wait for one connection's writer, by default.
+const DEFAULT_OUTBOUND_MESSAGES: usize = 8192;
+/// Bytes that may wait for one connection's writer, by default.
+const DEFAULT_OUTBOUND_BYTES: usize = 8 << 20;
+/// The bounded mailbox an export gets unless another size is chosen at export.
+const DEFAULT_EXPORT_MAILBOX: usize = 1024;
+/// How long a connection's reader may wait for room before the connection is closed.
+const DEFAULT_BLOCKED_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A process's presence on the network: it exports local actors by name and looks up the
 /// actors other nodes export. Every connection is mutually authenticated with the shared
 /// secret, and every frame on it is authenticated (see `PROTOCOL.md`).
@@ -116,6 +129,8 @@ pub(crate) struct Shared {
     shutting_down: AtomicBool,
     next_connection: AtomicU64,
     refused: AtomicU64,
+    /// Connections closed because they stayed blocked past the blocked timeout.
+    pub(crate) blocked: AtomicU64,
 }
 
 #[derive(Default)]
@@ -136,7 +151,12 @@ pub(crate) struct NodeConfig {
     pub(crate) heartbeat_interval: Duration,
     pub(crate) heartbeat_timeout: Duration,
     pub(crate) max_frame: u32,
-    pub(crate) queue_capacity: usize,
+    pub(crate) inbound_messages: usize,
+    pub(crate) inbound_bytes: usize,
+    pub(crate) outbound_messages: usize,
+    pub(crate) outbound_bytes: usize,
+    pub(crate) export_mailbox: usize,
+    pub(crate) blocked_timeout: Duration,
     pub(crate) request_timeout: Duration,
     pub(crate) connect_timeout: Duration,
 }
@@ -183,7 +203,12 @@ impl Node {
                 heartbeat_interval: Duration::from_secs(1),
                 heartbeat_timeout: Duration::from_secs(3),
                 max_frame: crate::frame::DEFAULT_MAX_PAYLOAD,
-                queue_capacity: 8192,
+                inbound_messages: DEFAULT_INBOUND_MESSAGES,
+                inbound_bytes: DEFAULT_INBOUND_BYTES,
+                outbound_messages: DEFAULT_OUTBOUND_MESSAGES,
+                outbound_bytes: DEFAULT_OUTBOUND_BYTES,
+                export_mailbox: DEFAULT_EXPORT_MAILBOX,
+                blocked_timeout: DEFAULT_BLOCKED_TIMEOUT,
                 request_timeout: Duration::from_secs(10),
                 connect_timeout: Duration::from_secs(5),
             },
@@ -234,7 +259,48 @@ impl Node {
     where
         M: RemoteMessage + DeserializeOwned + Send + 'static,
     {
-        self.shared.exports.export(name, actor)
+        let mailbox = self.shared.config.export_mailbox;
+        self.shared.exports.export(name, actor, mailbox)
+    }
+
+    /// As [`export`](Node::export), with a bounded mailbox of `mailbox` messages (at least 1)
+    /// instead of the node's default ([`NodeBuilder::export_mailbox`]): at most that many
+    /// messages from peers are queued for the actor or being handled at once; a message that
+    /// finds it full waits, and its connection stops reading until there is room.
+    ///
+    /// # Errors
+    ///
+    /// As [`export`](Node::export).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_core::{Actor, Context, HandlerResult, System};
+    /// # use actor_net::{Node, RemoteMessage, Secret};
+    /// # #[derive(serde::Serialize, serde::Deserialize)]
+    /// # struct Ping;
+    /// # impl RemoteMessage for Ping { const NAME: &'static str = "ping"; }
+    /// # struct Pong;
+    /// # impl Actor for Pong {
+    /// #     type Msg = Ping;
+    /// #     fn handle(&mut self, _: Ping, _: &mut Context<Ping>) -> HandlerResult { Ok(()) }
+    /// # }
+    /// let system = System::new();
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// node.export_with_mailbox("pong", &system.spawn(Pong)?, 64)?;
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export_with_mailbox<M>(
+        &self,
+        name: &str,
+        actor: &ActorRef<M>,
+        mailbox: usize,
+    ) -> Result<(), NetError>
+    where
+        M: RemoteMessage + DeserializeOwned + Send + 'static,
+    {
+        self.shared.exports.export(name, actor, mailbox.max(1))
     }
 
     /// Stops exporting `name`; returns `false` if nothing was exported under it. Peers that
@@ -279,6 +345,22 @@ impl Node {
     /// ```
     pub fn refused_count(&self) -> u64 {
         self.shared.refused.load(Ordering::Relaxed)
+    }
+
+    /// The number of connections closed so far because they stayed blocked longer than the
+    /// blocked timeout (see [`NodeBuilder::blocked_timeout`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// assert_eq!(node.blocked_count(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn blocked_count(&self) -> u64 {
+        self.shared.blocked.load(Ordering::Relaxed)
     }
 
     /// Stops listening, says goodbye to every peer, closes every connection (requests
@@ -434,21 +516,84 @@ impl NodeBuilder {
         self
     }
 
-    /// How many messages may wait to be written on one connection; a `tell` to a remote
-    /// actor waits for room beyond that (`try_tell` fails). By default, 8192.
+    /// What one connection may have in flight towards local actors: messages received and
+    /// not yet handled, and their bytes. A connection whose budget is spent stops reading
+    /// (its peer's writes block in TCP) until the actors have caught up. By default, 1024
+    /// messages and 8 MiB.
     ///
     /// # Examples
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
     /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
-    ///     .queue_capacity(1024)
+    ///     .inbound_budget(256, 1 << 20)
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn queue_capacity(mut self, messages: usize) -> Self {
-        self.config.queue_capacity = messages.max(1);
+    pub fn inbound_budget(mut self, messages: usize, bytes: usize) -> Self {
+        self.config.inbound_messages = messages.max(1);
+        self.config.inbound_bytes = bytes.max(1);
+        self
+    }
+
+    /// What may wait for one connection's writer: messages and their bytes. A `tell` to a
+    /// remote actor waits for room beyond that (`try_tell` fails with the message); a
+    /// connection whose queue is full gets no new requests from its peer dispatched until it
+    /// drains. By default, 8192 messages and 8 MiB.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    ///     .outbound_queue(1024, 4 << 20)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn outbound_queue(mut self, messages: usize, bytes: usize) -> Self {
+        self.config.outbound_messages = messages.max(1);
+        self.config.outbound_bytes = bytes.max(1);
+        self
+    }
+
+    /// The bounded mailbox an exported actor gets (see [`Node::export_with_mailbox`]): at
+    /// most this many messages from peers queued for it or being handled. By default, 1024.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    ///     .export_mailbox(128)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn export_mailbox(mut self, messages: usize) -> Self {
+        self.config.export_mailbox = messages.max(1);
+        self
+    }
+
+    /// How long a connection's reader may wait for room (its inbound budget, an exported
+    /// actor's mailbox, or its own outbound queue before it dispatches a request) before the
+    /// connection is closed as blocked; such closings are counted
+    /// ([`Node::blocked_count`]) and logged. By default, 10 seconds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    ///     .blocked_timeout(Duration::from_secs(2))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn blocked_timeout(mut self, limit: Duration) -> Self {
+        self.config.blocked_timeout = limit;
         self
     }
 
@@ -526,6 +671,7 @@ impl NodeBuilder {
             shutting_down: AtomicBool::new(false),
             next_connection: AtomicU64::new(1),
             refused: AtomicU64::new(0),
+            blocked: AtomicU64::new(0),
         });
         let accept = match listener {
             Some(listener) => {

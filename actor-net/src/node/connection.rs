@@ -18,8 +18,10 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
+use std::time::Instant;
+
 use actor_core::wire::{ReplyCompleter, ReplyRegistry, ReplyResponder};
-use actor_core::{ExitReason, Failure, Pending, ReplyError, SendWait};
+use actor_core::{Budget, ExitReason, Failure, Pending, ReplyError, SendWait};
 
 // A connection belongs to its node (the one import back up): it finds the exported actors
 // through it, and leaves its table when it closes.
@@ -39,6 +41,8 @@ pub(crate) struct Connection {
     peer_name: String,
     writer: Writer,
     pending: PendingRequests,
+    /// What this peer has in flight towards local actors (see `reader.rs`).
+    inbound: Arc<Budget>,
     /// A handle on the socket, to shut it down from any thread.
     socket: TcpStream,
     closed: AtomicBool,
@@ -61,7 +65,12 @@ impl Connection {
         socket.set_read_timeout(Some(config.heartbeat_timeout))?;
         socket.set_write_timeout(Some(config.heartbeat_timeout))?;
         let handle_socket = socket.try_clone()?;
-        let (writer, queued) = Writer::new(sealer, socket, config.queue_capacity);
+        let (writer, queued) = Writer::new(
+            sealer,
+            socket,
+            config.outbound_messages,
+            config.outbound_bytes,
+        );
         let connection = Arc::new_cyclic(|me| Connection {
             me: me.clone(),
             id,
@@ -69,6 +78,7 @@ impl Connection {
             peer_name,
             writer,
             pending: PendingRequests::new(),
+            inbound: Budget::new(config.inbound_messages, config.inbound_bytes),
             socket: handle_socket,
             closed: AtomicBool::new(false),
             node: Arc::downgrade(node),
@@ -115,6 +125,17 @@ impl Connection {
         &self.pending
     }
 
+    /// What this peer has in flight towards local actors.
+    pub(crate) fn inbound(&self) -> &Arc<Budget> {
+        &self.inbound
+    }
+
+    /// Waits until the outbound queue has room (or the deadline passes); returns whether it
+    /// has. The reader dispatches no new request while it has none.
+    pub(crate) fn wait_for_outbound_room(&self, deadline: Instant) -> bool {
+        self.writer.wait_for_room(deadline)
+    }
+
     /// The largest message body a frame can carry.
     pub(crate) fn max_body(&self) -> usize {
         self.writer.max_body()
@@ -140,13 +161,35 @@ impl Connection {
             .map_err(|refused| self.broken(refused))
     }
 
-    /// Sends a control message (answers, lookups, pongs): waits for room, dropped if the
-    /// connection is closing.
-    pub(crate) fn send_control(&self, write: impl FnOnce(&mut message::Writer<'_>)) {
+    /// Sends a message the reader owes the peer (a pong, a lookup's answer, a rejection),
+    /// waiting for room in the outbound queue until `deadline`. Returns `false` if there was
+    /// no room in time: the peer does not read, and the caller closes the connection.
+    pub(crate) fn send_owed(
+        &self,
+        deadline: Instant,
+        write: impl FnOnce(&mut message::Writer<'_>),
+    ) -> bool {
+        if self.is_closed() {
+            return true;
+        }
+        let wait = SendWait::Until(deadline);
+        match self.writer.send(encode(write), wait, false) {
+            Err(Refused::Timeout) => false,
+            Err(refused) => {
+                self.broken(refused);
+                true
+            }
+            Ok(()) => true,
+        }
+    }
+
+    /// Sends a message that must not wait (an answer, produced on an actor's thread; a
+    /// goodbye): queued whatever the outbound budget, dropped if the connection is closing.
+    fn send_forced(&self, write: impl FnOnce(&mut message::Writer<'_>)) {
         if self.is_closed() {
             return;
         }
-        if let Err(refused) = self.writer.send_control(write) {
+        if let Err(refused) = self.writer.send_forced(encode(write)) {
             self.broken(refused);
         }
     }
@@ -169,14 +212,19 @@ impl Connection {
     pub(crate) fn lookup(&self, name: &str, message_type: &str) -> Pending<LookupAnswer> {
         let (request, answer) = self.pending.add_lookup();
         if let Some(request) = request {
-            self.send_control(|w| w.lookup(request, name, message_type));
+            let msg = encode(|w| w.lookup(request, name, message_type));
+            // A refused lookup stays unanswered until the connection closes or the caller's
+            // timeout passes; only a closing connection refuses a send that may wait.
+            if let Err(refused) = self.send(msg, SendWait::Forever, true) {
+                tracing::debug!(peer = %self.peer, ?refused, "a lookup was not sent");
+            }
         }
         answer
     }
 
     /// Tells the peer we are leaving, then closes after what is queued.
     pub(crate) fn say_goodbye(&self) {
-        self.send_control(|w| w.goodbye());
+        self.send_forced(|w| w.goodbye());
         self.writer.close();
     }
 
@@ -218,7 +266,7 @@ impl Connection {
                 ReplyStatus::Failed(&status_text)
             }
         };
-        self.send_control(|w| w.reply(id, &status));
+        self.send_forced(|w| w.reply(id, &status));
     }
 }
 
@@ -237,4 +285,11 @@ impl ReplyRegistry for Connection {
             }
         })
     }
+}
+
+/// One control message, written by `write`.
+fn encode(write: impl FnOnce(&mut message::Writer<'_>)) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(32);
+    write(&mut message::Writer::new(&mut msg));
+    msg
 }

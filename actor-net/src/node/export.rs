@@ -1,11 +1,18 @@
 //! Local actors exported by name: what a peer can look up and send to.
+//!
+//! Each export has a budget of its own, its bounded mailbox: at most `mailbox` messages from
+//! the network (all connections together) are queued for the actor or being handled at
+//! once. A message that finds it spent waits (and its connection's reader with it, so TCP
+//! pushes back on the peer) until the actor has handled one, for at most the node's blocked
+//! timeout.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use actor_core::codec::{Bincode, Codec};
 use actor_core::wire::{SharedRegistry, with_replies};
-use actor_core::{ActorRef, SendError};
+use actor_core::{ActorRef, Budget, SendError, SendWait, Ticket};
 use parking_lot::RwLock;
 use serde::de::DeserializeOwned;
 
@@ -13,11 +20,30 @@ use crate::error::NetError;
 use crate::message::Rejection;
 use crate::remote_message::{self, RemoteMessage};
 
+/// What became of a told message.
+#[derive(Debug)]
+pub(crate) enum Delivery {
+    /// Queued for the actor.
+    Queued,
+    /// Refused, for this reason (the peer is told).
+    Refused(Rejection),
+    /// The actor's mailbox stayed full until the deadline: the connection has been blocked
+    /// too long.
+    Blocked,
+}
+
 /// An exported actor, with its message type erased.
 pub(crate) trait Export: Send + Sync {
     /// Decodes a told message (its replies bound to the connection through `registry`) and
-    /// queues it for the actor.
-    fn deliver(&self, payload: &[u8], registry: &SharedRegistry) -> Result<(), Rejection>;
+    /// queues it for the actor with `ticket` (the connection's share of its inbound budget)
+    /// joined to one of the export's own, waiting for room until `deadline`.
+    fn deliver(
+        &self,
+        payload: &[u8],
+        registry: &SharedRegistry,
+        ticket: Ticket,
+        deadline: Instant,
+    ) -> Delivery;
 
     /// The declared identity of the actor's messages (`NAME@VERSION`), as lookups compare it.
     fn identity(&self) -> &str;
@@ -25,19 +51,40 @@ pub(crate) trait Export: Send + Sync {
 
 struct Exported<M> {
     actor: ActorRef<M>,
+    /// The export's bounded mailbox: messages from the network in flight to the actor.
+    mailbox: Arc<Budget>,
     /// Built once at export, so that lookups compare without building anything.
     identity: String,
 }
 
 impl<M: DeserializeOwned + Send + 'static> Export for Exported<M> {
-    fn deliver(&self, payload: &[u8], registry: &SharedRegistry) -> Result<(), Rejection> {
-        let msg: M = with_replies(registry, || Bincode::new().decode(payload))
-            .map_err(|_| Rejection::Undecodable)?;
-        // Blocks while a bounded `Block` mailbox is full: the connection slows down with it.
-        self.actor.tell(msg).map_err(|e| match e {
-            SendError::Closed(_) => Rejection::ActorGone,
-            _ => Rejection::MailboxFull,
-        })
+    fn deliver(
+        &self,
+        payload: &[u8],
+        registry: &SharedRegistry,
+        ticket: Ticket,
+        deadline: Instant,
+    ) -> Delivery {
+        let room = match self.mailbox.try_take(0) {
+            Some(room) => room,
+            None => match self.mailbox.take(0, SendWait::Until(deadline)) {
+                Ok(room) => room,
+                Err(_) => return Delivery::Blocked,
+            },
+        };
+        let Ok(msg) = with_replies(registry, || Bincode::new().decode::<M>(payload)) else {
+            return Delivery::Refused(Rejection::Undecodable);
+        };
+        // Also waits while an actor's own bounded `Block` mailbox is full.
+        match self
+            .actor
+            .tell_ticketed(msg, ticket.join(room), SendWait::Until(deadline))
+        {
+            Ok(()) => Delivery::Queued,
+            Err(SendError::Closed(_)) => Delivery::Refused(Rejection::ActorGone),
+            Err(SendError::Timeout(_)) => Delivery::Blocked,
+            Err(_) => Delivery::Refused(Rejection::MailboxFull),
+        }
     }
 
     fn identity(&self) -> &str {
@@ -60,7 +107,12 @@ struct Table {
 }
 
 impl Exports {
-    pub(crate) fn export<M>(&self, name: &str, actor: &ActorRef<M>) -> Result<(), NetError>
+    pub(crate) fn export<M>(
+        &self,
+        name: &str,
+        actor: &ActorRef<M>,
+        mailbox: usize,
+    ) -> Result<(), NetError>
     where
         M: RemoteMessage + DeserializeOwned + Send + 'static,
     {
@@ -76,6 +128,7 @@ impl Exports {
             id,
             Arc::new(Exported {
                 actor: actor.clone(),
+                mailbox: Budget::new(mailbox, usize::MAX),
                 identity,
             }),
         );

@@ -5,21 +5,38 @@
 //! One thread per connection runs it until the connection ends; whatever ends it (the peer
 //! closing, a read error, a bad frame or message, a goodbye) closes the connection with the
 //! matching reason.
+//!
+//! Flow control: the reader reads the next frame only when it has dispatched the last one,
+//! so whenever it waits, TCP pushes back on the peer. It waits
+//! - for the connection's inbound budget (messages and bytes received and not yet handled
+//!   by local actors), before it hands a told message on;
+//! - for room in the exported actor's bounded mailbox (`export.rs`);
+//! - for room in its own outbound queue, before it hands on a request (a TELL that carries
+//!   replies), so that a peer that does not read its answers gets no new work done;
+//! - for room in the outbound queue for what it owes the peer (pongs, lookup answers).
+//!
+//! A wait longer than the node's blocked timeout closes the connection, and is counted.
 
 use std::net::TcpStream;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use actor_core::codec::FrameReader;
 use actor_core::wire::SharedRegistry;
-use actor_core::{ExitReason, ReplyError};
+use actor_core::{ExitReason, ReplyError, SendWait};
 
 use super::connection::Connection;
+use super::export::Delivery;
 use crate::message::{self, LookupFailure, Message, Rejection, ReplyStatus};
 use crate::session::Opener;
 
 /// Reads and dispatches what the peer sends until the connection ends, then closes it.
 pub(crate) fn read(connection: &Arc<Connection>, mut opener: Opener, socket: TcpStream) {
-    let Some(max_frame) = connection.node().map(|node| node.config.max_frame) else {
+    let Some((max_frame, blocked_timeout)) = connection
+        .node()
+        .map(|node| (node.config.max_frame, node.config.blocked_timeout))
+    else {
         return connection.close(ExitReason::Stopped);
     };
     let config = crate::frame::session_frames().with_max_payload(max_frame);
@@ -46,9 +63,16 @@ pub(crate) fn read(connection: &Arc<Connection>, mut opener: Opener, socket: Tcp
                 break connection.lost();
             }
         };
-        match dispatch(connection, body, &registry) {
-            Ok(true) => {}
-            Ok(false) => break ExitReason::Stopped,
+        match dispatch(connection, body, &registry, blocked_timeout) {
+            Ok(Flow::Go) => {}
+            Ok(Flow::Goodbye) => break ExitReason::Stopped,
+            Ok(Flow::Blocked) => {
+                if let Some(node) = connection.node() {
+                    node.blocked.fetch_add(1, Ordering::Relaxed);
+                }
+                tracing::warn!(%peer, ?blocked_timeout, "closing: blocked longer than the blocked timeout");
+                break connection.lost();
+            }
             Err(error) => {
                 tracing::warn!(%peer, %error, "closing: bad message");
                 break connection.lost();
@@ -58,70 +82,130 @@ pub(crate) fn read(connection: &Arc<Connection>, mut opener: Opener, socket: Tcp
     connection.close(reason);
 }
 
-/// Handles the messages of one frame; `Ok(false)` when the peer said goodbye.
+/// What the reader does after a frame.
+enum Flow {
+    /// Reads the next one.
+    Go,
+    /// The peer said goodbye.
+    Goodbye,
+    /// A wait for room lasted longer than the blocked timeout.
+    Blocked,
+}
+
+/// When a wait for room must end: computed at the first wait of a frame, so that a frame
+/// that never waits does not read the clock.
+struct Deadline {
+    limit: Duration,
+    at: Option<Instant>,
+}
+
+impl Deadline {
+    fn get(&mut self) -> Instant {
+        let limit = self.limit;
+        *self.at.get_or_insert_with(|| {
+            let now = Instant::now();
+            now.checked_add(limit).unwrap_or(now)
+        })
+    }
+}
+
+/// Handles the messages of one frame.
 fn dispatch(
     connection: &Connection,
     body: &[u8],
     registry: &SharedRegistry,
-) -> Result<bool, message::Malformed> {
+    blocked_timeout: Duration,
+) -> Result<Flow, message::Malformed> {
+    let mut deadline = Deadline {
+        limit: blocked_timeout,
+        at: None,
+    };
     for message in message::Reader::new(body) {
-        match message? {
+        let delivered = match message? {
             Message::Tell {
                 actor,
                 replies,
                 payload,
-            } => deliver(connection, actor, replies, payload, registry),
-            Message::Reply { id, status } => connection.pending().complete_reply(
-                id,
-                match status {
-                    ReplyStatus::Ok(bytes) => Ok(bytes),
-                    ReplyStatus::Dropped => Err(ReplyError::Dropped),
-                    ReplyStatus::Panicked(msg) => Err(ReplyError::Panicked(msg.into())),
-                    ReplyStatus::Failed(why) => Err(ReplyError::Remote(why.into())),
-                },
-            ),
+            } => deliver(connection, actor, replies, payload, registry, &mut deadline),
+            Message::Reply { id, status } => {
+                connection.pending().complete_reply(
+                    id,
+                    match status {
+                        ReplyStatus::Ok(bytes) => Ok(bytes),
+                        ReplyStatus::Dropped => Err(ReplyError::Dropped),
+                        ReplyStatus::Panicked(msg) => Err(ReplyError::Panicked(msg.into())),
+                        ReplyStatus::Failed(why) => Err(ReplyError::Remote(why.into())),
+                    },
+                );
+                true
+            }
             Message::Lookup {
                 request,
                 name,
                 message_type,
-            } => answer_lookup(connection, request, name, message_type),
+            } => answer_lookup(connection, request, name, message_type, &mut deadline),
             Message::LookupOk { request, actor } => {
                 connection.pending().complete_lookup(request, Ok(actor));
+                true
             }
             Message::LookupErr {
                 request,
                 failure,
                 detail,
-            } => connection
-                .pending()
-                .complete_lookup(request, Err((failure, detail.to_string()))),
+            } => {
+                connection
+                    .pending()
+                    .complete_lookup(request, Err((failure, detail.to_string())));
+                true
+            }
             Message::Rejected { actor, why } => {
                 tracing::warn!(peer = %connection.peer(), actor, %why, "the peer rejected a message");
+                true
             }
-            Message::Ping(nonce) => connection.send_control(|w| w.pong(nonce)),
-            Message::Pong(_) => {}
-            Message::Goodbye => return Ok(false),
+            Message::Ping(nonce) => connection.send_owed(deadline.get(), |w| w.pong(nonce)),
+            Message::Pong(_) => true,
+            Message::Goodbye => return Ok(Flow::Goodbye),
+        };
+        if !delivered {
+            return Ok(Flow::Blocked);
         }
     }
-    Ok(true)
+    Ok(Flow::Go)
 }
 
-/// Hands a told message to the exported actor `actor`; tells the peer when it cannot.
+/// Hands a told message to the exported actor `actor`, waiting for room as the module
+/// documentation says; tells the peer when it cannot. Returns `false` when a wait for room
+/// outlasted the deadline.
 fn deliver(
     connection: &Connection,
     actor: u64,
     replies: &[u8],
     payload: &[u8],
     registry: &SharedRegistry,
-) {
-    let export = connection.node().and_then(|node| node.exports.get(actor));
-    let outcome = match export {
-        Some(export) => export.deliver(payload, registry),
-        None => Err(Rejection::UnknownActor),
+    deadline: &mut Deadline,
+) -> bool {
+    if !replies.is_empty() && !connection.wait_for_outbound_room(deadline.get()) {
+        return false;
+    }
+    let inbound = connection.inbound();
+    let ticket = match inbound.try_take(payload.len()) {
+        Some(ticket) => ticket,
+        None => match inbound.take(payload.len(), SendWait::Until(deadline.get())) {
+            Ok(ticket) => ticket,
+            Err(_) => return false,
+        },
     };
-    let Err(why) = outcome else { return };
+    let export = connection.node().and_then(|node| node.exports.get(actor));
+    let why = match export {
+        Some(export) => match export.deliver(payload, registry, ticket, deadline.get()) {
+            Delivery::Queued => return true,
+            Delivery::Blocked => return false,
+            Delivery::Refused(why) => why,
+        },
+        None => Rejection::UnknownActor,
+    };
     tracing::debug!(peer = %connection.peer(), actor, %why, "told message not delivered");
-    connection.send_control(|w| {
+    connection.send_owed(deadline.get(), |w| {
         w.rejected(actor, why);
         // A message that never decoded left its replies unanswered: answer them here.
         // (A decoded one answers through its own replies as they drop.)
@@ -131,16 +215,22 @@ fn deliver(
                 w.reply(id, &ReplyStatus::Failed(&text));
             }
         }
-    });
+    })
 }
 
-/// Answers the peer's lookup of `name` for messages declared as `message_type`
-/// (`NAME@VERSION`).
-fn answer_lookup(connection: &Connection, request: u64, name: &str, message_type: &str) {
+/// Answers the peer's lookup of `name` for messages declared as `message_type`. Returns
+/// `false` when the answer found no room in time.
+fn answer_lookup(
+    connection: &Connection,
+    request: u64,
+    name: &str,
+    message_type: &str,
+    deadline: &mut Deadline,
+) -> bool {
     let found = connection.node().and_then(|node| node.exports.find(name));
-    connection.send_control(|w| match found {
+    connection.send_owed(deadline.get(), |w| match found {
         Some((id, export)) if export.identity() == message_type => w.lookup_ok(request, id),
         Some((_, export)) => w.lookup_err(request, LookupFailure::WrongType, export.identity()),
         None => w.lookup_err(request, LookupFailure::NotFound, ""),
-    });
+    })
 }

@@ -8,15 +8,23 @@
 //! while it holds the write side, and a sender writes directly only while the queue is empty
 //! and it holds the write side, so messages leave in the order they were queued or written.
 //!
+//! What waits in the queue is bounded by a [`Budget`] (messages and bytes): each queued
+//! message holds a ticket until it has been written. A sender that finds the budget spent
+//! waits as its `SendWait` allows; answers to requests the peer made are queued whatever the
+//! budget (`send_forced`), because the thread producing them (an actor's) must never wait on
+//! one peer's socket — they are bounded instead by the requests the reader admitted, which it
+//! admits only while the queue has room.
+//!
 //! The writer knows nothing of the connection around it: a failed write comes back to the
 //! caller as an error, and the caller closes the connection.
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use actor_core::SendWait;
-use crossbeam_channel::{Receiver, Select, SendTimeoutError, Sender, TryRecvError, TrySendError};
+use actor_core::{Budget, BudgetError, SendWait, Ticket};
+use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 use parking_lot::Mutex;
 
 use crate::error::NetError;
@@ -29,8 +37,8 @@ const BATCH_BYTES: usize = 64 * 1024;
 
 /// What the writer thread takes from its queue.
 enum Outgoing {
-    /// One encoded message (see `message::Writer`).
-    Message(Vec<u8>),
+    /// One encoded message (see `message::Writer`), and its share of the queue's budget.
+    Message(Vec<u8>, Ticket),
     /// Stop after what is already queued.
     Close,
 }
@@ -40,9 +48,9 @@ enum Outgoing {
 pub(crate) enum Refused {
     /// The queue is closed: the connection is closing.
     Closed,
-    /// The queue is full (a send that must not wait).
+    /// The queue's budget is spent (a send that must not wait).
     Full,
-    /// The queue stayed full until the deadline.
+    /// The queue's budget stayed spent until the deadline.
     Timeout,
     /// Writing the message directly failed: the connection is broken.
     Broken(NetError),
@@ -52,6 +60,8 @@ pub(crate) enum Refused {
 pub(crate) struct Writer {
     side: Mutex<WriteSide>,
     queue: Sender<Outgoing>,
+    /// Bounds what waits in the queue.
+    budget: Arc<Budget>,
     /// The largest message body a frame can carry.
     max_body: usize,
 }
@@ -78,9 +88,15 @@ impl WriteSide {
 pub(crate) struct Queued(Receiver<Outgoing>);
 
 impl Writer {
-    /// A writer that seals with `sealer` onto `socket`, queueing at most `capacity` messages.
-    pub(crate) fn new(sealer: Sealer, socket: TcpStream, capacity: usize) -> (Writer, Queued) {
-        let (queue, queued) = crossbeam_channel::bounded(capacity);
+    /// A writer that seals with `sealer` onto `socket`, queueing at most `messages` messages
+    /// and `bytes` bytes (except forced answers).
+    pub(crate) fn new(
+        sealer: Sealer,
+        socket: TcpStream,
+        messages: usize,
+        bytes: usize,
+    ) -> (Writer, Queued) {
+        let (queue, queued) = crossbeam_channel::unbounded();
         let max_body = sealer.max_body_len();
         let writer = Writer {
             side: Mutex::new(WriteSide {
@@ -89,6 +105,7 @@ impl Writer {
                 frame: Vec::new(),
             }),
             queue,
+            budget: Budget::new(messages, bytes),
             max_body,
         };
         (writer, Queued(queued))
@@ -101,10 +118,10 @@ impl Writer {
 
     /// Sends one encoded message, waiting for room in the queue as `wait` allows.
     ///
-    /// An `urgent` message (a request or an answer someone waits for) is written at once by
-    /// this thread when nothing is queued and nobody is writing; never for a send that must
-    /// not wait on the socket. Plain tells always go through the queue, so that a stream of
-    /// them is packed into few frames.
+    /// An `urgent` message (a request someone waits for) is written at once by this thread
+    /// when nothing is queued and nobody is writing; never for a send that must not wait on
+    /// the socket. Plain tells always go through the queue, so that a stream of them is
+    /// packed into few frames.
     pub(crate) fn send(&self, msg: Vec<u8>, wait: SendWait, urgent: bool) -> Result<(), Refused> {
         if urgent
             && wait != SendWait::Never
@@ -114,39 +131,37 @@ impl Writer {
         {
             return side.write(&msg).map_err(Refused::Broken);
         }
-        let item = Outgoing::Message(msg);
-        match wait {
-            SendWait::Forever => self.queue.send(item).map_err(|_| Refused::Closed),
-            SendWait::Never => self.queue.try_send(item).map_err(|e| match e {
-                TrySendError::Full(_) => Refused::Full,
-                TrySendError::Disconnected(_) => Refused::Closed,
-            }),
-            SendWait::Until(deadline) => {
-                self.queue
-                    .send_deadline(item, deadline)
-                    .map_err(|e| match e {
-                        SendTimeoutError::Timeout(_) => Refused::Timeout,
-                        SendTimeoutError::Disconnected(_) => Refused::Closed,
-                    })
-            }
-        }
+        let ticket = match self.budget.try_take(msg.len()) {
+            Some(ticket) => ticket,
+            None => self.budget.take(msg.len(), wait).map_err(|e| match e {
+                BudgetError::Timeout => Refused::Timeout,
+                _ => Refused::Full,
+            })?,
+        };
+        self.enqueue(msg, ticket)
     }
 
-    /// Sends a control message (lookups, answers, pongs, goodbye) written by `write`,
-    /// waiting for room in the queue.
-    pub(crate) fn send_control(
-        &self,
-        write: impl FnOnce(&mut message::Writer<'_>),
-    ) -> Result<(), Refused> {
-        let mut msg = Vec::with_capacity(32);
-        write(&mut message::Writer::new(&mut msg));
-        self.send(msg, SendWait::Forever, true)
+    /// Queues one encoded message whatever the budget, never writing on this thread: for
+    /// answers, produced on threads that must not wait for this peer.
+    pub(crate) fn send_forced(&self, msg: Vec<u8>) -> Result<(), Refused> {
+        let ticket = self.budget.force(msg.len());
+        self.enqueue(msg, ticket)
     }
 
-    /// Asks the writer thread to stop after what is queued now (if there is room to ask; a
-    /// full queue is drained by a closing socket anyway).
+    fn enqueue(&self, msg: Vec<u8>, ticket: Ticket) -> Result<(), Refused> {
+        self.queue
+            .send(Outgoing::Message(msg, ticket))
+            .map_err(|_| Refused::Closed)
+    }
+
+    /// Waits until the queue has room (or the deadline passes); returns whether it has.
+    pub(crate) fn wait_for_room(&self, deadline: Instant) -> bool {
+        self.budget.wait_for_room(deadline)
+    }
+
+    /// Asks the writer thread to stop after what is queued now.
     pub(crate) fn close(&self) {
-        let _ = self.queue.try_send(Outgoing::Close);
+        let _ = self.queue.send(Outgoing::Close);
     }
 
     /// Packs queued messages into sealed frames until the queue closes (`Ok`) or a write
@@ -155,7 +170,9 @@ impl Writer {
         let Queued(queue) = queued;
         let batch_limit = BATCH_BYTES.min(self.max_body);
         let mut body = Vec::with_capacity(batch_limit);
-        let mut carried: Option<Vec<u8>> = None;
+        // What the batch holds is given back to the budget once written.
+        let mut tickets: Vec<Ticket> = Vec::new();
+        let mut carried: Option<(Vec<u8>, Ticket)> = None;
         let mut pings = 0u64;
         loop {
             if carried.is_none() {
@@ -173,17 +190,21 @@ impl Writer {
             }
             let mut side = self.side.lock();
             body.clear();
-            if let Some(msg) = carried.take() {
+            if let Some((msg, ticket)) = carried.take() {
                 body.extend_from_slice(&msg);
+                tickets.push(ticket);
             }
             let mut closing = false;
             while body.len() < batch_limit {
                 match queue.try_recv() {
-                    Ok(Outgoing::Message(msg)) if body.len() + msg.len() <= self.max_body => {
+                    Ok(Outgoing::Message(msg, ticket))
+                        if body.len() + msg.len() <= self.max_body =>
+                    {
                         body.extend_from_slice(&msg);
+                        tickets.push(ticket);
                     }
-                    Ok(Outgoing::Message(msg)) => {
-                        carried = Some(msg);
+                    Ok(Outgoing::Message(msg, ticket)) => {
+                        carried = Some((msg, ticket));
                         break;
                     }
                     Ok(Outgoing::Close) | Err(TryRecvError::Disconnected) => {
@@ -197,6 +218,7 @@ impl Writer {
                 side.write(&body)?;
             }
             drop(side);
+            tickets.clear();
             if closing {
                 return Ok(());
             }
