@@ -376,7 +376,7 @@ impl<M> ActorRef<M> {
     /// let system = System::new();
     /// let echo = system.spawn(Echo)?;
     /// let budget = Budget::new(16, 1024);
-    /// let (reply, answer) = Reply::pair();
+    /// let (reply, mut answer) = Reply::pair();
     /// let ticket = budget.try_take(100).expect("room");
     /// echo.tell_ticketed(reply, ticket, SendWait::Forever)?;
     /// assert_eq!(answer.wait_timeout(Duration::from_secs(5))?, 7);
