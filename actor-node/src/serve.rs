@@ -6,6 +6,8 @@ use actor_core::System;
 use actor_net::Node;
 use actor_net::services::{Protocol, ServiceSet};
 use clap::Args;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 use crate::error::CliError;
 use crate::key::KeyArgs;
@@ -51,9 +53,17 @@ pub(crate) struct ServeArgs {
     key: KeyArgs,
 }
 
-/// Starts the node and the listeners, prints their addresses, and serves until the process
-/// is stopped; returns only on an error.
+/// Starts the node and the listeners, prints their addresses, and serves until SIGTERM or
+/// SIGINT; then says goodbye to every peer, stops, and returns `Ok`.
+///
+/// The shutdown sequence: the node first (it stops accepting, sends GOODBYE on every
+/// connection after what is queued, and joins its threads), so that peers see the remote
+/// actors stop rather than the connection fail; then the classic listeners and the echo and
+/// time actors; then the actor system.
 pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
+    // Caught from before the address is printed: once anyone can reach the node, a signal
+    // stops it cleanly instead of killing it.
+    let mut signals = Signals::new([SIGTERM, SIGINT]).map_err(CliError::Signals)?;
     let secret = args.key.secret()?;
     let listeners = [
         (Protocol::EchoTcp, args.echo_tcp),
@@ -98,8 +108,25 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
     out.flush()?;
     drop(out);
     tracing::info!(addr = %node_addr, "serving the echo and time actors; stop with Ctrl-C");
-    // Serves until the process is stopped: the operating system closes every socket then.
-    loop {
-        std::thread::park();
+    // Blocks until one of the signals arrives; the iterator ends only if the signals are
+    // closed, which nothing here does.
+    let signal = signals.forever().next();
+    tracing::info!(
+        signal = signal.map_or("none", signal_name),
+        "stopping: saying goodbye to the peers"
+    );
+    node.shutdown();
+    services.shutdown();
+    system.shutdown();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The name of a signal `serve` catches.
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        SIGTERM => "SIGTERM",
+        SIGINT => "SIGINT",
+        _ => "another signal",
     }
 }
