@@ -1,6 +1,7 @@
 //! Checks the examples of `PROTOCOL.md` in hexadecimal against the implementation: the
 //! encoding of message values, the calls of the built-in services (against a serving node, and
-//! as a client node sends them), the whole frames of the echo call, and the largest answer.
+//! as a client node sends them), the whole frames of the echo call, the largest answer, the
+//! answers to malformed ERROR frames, and the frame limit of the WELCOME.
 //!
 //! The examples are read from the document itself, so a changed byte on either side fails a
 //! test. (The example lookup and batch are checked by the tests of `src/message.rs`, the test
@@ -12,9 +13,11 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use actor_core::codec::{Bincode, Codec, FrameReader};
+use actor_core::codec::{Bincode, Codec, FrameConfig, FrameReader};
 use actor_core::{Actor, Context, HandlerResult, Reply, System};
-use actor_net::handshake::{self, HandshakeConfig, Handshaken};
+use actor_net::handshake::{
+    self, ClientHandshake, HandshakeConfig, HandshakeError, Handshaken, ServerHandshake, Side, Step,
+};
 use actor_net::services::{EchoMsg, ServiceSet, TimeMsg, TimeOfDay};
 use actor_net::session::{OVERHEAD, Opener, Sealer};
 use actor_net::{Node, NodeBuilder, RemoteMessage, Secret, frame};
@@ -575,4 +578,116 @@ fn an_answer_over_the_frame_limit_minus_72_is_replaced_by_status_3() {
     };
     assert_eq!(hex(&wire.recv()), hex(too_large));
     system.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handshake details.
+
+#[test]
+fn malformed_error_frames_are_answered_as_documented() {
+    let examples = [
+        ("414354520002ff04", "414354520002ff03"),
+        ("414354520002ff020002", "414354520002ff03"),
+    ];
+    let key = secret();
+    let config = HandshakeConfig::default();
+    for (received, answer) in examples {
+        assert!(
+            PROTOCOL.contains(&format!("`{received}`"))
+                && PROTOCOL.contains(&format!("`{answer}`")),
+            "PROTOCOL.md shows {received} and {answer}"
+        );
+        let mut out = Vec::new();
+        let err = ServerHandshake::new(&key, &config, [0; 32])
+            .step(&unhex(received), &mut out)
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            HandshakeError::Malformed { side: Side::Local }
+        ));
+        assert_eq!(hex(&out[4..]), answer, "the server's answer to {received}");
+
+        let mut out = Vec::new();
+        let client = ClientHandshake::new(&key, &config, [0; 32], &mut out);
+        out.clear();
+        let err = client.step(&unhex(received), &mut out).unwrap_err();
+        assert!(matches!(
+            err,
+            HandshakeError::Malformed { side: Side::Local }
+        ));
+        assert_eq!(hex(&out[4..]), answer, "the client's answer to {received}");
+    }
+}
+
+#[test]
+fn the_version_errors_of_the_changes_section_are_the_implementations() {
+    let (ours, theirs) = ("414354520002ff020002", "414354520001ff020001");
+    assert!(PROTOCOL.contains(&format!("`{ours}`")) && PROTOCOL.contains(&format!("`{theirs}`")));
+    let key = secret();
+    let config = HandshakeConfig::default();
+    // A version-1 HELLO gets ours.
+    let mut hello = unhex("41435452000101");
+    hello.extend([0; 32]);
+    hello.extend([0, 0]);
+    let mut out = Vec::new();
+    let err = ServerHandshake::new(&key, &config, [0; 32])
+        .step(&hello, &mut out)
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        HandshakeError::VersionMismatch { ours: 2, theirs: 1 }
+    ));
+    assert_eq!(hex(&out[4..]), ours);
+    // A version-1 peer's is reported, not answered.
+    let mut out = Vec::new();
+    let client = ClientHandshake::new(&key, &config, [0; 32], &mut out);
+    out.clear();
+    let err = client.step(&unhex(theirs), &mut out).unwrap_err();
+    assert!(matches!(
+        err,
+        HandshakeError::VersionMismatch { ours: 2, theirs: 1 }
+    ));
+    assert!(out.is_empty());
+}
+
+#[test]
+fn the_welcome_is_read_under_the_handshake_limit_and_alone() {
+    // A server that sends its WELCOME and, in the same write, a session frame larger than the
+    // whole handshake limit: the client reads the WELCOME alone, then the frame as a session
+    // frame.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = vec![0x5a; 2 * frame::DEFAULT_HANDSHAKE_MAX_PAYLOAD as usize];
+    let sent = body.clone();
+    thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        let key = secret();
+        let config = HandshakeConfig::builder().name("server").build().unwrap();
+        let mut reader = FrameReader::with_config(stream, FrameConfig::new());
+        let mut out = Vec::new();
+        let hello = reader.read_frame().unwrap().unwrap().to_vec();
+        let Ok(Step::Continue(server)) =
+            ServerHandshake::new(&key, &config, [9; 32]).step(&hello, &mut out)
+        else {
+            panic!("the HELLO is accepted");
+        };
+        frame::write_frames(reader.get_mut(), &out).unwrap();
+        out.clear();
+        let proof = reader.read_frame().unwrap().unwrap().to_vec();
+        let Ok(Step::Done(mut done)) = server.step(&proof, &mut out) else {
+            panic!("the PROOF is accepted");
+        };
+        done.sealer.seal(&sent, &mut out).unwrap();
+        frame::write_frames(reader.get_mut(), &out).unwrap();
+        // Holds the connection open until the client has read.
+        let _ = reader.read_frame();
+    });
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let config = HandshakeConfig::builder().name("client").build().unwrap();
+    assert_eq!(config.max_frame_len(), 512);
+    let done = handshake::client_handshake(&mut stream, &secret(), &config).unwrap();
+    let mut wire = Wire::new(stream, done);
+    let payload = frame::read_frame(&mut wire.reader).unwrap();
+    assert_eq!(wire.opener.open(payload).unwrap(), body.as_slice());
 }
