@@ -21,6 +21,7 @@ mod call;
 mod error;
 mod key;
 mod serve;
+mod stop_signals;
 
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;

@@ -6,11 +6,10 @@ use actor_core::System;
 use actor_net::Node;
 use actor_net::services::{Protocol, ServiceSet};
 use clap::Args;
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
 
 use crate::error::CliError;
 use crate::key::KeyArgs;
+use crate::stop_signals::StopSignals;
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
@@ -63,7 +62,7 @@ pub(crate) struct ServeArgs {
 pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
     // Caught from before the address is printed: once anyone can reach the node, a signal
     // stops it cleanly instead of killing it.
-    let mut signals = Signals::new([SIGTERM, SIGINT]).map_err(CliError::Signals)?;
+    let mut signals = StopSignals::catch().map_err(CliError::Signals)?;
     let secret = args.key.secret()?;
     let listeners = [
         (Protocol::EchoTcp, args.echo_tcp),
@@ -108,25 +107,11 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
     out.flush()?;
     drop(out);
     tracing::info!(addr = %node_addr, "serving the echo and time actors; stop with Ctrl-C");
-    // Blocks until one of the signals arrives; the iterator ends only if the signals are
-    // closed, which nothing here does.
-    let signal = signals.forever().next();
-    tracing::info!(
-        signal = signal.map_or("none", signal_name),
-        "stopping: saying goodbye to the peers"
-    );
+    let signal = signals.wait();
+    tracing::info!(signal, "stopping: saying goodbye to the peers");
     node.shutdown();
     services.shutdown();
     system.shutdown();
     tracing::info!("stopped");
     Ok(())
-}
-
-/// The name of a signal `serve` catches.
-fn signal_name(signal: i32) -> &'static str {
-    match signal {
-        SIGTERM => "SIGTERM",
-        SIGINT => "SIGINT",
-        _ => "another signal",
-    }
 }

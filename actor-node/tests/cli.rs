@@ -9,16 +9,10 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-use actor_core::ExitReason;
-use actor_net::services::EchoMsg;
-use actor_net::{Node, Secret};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 
 const BIN: &str = env!("CARGO_BIN_EXE_actor-node");
 const WAIT: Duration = Duration::from_secs(15);
@@ -401,61 +395,75 @@ fn every_subcommand_has_help() {
     }
 }
 
-/// Waits for the child to exit, within `WAIT` (else fails; the guard kills it).
-fn exit_status(server: &mut Server) -> ExitStatus {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            return status;
+/// `serve`'s goodbye on the signals that ask it to stop, which only Unix has.
+#[cfg(unix)]
+mod signals {
+    use std::process::ExitStatus;
+
+    use actor_core::ExitReason;
+    use actor_net::services::EchoMsg;
+    use actor_net::{Node, Secret};
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    use super::*;
+
+    /// Waits for the child to exit, within `WAIT` (else fails; the guard kills it).
+    fn exit_status(server: &mut Server) -> ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "actor-node did not exit within {WAIT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(
-            Instant::now() < deadline,
-            "actor-node did not exit within {WAIT:?}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
     }
-}
 
-/// Starts `serve`, has a client node watch its `echo` actor, sends `signal` to the served
-/// process, and checks that the client is told goodbye (the actor stopped, not a lost
-/// connection) and that the process exits with code 0.
-fn serve_says_goodbye_on(signal: Signal, name: &str) {
-    let key = KeyFile::new(KEY);
-    let mut server = Server::start(&key, &[]);
-    let client = Node::builder(Secret::new(KEY.as_bytes().to_vec()).unwrap())
-        .name("watcher")
-        .build()
-        .unwrap();
-    let echo = client
-        .lookup::<EchoMsg>(server.node.as_str(), "echo")
-        .unwrap();
-    let answer = echo
-        .ask(|reply| EchoMsg::Echo(b"before".to_vec(), reply), WAIT)
-        .unwrap();
-    assert_eq!(answer, b"before");
-    let mut down = echo.monitor();
+    /// Starts `serve`, has a client node watch its `echo` actor, sends `signal` to the served
+    /// process, and checks that the client is told goodbye (the actor stopped, not a lost
+    /// connection) and that the process exits with code 0.
+    fn serve_says_goodbye_on(signal: Signal, name: &str) {
+        let key = KeyFile::new(KEY);
+        let mut server = Server::start(&key, &[]);
+        let client = Node::builder(Secret::new(KEY.as_bytes().to_vec()).unwrap())
+            .name("watcher")
+            .build()
+            .unwrap();
+        let echo = client
+            .lookup::<EchoMsg>(server.node.as_str(), "echo")
+            .unwrap();
+        let answer = echo
+            .ask(|reply| EchoMsg::Echo(b"before".to_vec(), reply), WAIT)
+            .unwrap();
+        assert_eq!(answer, b"before");
+        let mut down = echo.monitor();
 
-    let pid = Pid::from_raw(i32::try_from(server.child.id()).unwrap());
-    kill(pid, signal).unwrap();
+        let pid = Pid::from_raw(i32::try_from(server.child.id()).unwrap());
+        kill(pid, signal).unwrap();
 
-    let notice = down.wait_timeout(WAIT).expect("a Down within WAIT");
-    assert!(
-        matches!(notice.reason, ExitReason::Stopped),
-        "a goodbye, not a lost connection: {:?}",
-        notice.reason
-    );
-    let status = exit_status(&mut server);
-    assert_eq!(status.code(), Some(0), "{status:?}");
-    server.wait_for_log(&["saying goodbye", name]);
-    client.shutdown();
-}
+        let notice = down.wait_timeout(WAIT).expect("a Down within WAIT");
+        assert!(
+            matches!(notice.reason, ExitReason::Stopped),
+            "a goodbye, not a lost connection: {:?}",
+            notice.reason
+        );
+        let status = exit_status(&mut server);
+        assert_eq!(status.code(), Some(0), "{status:?}");
+        server.wait_for_log(&["saying goodbye", name]);
+        client.shutdown();
+    }
 
-#[test]
-fn serve_says_goodbye_and_exits_0_on_sigterm() {
-    serve_says_goodbye_on(Signal::SIGTERM, "SIGTERM");
-}
+    #[test]
+    fn serve_says_goodbye_and_exits_0_on_sigterm() {
+        serve_says_goodbye_on(Signal::SIGTERM, "SIGTERM");
+    }
 
-#[test]
-fn serve_says_goodbye_and_exits_0_on_sigint() {
-    serve_says_goodbye_on(Signal::SIGINT, "SIGINT");
+    #[test]
+    fn serve_says_goodbye_and_exits_0_on_sigint() {
+        serve_says_goodbye_on(Signal::SIGINT, "SIGINT");
+    }
 }
