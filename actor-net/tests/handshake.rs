@@ -23,9 +23,9 @@ const NONCE_S: [u8; 32] = [0x5e; 32];
 /// How long a test waits for another thread before it gives up.
 const WAIT: Duration = Duration::from_secs(10);
 
-const ERROR_AUTH: &[u8] = b"\0\0\0\x08ACTR\x00\x01\xff\x01";
-const ERROR_VERSION: &[u8] = b"\0\0\0\x0aACTR\x00\x01\xff\x02\x00\x01";
-const ERROR_MALFORMED: &[u8] = b"\0\0\0\x08ACTR\x00\x01\xff\x03";
+const ERROR_AUTH: &[u8] = b"\0\0\0\x08ACTR\x00\x02\xff\x01";
+const ERROR_VERSION: &[u8] = b"\0\0\0\x0aACTR\x00\x02\xff\x02\x00\x02";
+const ERROR_MALFORMED: &[u8] = b"\0\0\0\x08ACTR\x00\x02\xff\x03";
 
 fn secret(bytes: &[u8]) -> Secret {
     Secret::new(bytes.to_vec()).unwrap()
@@ -224,7 +224,7 @@ fn an_altered_welcome_fails_authentication_on_the_client() {
 fn server_refuses_a_hello_of_another_version() {
     let key = secret(KEY);
     let config = config("server");
-    let mut hello = b"ACTR\x00\x02\x01".to_vec();
+    let mut hello = b"ACTR\x00\x01\x01".to_vec();
     hello.extend([0; 32]);
     hello.extend(b"\x00\x06client");
     let mut out = Vec::new();
@@ -233,7 +233,7 @@ fn server_refuses_a_hello_of_another_version() {
         .unwrap_err();
     assert!(matches!(
         err,
-        HandshakeError::VersionMismatch { ours: 1, theirs: 2 }
+        HandshakeError::VersionMismatch { ours: 2, theirs: 1 }
     ));
     assert_eq!(out, ERROR_VERSION);
 
@@ -244,7 +244,7 @@ fn server_refuses_a_hello_of_another_version() {
         .unwrap_err();
     assert!(matches!(
         err,
-        HandshakeError::VersionMismatch { ours: 1, theirs: 9 }
+        HandshakeError::VersionMismatch { ours: 2, theirs: 9 }
     ));
     assert_eq!(out, ERROR_VERSION);
 }
@@ -257,11 +257,11 @@ fn client_reports_the_version_the_server_speaks() {
     let client = ClientHandshake::new(&key, &config, NONCE_C, &mut out);
     out.clear();
     let err = client
-        .step(b"ACTR\x00\x02\xff\x02\x00\x02", &mut out)
+        .step(b"ACTR\x00\x01\xff\x02\x00\x01", &mut out)
         .unwrap_err();
     assert!(matches!(
         err,
-        HandshakeError::VersionMismatch { ours: 1, theirs: 2 }
+        HandshakeError::VersionMismatch { ours: 2, theirs: 1 }
     ));
     // An ERROR is never answered.
     assert!(out.is_empty());
@@ -443,7 +443,7 @@ fn garbage_is_malformed_in_every_state() {
         b"GET / HTTP/1.1\r\nHost: example\r\n\r\n",
         b"SSH-2.0-OpenSSH_9.6\r\n",
         &[0xff; 300],
-        b"actr\x00\x01\x01",
+        b"actr\x00\x02\x01",
     ];
     for at in ALL_STATES {
         for payload in garbage {
@@ -469,16 +469,16 @@ fn garbage_is_malformed_in_every_state() {
 fn malformed_error_frames_are_malformed_in_every_state() {
     let fixture = Fixture::new();
     let bad_errors: [&[u8]; 9] = [
-        b"ACTR\x00\x01\xff",
-        b"ACTR\x00\x01\xff\x00",
-        b"ACTR\x00\x01\xff\x04",
-        b"ACTR\x00\x01\xff\x01\x00",
-        b"ACTR\x00\x01\xff\x03\x03",
-        b"ACTR\x00\x01\xff\x02",
-        b"ACTR\x00\x01\xff\x02\x00",
+        b"ACTR\x00\x02\xff",
+        b"ACTR\x00\x02\xff\x00",
+        b"ACTR\x00\x02\xff\x04",
+        b"ACTR\x00\x02\xff\x01\x00",
+        b"ACTR\x00\x02\xff\x03\x03",
+        b"ACTR\x00\x02\xff\x02",
+        b"ACTR\x00\x02\xff\x02\x00",
         b"ACTR\x00\x02\xff\x02\x00\x02\x00",
         // A VERSION error that carries our own version makes no sense.
-        b"ACTR\x00\x01\xff\x02\x00\x01",
+        b"ACTR\x00\x02\xff\x02\x00\x02",
     ];
     for at in ALL_STATES {
         for payload in bad_errors {
@@ -491,13 +491,13 @@ fn malformed_error_frames_are_malformed_in_every_state() {
 fn peer_errors_are_reported_and_not_answered_in_every_state() {
     let fixture = Fixture::new();
     for at in ALL_STATES {
-        let (result, out) = fixture.feed(at, b"ACTR\x00\x01\xff\x01");
+        let (result, out) = fixture.feed(at, b"ACTR\x00\x02\xff\x01");
         assert!(matches!(
             result,
             Err(HandshakeError::Authentication { side: Side::Remote })
         ));
         assert!(out.is_empty());
-        let (result, out) = fixture.feed(at, b"ACTR\x00\x01\xff\x03");
+        let (result, out) = fixture.feed(at, b"ACTR\x00\x02\xff\x03");
         assert!(matches!(
             result,
             Err(HandshakeError::Malformed { side: Side::Remote })
@@ -506,7 +506,7 @@ fn peer_errors_are_reported_and_not_answered_in_every_state() {
         let (result, out) = fixture.feed(at, b"ACTR\x00\x03\xff\x02\x00\x03");
         assert!(matches!(
             result,
-            Err(HandshakeError::VersionMismatch { ours: 1, theirs: 3 })
+            Err(HandshakeError::VersionMismatch { ours: 2, theirs: 3 })
         ));
         assert!(out.is_empty());
     }
@@ -516,7 +516,7 @@ fn peer_errors_are_reported_and_not_answered_in_every_state() {
 fn bad_names_are_malformed() {
     let fixture = Fixture::new();
     let hello_with_name = |len: u16, name: &[u8]| {
-        let mut hello = b"ACTR\x00\x01\x01".to_vec();
+        let mut hello = b"ACTR\x00\x02\x01".to_vec();
         hello.extend([0; 32]);
         hello.extend(len.to_be_bytes());
         hello.extend(name);
@@ -568,12 +568,12 @@ fn hostile_payload() -> impl Strategy<Value = Vec<u8>> {
     let prefixes: Vec<&'static [u8]> = vec![
         b"",
         b"ACTR",
-        b"ACTR\x00\x01",
-        b"ACTR\x00\x01\x01",
-        b"ACTR\x00\x01\x02",
-        b"ACTR\x00\x01\x03",
-        b"ACTR\x00\x01\xff",
-        b"ACTR\x00\x02\xff\x02",
+        b"ACTR\x00\x02",
+        b"ACTR\x00\x02\x01",
+        b"ACTR\x00\x02\x02",
+        b"ACTR\x00\x02\x03",
+        b"ACTR\x00\x02\xff",
+        b"ACTR\x00\x01\xff\x02",
         b"\x00\x00\x00\x00\x00\x00\x00\x00",
     ];
     (
@@ -596,7 +596,7 @@ proptest! {
             let answers = payloads(&out);
             prop_assert!(answers.len() <= 1);
             if let Some(answer) = answers.first() {
-                prop_assert!(answer.starts_with(b"ACTR\x00\x01\xff"));
+                prop_assert!(answer.starts_with(b"ACTR\x00\x02\xff"));
             }
         }
     }
@@ -678,16 +678,16 @@ fn wrong_key_over_tcp_fails_on_both_sides() {
 
 #[test]
 fn version_mismatch_is_reported_on_both_sides() {
-    // A client of version 2 against our server.
+    // A client of version 1 against our server.
     let (mut fake_client, mut server_stream, peer) = tcp_pair();
     let server = spawn(move || {
         handshake::server_handshake(&mut server_stream, &secret(KEY), &config("server"), peer)
             .map(drop)
     });
     let mut hello = Vec::new();
-    let mut payload = b"ACTR\x00\x02\x01".to_vec();
+    let mut payload = b"ACTR\x00\x01\x01".to_vec();
     payload.extend([0; 32]);
-    payload.extend(b"\x00\x02v2");
+    payload.extend(b"\x00\x02v1");
     FrameConfig::new()
         .append_frame(&mut hello, &payload)
         .unwrap();
@@ -697,10 +697,10 @@ fn version_mismatch_is_reported_on_both_sides() {
     assert_eq!(reader.read_frame().unwrap().unwrap(), &ERROR_VERSION[4..]);
     assert!(matches!(
         server.recv_timeout(WAIT).unwrap(),
-        Err(HandshakeError::VersionMismatch { ours: 1, theirs: 2 })
+        Err(HandshakeError::VersionMismatch { ours: 2, theirs: 1 })
     ));
 
-    // Our client against a server of version 2.
+    // Our client against a server of version 1.
     let (mut client_stream, fake_server, _) = tcp_pair();
     let server = spawn(move || {
         fake_server.set_read_timeout(Some(WAIT)).unwrap();
@@ -710,18 +710,18 @@ fn version_mismatch_is_reported_on_both_sides() {
                 .read_frame()
                 .unwrap()
                 .unwrap()
-                .starts_with(b"ACTR\x00\x01\x01")
+                .starts_with(b"ACTR\x00\x02\x01")
         );
         let mut error = Vec::new();
         FrameConfig::new()
-            .append_frame(&mut error, b"ACTR\x00\x02\xff\x02\x00\x02")
+            .append_frame(&mut error, b"ACTR\x00\x01\xff\x02\x00\x01")
             .unwrap();
         reader.get_mut().write_all(&error).unwrap();
     });
     let client = handshake::client_handshake(&mut client_stream, &secret(KEY), &config("client"));
     assert!(matches!(
         client,
-        Err(HandshakeError::VersionMismatch { ours: 1, theirs: 2 })
+        Err(HandshakeError::VersionMismatch { ours: 2, theirs: 1 })
     ));
     server.recv_timeout(WAIT).unwrap();
 }

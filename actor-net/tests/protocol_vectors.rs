@@ -257,15 +257,15 @@ fn error_frames_reproduce_the_vectors() {
     ));
     v.assert_payload(&to_server, "error_auth");
 
-    // The vector HELLO claiming version 2: VERSION.
+    // The vector HELLO as a version-1 client sends it: VERSION.
     let mut hello = v.get("hello").to_vec();
-    hello[5] = 2;
+    hello[5] = 1;
     let mut to_client = Vec::new();
     let server = ServerHandshake::new(&key, &config, v.array("nonce_s"));
     let err = server.step(&hello, &mut to_client).unwrap_err();
     assert!(matches!(
         err,
-        HandshakeError::VersionMismatch { ours: 1, theirs: 2 }
+        HandshakeError::VersionMismatch { ours: 2, theirs: 1 }
     ));
     v.assert_payload(&to_client, "error_version");
 

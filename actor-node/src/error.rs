@@ -41,6 +41,8 @@ pub(crate) enum CliError {
         #[source]
         source: AskError,
     },
+    #[error("cannot catch SIGTERM and SIGINT")]
+    Signals(#[source] io::Error),
     #[error("cannot write to standard output")]
     Output(#[from] io::Error),
 }

@@ -9,7 +9,9 @@
 //!
 //! `serve` prints the node's address as the first line of its standard output, then one line
 //! `PROTOCOL ADDRESS` per classic listener, so that a script can use port 0 everywhere. It
-//! runs until it is stopped (Ctrl-C, or a signal).
+//! runs until SIGTERM or SIGINT (Ctrl-C); then it says GOODBYE to every peer node, so that
+//! their monitors of its actors see them stop rather than the connection fail, and exits with
+//! code 0.
 //!
 //! Logs go to standard error through `tracing`; `RUST_LOG` sets the level (by default,
 //! `info`). An error is one line on standard error, `actor-node: ...` with its causes, and
@@ -19,6 +21,7 @@ mod call;
 mod error;
 mod key;
 mod serve;
+mod stop_signals;
 
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
@@ -46,8 +49,8 @@ enum Command {
     /// Serve a node exporting the `echo` and `time` actors, and the chosen classic listeners.
     ///
     /// The first line of standard output is the node's address; then one line
-    /// `PROTOCOL ADDRESS` per classic listener (useful with port 0). Runs until stopped
-    /// with Ctrl-C or a signal.
+    /// `PROTOCOL ADDRESS` per classic listener (useful with port 0). Runs until SIGTERM or
+    /// SIGINT (Ctrl-C), then says goodbye to its peers and exits with code 0.
     #[command(after_help = KEY_HELP)]
     Serve(ServeArgs),
     /// Call the `echo` or `time` actor of a node and print the answer.

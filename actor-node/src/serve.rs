@@ -9,6 +9,7 @@ use clap::Args;
 
 use crate::error::CliError;
 use crate::key::KeyArgs;
+use crate::stop_signals::StopSignals;
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
@@ -51,9 +52,17 @@ pub(crate) struct ServeArgs {
     key: KeyArgs,
 }
 
-/// Starts the node and the listeners, prints their addresses, and serves until the process
-/// is stopped; returns only on an error.
+/// Starts the node and the listeners, prints their addresses, and serves until SIGTERM or
+/// SIGINT; then says goodbye to every peer, stops, and returns `Ok`.
+///
+/// The shutdown sequence: the node first (it stops accepting, sends GOODBYE on every
+/// connection after what is queued, and joins its threads), so that peers see the remote
+/// actors stop rather than the connection fail; then the classic listeners and the echo and
+/// time actors; then the actor system.
 pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
+    // Caught from before the address is printed: once anyone can reach the node, a signal
+    // stops it cleanly instead of killing it.
+    let mut signals = StopSignals::catch().map_err(CliError::Signals)?;
     let secret = args.key.secret()?;
     let listeners = [
         (Protocol::EchoTcp, args.echo_tcp),
@@ -98,8 +107,11 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
     out.flush()?;
     drop(out);
     tracing::info!(addr = %node_addr, "serving the echo and time actors; stop with Ctrl-C");
-    // Serves until the process is stopped: the operating system closes every socket then.
-    loop {
-        std::thread::park();
-    }
+    let signal = signals.wait();
+    tracing::info!(signal, "stopping: saying goodbye to the peers");
+    node.shutdown();
+    services.shutdown();
+    system.shutdown();
+    tracing::info!("stopped");
+    Ok(())
 }

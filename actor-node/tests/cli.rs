@@ -1,5 +1,6 @@
 //! `actor-node` as a process: `serve` on 127.0.0.1 with port 0 everywhere, `call` against
-//! it, the classic listeners of the served process, and the command-line errors.
+//! it, the classic listeners of the served process, its goodbye on SIGTERM and SIGINT, and
+//! the command-line errors.
 //!
 //! Every child is killed and reaped by a guard, also when a test fails; every wait on a
 //! child has a deadline.
@@ -391,5 +392,78 @@ fn every_subcommand_has_help() {
         let help = stdout(&output);
         assert!(help.contains("Usage:"), "{args:?}: {help}");
         assert!(help.contains("ACTOR_SECRET"), "{args:?}: {help}");
+    }
+}
+
+/// `serve`'s goodbye on the signals that ask it to stop, which only Unix has.
+#[cfg(unix)]
+mod signals {
+    use std::process::ExitStatus;
+
+    use actor_core::ExitReason;
+    use actor_net::services::EchoMsg;
+    use actor_net::{Node, Secret};
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    use super::*;
+
+    /// Waits for the child to exit, within `WAIT` (else fails; the guard kills it).
+    fn exit_status(server: &mut Server) -> ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "actor-node did not exit within {WAIT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Starts `serve`, has a client node watch its `echo` actor, sends `signal` to the served
+    /// process, and checks that the client is told goodbye (the actor stopped, not a lost
+    /// connection) and that the process exits with code 0.
+    fn serve_says_goodbye_on(signal: Signal, name: &str) {
+        let key = KeyFile::new(KEY);
+        let mut server = Server::start(&key, &[]);
+        let client = Node::builder(Secret::new(KEY.as_bytes().to_vec()).unwrap())
+            .name("watcher")
+            .build()
+            .unwrap();
+        let echo = client
+            .lookup::<EchoMsg>(server.node.as_str(), "echo")
+            .unwrap();
+        let answer = echo
+            .ask(|reply| EchoMsg::Echo(b"before".to_vec(), reply), WAIT)
+            .unwrap();
+        assert_eq!(answer, b"before");
+        let mut down = echo.monitor();
+
+        let pid = Pid::from_raw(i32::try_from(server.child.id()).unwrap());
+        kill(pid, signal).unwrap();
+
+        let notice = down.wait_timeout(WAIT).expect("a Down within WAIT");
+        assert!(
+            matches!(notice.reason, ExitReason::Stopped),
+            "a goodbye, not a lost connection: {:?}",
+            notice.reason
+        );
+        let status = exit_status(&mut server);
+        assert_eq!(status.code(), Some(0), "{status:?}");
+        server.wait_for_log(&["saying goodbye", name]);
+        client.shutdown();
+    }
+
+    #[test]
+    fn serve_says_goodbye_and_exits_0_on_sigterm() {
+        serve_says_goodbye_on(Signal::SIGTERM, "SIGTERM");
+    }
+
+    #[test]
+    fn serve_says_goodbye_and_exits_0_on_sigint() {
+        serve_says_goodbye_on(Signal::SIGINT, "SIGINT");
     }
 }

@@ -102,8 +102,8 @@ impl<'a> ClientHandshake<'a> {
     /// let config = HandshakeConfig::builder().name("client").build()?;
     /// let mut out = Vec::new();
     /// let _client = ClientHandshake::new(&key, &config, [0; 32], &mut out);
-    /// // Length prefix, then "ACTR", version 1, kind HELLO.
-    /// assert_eq!(out[4..11], *b"ACTR\x00\x01\x01");
+    /// // Length prefix, then "ACTR", version 2, kind HELLO.
+    /// assert_eq!(out[4..11], *b"ACTR\x00\x02\x01");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(
@@ -149,7 +149,7 @@ impl<'a> ClientHandshake<'a> {
     /// let err = client.step(b"garbage", &mut out).unwrap_err();
     /// assert!(matches!(err, HandshakeError::Malformed { side: Side::Local }));
     /// // The ERROR frame (code 3, MALFORMED) to send before closing.
-    /// assert_eq!(out, b"\0\0\0\x08ACTR\x00\x01\xff\x03");
+    /// assert_eq!(out, b"\0\0\0\x08ACTR\x00\x02\xff\x03");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn step(self, incoming: &[u8], out: &mut Vec<u8>) -> Result<Step<Self>, HandshakeError> {

@@ -10,9 +10,9 @@ use crate::session::TAG_LEN;
 /// # Examples
 ///
 /// ```
-/// assert_eq!(actor_net::handshake::VERSION, 1);
+/// assert_eq!(actor_net::handshake::VERSION, 2);
 /// ```
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 
 /// Length of a handshake nonce, in bytes.
 ///

@@ -38,8 +38,8 @@ impl std::fmt::Display for Side {
 /// ```
 /// use actor_net::handshake::{HandshakeError, Side};
 ///
-/// let err = HandshakeError::VersionMismatch { ours: 1, theirs: 2 };
-/// assert_eq!(err.to_string(), "protocol version mismatch: this side speaks 1, the peer speaks 2");
+/// let err = HandshakeError::VersionMismatch { ours: 2, theirs: 1 };
+/// assert_eq!(err.to_string(), "protocol version mismatch: this side speaks 2, the peer speaks 1");
 /// let err = HandshakeError::Authentication { side: Side::Remote };
 /// assert_eq!(err.to_string(), "authentication failed (refused by the peer)");
 /// ```

@@ -9,13 +9,13 @@ use super::wire::name_len;
 use crate::secret::{HmacSha256, Secret, keyed_mac};
 
 /// Label of the server's proof.
-const SERVER_PROOF: &[u8] = b"actor/1 server proof";
+const SERVER_PROOF: &[u8] = b"actor/2 server proof";
 /// Label of the client's proof.
-const CLIENT_PROOF: &[u8] = b"actor/1 client proof";
+const CLIENT_PROOF: &[u8] = b"actor/2 client proof";
 /// Label of the key of frames sent by the client.
-const KEY_CLIENT_TO_SERVER: &[u8] = b"actor/1 key client to server";
+const KEY_CLIENT_TO_SERVER: &[u8] = b"actor/2 key client to server";
 /// Label of the key of frames sent by the server.
-const KEY_SERVER_TO_CLIENT: &[u8] = b"actor/1 key server to client";
+const KEY_SERVER_TO_CLIENT: &[u8] = b"actor/2 key server to client";
 
 /// Returns the MAC state over `label | nonce_c | nonce_s | lp(client_name) | lp(server_name)`,
 /// ready to be finalized (to send a proof) or verified in constant time (to check one).
@@ -79,7 +79,7 @@ pub(super) fn client_proof_mac(
 }
 
 /// Computes the server's proof that it holds `key`:
-/// `HMAC(key, "actor/1 server proof" | nonce_c | nonce_s | lp(client_name) | lp(server_name))`.
+/// `HMAC(key, "actor/2 server proof" | nonce_c | nonce_s | lp(client_name) | lp(server_name))`.
 ///
 /// # Panics
 ///
@@ -114,7 +114,7 @@ pub fn server_proof(
 }
 
 /// Computes the client's proof that it holds `key`:
-/// `HMAC(key, "actor/1 client proof" | nonce_c | nonce_s | lp(client_name) | lp(server_name))`.
+/// `HMAC(key, "actor/2 client proof" | nonce_c | nonce_s | lp(client_name) | lp(server_name))`.
 ///
 /// # Panics
 ///
@@ -153,8 +153,8 @@ pub fn client_proof(
 /// Derives the session keys `(k_c2s, k_s2c)`: the key of the frames the client sends and the key
 /// of the frames the server sends.
 ///
-/// `k_c2s = HMAC(key, "actor/1 key client to server" | nonce_c | nonce_s)` and
-/// `k_s2c = HMAC(key, "actor/1 key server to client" | nonce_c | nonce_s)`. Both are zeroed when
+/// `k_c2s = HMAC(key, "actor/2 key client to server" | nonce_c | nonce_s)` and
+/// `k_s2c = HMAC(key, "actor/2 key server to client" | nonce_c | nonce_s)`. Both are zeroed when
 /// dropped.
 ///
 /// # Examples

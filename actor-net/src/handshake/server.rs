@@ -36,15 +36,15 @@ use crate::session::{Opener, Sealer};
 /// let config = HandshakeConfig::default();
 /// let server = ServerHandshake::new(&key, &config, [0; 32]);
 ///
-/// // A HELLO of protocol version 2.
-/// let mut hello = b"ACTR\x00\x02\x01".to_vec();
+/// // A HELLO of protocol version 1.
+/// let mut hello = b"ACTR\x00\x01\x01".to_vec();
 /// hello.extend([9; 32]);
 /// hello.extend(b"\x00\x01c");
 /// let mut out = Vec::new();
 /// let err = server.step(&hello, &mut out).unwrap_err();
-/// assert!(matches!(err, HandshakeError::VersionMismatch { ours: 1, theirs: 2 }));
-/// // The ERROR frame (code 2, VERSION, carrying version 1) to send before closing.
-/// assert_eq!(out, b"\0\0\0\x0aACTR\x00\x01\xff\x02\x00\x01");
+/// assert!(matches!(err, HandshakeError::VersionMismatch { ours: 2, theirs: 1 }));
+/// // The ERROR frame (code 2, VERSION, carrying version 2) to send before closing.
+/// assert_eq!(out, b"\0\0\0\x0aACTR\x00\x02\xff\x02\x00\x02");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct ServerHandshake<'a> {
@@ -117,15 +117,15 @@ impl<'a> ServerHandshake<'a> {
     /// let config = HandshakeConfig::builder().name("server").build()?;
     /// let server = ServerHandshake::new(&key, &config, [0; 32]);
     ///
-    /// let mut hello = b"ACTR\x00\x01\x01".to_vec();
+    /// let mut hello = b"ACTR\x00\x02\x01".to_vec();
     /// hello.extend([9; 32]);
     /// hello.extend(b"\x00\x06client");
     /// let mut out = Vec::new();
     /// let Step::Continue(_server) = server.step(&hello, &mut out)? else {
     ///     panic!("the server waits for the PROOF");
     /// };
-    /// // Length prefix, then a CHALLENGE: "ACTR", version 1, kind 2.
-    /// assert_eq!(out[4..11], *b"ACTR\x00\x01\x02");
+    /// // Length prefix, then a CHALLENGE: "ACTR", version 2, kind 2.
+    /// assert_eq!(out[4..11], *b"ACTR\x00\x02\x02");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn step(self, incoming: &[u8], out: &mut Vec<u8>) -> Result<Step<Self>, HandshakeError> {

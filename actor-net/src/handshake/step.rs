@@ -12,7 +12,7 @@ use crate::session::{Opener, Sealer};
 ///
 /// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
 /// let config = HandshakeConfig::default();
-/// let mut hello = b"ACTR\x00\x01\x01".to_vec();
+/// let mut hello = b"ACTR\x00\x02\x01".to_vec();
 /// hello.extend([0; 32]);
 /// hello.extend([0, 0]);
 /// let step = ServerHandshake::new(&key, &config, [1; 32]).step(&hello, &mut Vec::new())?;

@@ -289,20 +289,28 @@ mod tests {
         assert!(matches!(
             parse(&frame(7, &[2, 0, 7]), Kind::Challenge),
             Err(Reject::Peer(HandshakeError::VersionMismatch {
-                ours: 1,
+                ours: VERSION,
                 theirs: 7
             }))
         ));
+        // What a version-1 peer answers to our HELLO.
         assert!(matches!(
             parse(&frame(1, &[2, 0, 1]), Kind::Challenge),
+            Err(Reject::Peer(HandshakeError::VersionMismatch {
+                ours: 2,
+                theirs: 1
+            }))
+        ));
+        assert!(matches!(
+            parse(&frame(VERSION, &[2, 0, 2]), Kind::Challenge),
             Err(Reject::Malformed)
         ));
         assert!(matches!(
-            parse(&frame(1, &[1, 0]), Kind::Proof),
+            parse(&frame(VERSION, &[1, 0]), Kind::Proof),
             Err(Reject::Malformed)
         ));
         assert!(matches!(
-            parse(&frame(1, &[4]), Kind::Proof),
+            parse(&frame(VERSION, &[4]), Kind::Proof),
             Err(Reject::Malformed)
         ));
     }

@@ -59,9 +59,9 @@ impl Transcript {
         let proof_c = client_proof(&key, &nonce_c, &nonce_s, CLIENT, SERVER);
         let (c2s, s2c) = session_keys(&key, &nonce_c, &nonce_s);
         Ok(Transcript {
-            hello: [&b"ACTR\x00\x01\x01"[..], &nonce_c, &lp(CLIENT)].concat(),
-            challenge: [&b"ACTR\x00\x01\x02"[..], &nonce_s, &lp(SERVER), &proof_s].concat(),
-            proof: [&b"ACTR\x00\x01\x03"[..], &proof_c].concat(),
+            hello: [&b"ACTR\x00\x02\x01"[..], &nonce_c, &lp(CLIENT)].concat(),
+            challenge: [&b"ACTR\x00\x02\x02"[..], &nonce_s, &lp(SERVER), &proof_s].concat(),
+            proof: [&b"ACTR\x00\x02\x03"[..], &proof_c].concat(),
             c2s: *c2s,
             s2c: *s2c,
         })
@@ -268,17 +268,17 @@ fn seeds() -> Result<Seeds, Box<dyn Error>> {
         "session",
         [&[3][..], &c2s_session].concat(),
     );
-    let mut hello_v2 = t.hello.clone();
-    hello_v2[5] = 2;
+    let mut hello_v1 = t.hello.clone();
+    hello_v1[5] = 1;
     add(
         "handshake_server",
-        "version-2",
-        [&[0][..], &frame(&hello_v2)].concat(),
+        "version-1",
+        [&[0][..], &frame(&hello_v1)].concat(),
     );
     add(
         "handshake_server",
         "error-auth",
-        [&[0][..], &frame(b"ACTR\x00\x01\xff\x01")].concat(),
+        [&[0][..], &frame(b"ACTR\x00\x02\xff\x01")].concat(),
     );
     add(
         "handshake_server",
@@ -317,15 +317,27 @@ fn seeds() -> Result<Seeds, Box<dyn Error>> {
         "session",
         [&[3][..], &s2c_session].concat(),
     );
+    let mut challenge_v1 = t.challenge.clone();
+    challenge_v1[5] = 1;
+    add(
+        "handshake_client",
+        "version-1",
+        [&[0][..], &frame(&challenge_v1)].concat(),
+    );
+    add(
+        "handshake_client",
+        "error-version-1",
+        [&[0][..], &frame(b"ACTR\x00\x01\xff\x02\x00\x01")].concat(),
+    );
     add(
         "handshake_client",
         "error-malformed",
-        [&[0][..], &frame(b"ACTR\x00\x01\xff\x03")].concat(),
+        [&[0][..], &frame(b"ACTR\x00\x02\xff\x03")].concat(),
     );
     add(
         "handshake_client",
         "error-in-welcome",
-        [&[1][..], &frame(b"ACTR\x00\x01\xff\x01")].concat(),
+        [&[1][..], &frame(b"ACTR\x00\x02\xff\x01")].concat(),
     );
     add(
         "handshake_client",

@@ -19,7 +19,7 @@ mod client;
 mod server;
 
 use actor_core::codec::FrameReader;
-use actor_net::handshake::{HandshakeError, Side, VERSION};
+use actor_net::handshake::{HandshakeError, Side};
 
 pub use client::handshake_client;
 pub use server::handshake_server;
@@ -29,6 +29,10 @@ use crate::vectors::{self, KEY};
 
 /// The first four bytes of every handshake payload.
 const MAGIC: &[u8; 4] = b"ACTR";
+
+/// The protocol version `PROTOCOL.md` describes, written here rather than taken from the
+/// implementation so that a change on either side shows.
+const VERSION: u16 = 2;
 
 /// The kinds of handshake frames.
 const HELLO: u8 = 1;
@@ -95,6 +99,12 @@ fn judge_header(payload: &[u8], expected: Option<u8>) -> Result<&[u8], Verdict> 
     Ok(body)
 }
 
+/// The 7 bytes every handshake payload of `kind` starts with: magic, version, kind.
+fn header(kind: u8) -> [u8; 7] {
+    let [v0, v1] = VERSION.to_be_bytes();
+    [MAGIC[0], MAGIC[1], MAGIC[2], MAGIC[3], v0, v1, kind]
+}
+
 /// Splits `lp(name)` off the front of `bytes`, as `PROTOCOL.md` defines names.
 fn split_name(bytes: &[u8]) -> Option<(&str, &[u8])> {
     let (len, rest) = bytes.split_first_chunk::<2>()?;
@@ -114,7 +124,7 @@ fn lp(name: &str) -> Vec<u8> {
 
 /// `proof_s`, computed as `PROTOCOL.md` defines it.
 fn server_proof(nonce_c: &[u8], nonce_s: &[u8], client_name: &str, server_name: &str) -> [u8; 32] {
-    let label = b"actor/1 server proof";
+    let label = b"actor/2 server proof";
     vectors::hmac(
         KEY,
         &[label, nonce_c, nonce_s, &lp(client_name), &lp(server_name)],
@@ -123,7 +133,7 @@ fn server_proof(nonce_c: &[u8], nonce_s: &[u8], client_name: &str, server_name: 
 
 /// `proof_c`, computed as `PROTOCOL.md` defines it.
 fn client_proof(nonce_c: &[u8], nonce_s: &[u8], client_name: &str, server_name: &str) -> [u8; 32] {
-    let label = b"actor/1 client proof";
+    let label = b"actor/2 client proof";
     vectors::hmac(
         KEY,
         &[label, nonce_c, nonce_s, &lp(client_name), &lp(server_name)],
@@ -142,7 +152,7 @@ fn check_refusal(verdict: Verdict, error: &HandshakeError, sent: &[u8]) {
                 ours: VERSION,
                 theirs,
             },
-        ) if theirs == version => &[VERSION_CODE, 0, 1],
+        ) if theirs == version => &[VERSION_CODE, 0, 2],
         (Verdict::Peer(PeerError::Auth), HandshakeError::Authentication { side })
         | (Verdict::Peer(PeerError::Malformed), HandshakeError::Malformed { side })
             if *side == Side::Remote =>
@@ -165,8 +175,7 @@ fn check_refusal(verdict: Verdict, error: &HandshakeError, sent: &[u8]) {
             "a peer's ERROR was answered: {frames:02x?}"
         );
     } else {
-        let mut expected = b"ACTR\x00\x01\xff".to_vec();
-        expected.extend_from_slice(answer);
+        let expected = [&header(ERROR)[..], answer].concat();
         assert_eq!(frames, [expected], "the wrong ERROR frame was sent");
     }
 }
@@ -204,11 +213,11 @@ mod tests {
     #[test]
     fn the_model_reads_headers_in_the_documented_order() {
         assert_eq!(
-            judge_header(b"ACTR\0\x01", Some(HELLO)),
+            judge_header(b"ACTR\0\x02", Some(HELLO)),
             Err(Verdict::Malformed)
         );
         assert_eq!(
-            judge_header(b"ACTS\0\x01\x01", Some(HELLO)),
+            judge_header(b"ACTS\0\x02\x01", Some(HELLO)),
             Err(Verdict::Malformed)
         );
         assert_eq!(
@@ -216,23 +225,31 @@ mod tests {
             Err(Verdict::Peer(PeerError::Auth))
         );
         assert_eq!(
-            judge_header(b"ACTR\0\x01\xff\x02\0\x01", Some(HELLO)),
+            judge_header(b"ACTR\0\x02\xff\x02\0\x02", Some(HELLO)),
             Err(Verdict::Malformed)
+        );
+        assert_eq!(
+            judge_header(b"ACTR\0\x01\xff\x02\0\x01", Some(HELLO)),
+            Err(Verdict::Peer(PeerError::Version(1)))
+        );
+        assert_eq!(
+            judge_header(b"ACTR\0\x01\x01", Some(HELLO)),
+            Err(Verdict::Version(1))
         );
         assert_eq!(
             judge_header(b"ACTR\0\x07\x01", Some(HELLO)),
             Err(Verdict::Version(7))
         );
         assert_eq!(
-            judge_header(b"ACTR\0\x01\x02", Some(HELLO)),
+            judge_header(b"ACTR\0\x02\x02", Some(HELLO)),
             Err(Verdict::Malformed)
         );
         assert_eq!(
-            judge_header(b"ACTR\0\x01\x01", None),
+            judge_header(b"ACTR\0\x02\x01", None),
             Err(Verdict::Malformed)
         );
         assert_eq!(
-            judge_header(b"ACTR\0\x01\x01body", Some(HELLO)),
+            judge_header(b"ACTR\0\x02\x01body", Some(HELLO)),
             Ok(&b"body"[..])
         );
     }

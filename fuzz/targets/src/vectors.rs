@@ -79,8 +79,8 @@ pub(crate) fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 /// `PROTOCOL.md` defines them.
 pub(crate) fn session_keys(nonce_c: &[u8], nonce_s: &[u8]) -> ([u8; 32], [u8; 32]) {
     (
-        hmac(KEY, &[b"actor/1 key client to server", nonce_c, nonce_s]),
-        hmac(KEY, &[b"actor/1 key server to client", nonce_c, nonce_s]),
+        hmac(KEY, &[b"actor/2 key client to server", nonce_c, nonce_s]),
+        hmac(KEY, &[b"actor/2 key server to client", nonce_c, nonce_s]),
     )
 }
 

@@ -6,8 +6,8 @@ use actor_net::handshake::{
 };
 
 use super::{
-    CHALLENGE, MAGIC, Verdict, check_refusal, client_proof, judge_header, lp, peer_frames,
-    server_proof, split_name, tamper,
+    CHALLENGE, HELLO, MAGIC, PROOF, Verdict, check_refusal, client_proof, header, judge_header, lp,
+    peer_frames, server_proof, split_name, tamper,
 };
 use crate::input::Input;
 use crate::session;
@@ -29,8 +29,8 @@ use crate::vectors::{self, CLIENT_NAME, NONCE_C, NONCE_S, SERVER_NAME};
 /// # Examples
 ///
 /// ```
-/// // A server that answers the HELLO with "ACTR", version 1, ERROR AUTH.
-/// actor_fuzz_targets::handshake_client(b"\x00\x00\x00\x00\x08ACTR\x00\x01\xff\x01");
+/// // A server that answers the HELLO with "ACTR", version 2, ERROR AUTH.
+/// actor_fuzz_targets::handshake_client(b"\x00\x00\x00\x00\x08ACTR\x00\x02\xff\x01");
 /// ```
 pub fn handshake_client(data: &[u8]) {
     let key = vectors::key();
@@ -132,7 +132,7 @@ impl<'a> Client<'a> {
     fn start(key: &'a Secret, config: &'a HandshakeConfig) -> (Client<'a>, Vec<u8>) {
         let mut out = Vec::new();
         let machine = ClientHandshake::new(key, config, NONCE_C, &mut out);
-        let hello = [&b"ACTR\x00\x01\x01"[..], &NONCE_C, &lp(CLIENT_NAME)].concat();
+        let hello = [&header(HELLO)[..], &NONCE_C, &lp(CLIENT_NAME)].concat();
         assert_eq!(
             vectors::payloads(&out),
             std::slice::from_ref(&hello),
@@ -152,7 +152,7 @@ impl<'a> Client<'a> {
                 match (verdict, machine.step(payload, &mut out)) {
                     (Ok((nonce_s, server_name)), Ok(Step::Continue(machine))) => {
                         let proof_c = client_proof(&NONCE_C, &nonce_s, CLIENT_NAME, server_name);
-                        let proof = [&b"ACTR\x00\x01\x03"[..], &proof_c].concat();
+                        let proof = [&header(PROOF)[..], &proof_c].concat();
                         assert_eq!(vectors::payloads(&out), [proof], "wrong PROOF");
                         let (c2s, s2c) = vectors::session_keys(&NONCE_C, &nonce_s);
                         State::AwaitWelcome {

@@ -6,8 +6,8 @@ use actor_net::handshake::{
 };
 
 use super::{
-    HELLO, PROOF, Verdict, check_refusal, client_proof, judge_header, lp, peer_frames,
-    server_proof, split_name, tamper,
+    CHALLENGE, HELLO, PROOF, Verdict, check_refusal, client_proof, header, judge_header, lp,
+    peer_frames, server_proof, split_name, tamper,
 };
 use crate::input::Input;
 use crate::session;
@@ -220,11 +220,5 @@ fn judge_hello(payload: &[u8]) -> Result<([u8; NONCE_LEN], &str), Verdict> {
 /// The CHALLENGE payload the server must send.
 fn challenge(nonce_c: &[u8; NONCE_LEN], client_name: &str) -> Vec<u8> {
     let proof_s = server_proof(nonce_c, &NONCE_S, client_name, SERVER_NAME);
-    [
-        &b"ACTR\x00\x01\x02"[..],
-        &NONCE_S,
-        &lp(SERVER_NAME),
-        &proof_s,
-    ]
-    .concat()
+    [&header(CHALLENGE)[..], &NONCE_S, &lp(SERVER_NAME), &proof_s].concat()
 }
