@@ -516,44 +516,68 @@ impl NodeBuilder {
         self
     }
 
-    /// What one connection may have in flight towards local actors: messages received and
-    /// not yet handled, and their bytes. A connection whose budget is spent stops reading
-    /// (its peer's writes block in TCP) until the actors have caught up. By default, 1024
-    /// messages and 8 MiB.
+    /// How many messages one connection may have in flight towards local actors (received,
+    /// and not yet handled). A connection whose inbound budget is spent stops reading (its
+    /// peer's writes block in TCP) until the actors have caught up. By default, 1024.
     ///
     /// # Examples
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
     /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
-    ///     .inbound_budget(256, 1 << 20)
+    ///     .inbound_messages(256)
+    ///     .inbound_bytes(1 << 20)
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn inbound_budget(mut self, messages: usize, bytes: usize) -> Self {
+    pub fn inbound_messages(mut self, messages: usize) -> Self {
         self.config.inbound_messages = messages.max(1);
+        self
+    }
+
+    /// How many bytes of messages one connection may have in flight towards local actors
+    /// (see [`inbound_messages`](NodeBuilder::inbound_messages)). A single message larger
+    /// than this passes when nothing else is in flight. By default, 8 MiB.
+    ///
+    /// # Examples
+    ///
+    /// See [`inbound_messages`](NodeBuilder::inbound_messages).
+    #[must_use]
+    pub fn inbound_bytes(mut self, bytes: usize) -> Self {
         self.config.inbound_bytes = bytes.max(1);
         self
     }
 
-    /// What may wait for one connection's writer: messages and their bytes. A `tell` to a
-    /// remote actor waits for room beyond that (`try_tell` fails with the message); a
-    /// connection whose queue is full gets no new requests from its peer dispatched until it
-    /// drains. By default, 8192 messages and 8 MiB.
+    /// How many messages may wait for one connection's writer. A `tell` to a remote actor
+    /// waits for room beyond that (`try_tell` fails with the message); a connection whose
+    /// queue is full gets no new requests from its peer dispatched until it drains. By
+    /// default, 8192.
     ///
     /// # Examples
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
     /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
-    ///     .outbound_queue(1024, 4 << 20)
+    ///     .outbound_messages(1024)
+    ///     .outbound_bytes(4 << 20)
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn outbound_queue(mut self, messages: usize, bytes: usize) -> Self {
+    pub fn outbound_messages(mut self, messages: usize) -> Self {
         self.config.outbound_messages = messages.max(1);
+        self
+    }
+
+    /// How many bytes may wait for one connection's writer (see
+    /// [`outbound_messages`](NodeBuilder::outbound_messages)). By default, 8 MiB.
+    ///
+    /// # Examples
+    ///
+    /// See [`outbound_messages`](NodeBuilder::outbound_messages).
+    #[must_use]
+    pub fn outbound_bytes(mut self, bytes: usize) -> Self {
         self.config.outbound_bytes = bytes.max(1);
         self
     }

@@ -370,9 +370,21 @@ fn main() -> ExitCode {
         };
     }
     let tests: [(&str, usize, Reading); 5] = [
-        ("a_flooder_of_empty_requests_that_never_reads", 0, Reading::Never),
-        ("a_flooder_of_1_kib_requests_that_never_reads", 1024, Reading::Never),
-        ("a_flooder_of_1_kib_requests_that_reads_slowly", 1024, Reading::Slowly),
+        (
+            "a_flooder_of_empty_requests_that_never_reads",
+            0,
+            Reading::Never,
+        ),
+        (
+            "a_flooder_of_1_kib_requests_that_never_reads",
+            1024,
+            Reading::Never,
+        ),
+        (
+            "a_flooder_of_1_kib_requests_that_reads_slowly",
+            1024,
+            Reading::Slowly,
+        ),
         ("a_flooder_that_reads_at_full_speed", 0, Reading::FullSpeed),
         // As large as a frame allows.
         (

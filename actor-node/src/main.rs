@@ -52,7 +52,7 @@ enum Command {
     /// `PROTOCOL ADDRESS` per classic listener (useful with port 0). Runs until SIGTERM or
     /// SIGINT (Ctrl-C), then says goodbye to its peers and exits with code 0.
     #[command(after_help = KEY_HELP)]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Call the `echo` or `time` actor of a node and print the answer.
     #[command(after_help = KEY_HELP)]
     Call(CallArgs),
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
     };
     init_logging();
     let result = match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Call(args) => call(args),
     };
     match result {

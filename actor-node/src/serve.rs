@@ -1,10 +1,11 @@
 //! `actor-node serve`: a node exporting the echo and time actors, and the classic listeners.
 
 use std::io::{self, Write};
+use std::time::Duration;
 
 use actor_core::System;
-use actor_net::Node;
 use actor_net::services::{Protocol, ServiceSet};
+use actor_net::{Node, NodeBuilder};
 use clap::Args;
 
 use crate::error::CliError;
@@ -49,7 +50,58 @@ pub(crate) struct ServeArgs {
     )]
     max_connections: u32,
     #[command(flatten)]
+    flow: FlowArgs,
+    #[command(flatten)]
     key: KeyArgs,
+}
+
+/// The node's flow-control limits (PROTOCOL.md, "Flow control"); each left out keeps the
+/// library's default.
+#[derive(Debug, Args)]
+struct FlowArgs {
+    /// Messages one connection may have in flight towards local actors [default: 1024]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    inbound_messages: Option<u32>,
+    /// Bytes one connection may have in flight towards local actors [default: 8388608]
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
+    inbound_bytes: Option<u32>,
+    /// Messages that may wait for one connection's writer [default: 8192]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    outbound_messages: Option<u32>,
+    /// Bytes that may wait for one connection's writer [default: 8388608]
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
+    outbound_bytes: Option<u32>,
+    /// The bounded mailbox of the echo and time actors, for messages from peers [default: 1024]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    export_mailbox: Option<u32>,
+    /// Seconds a connection may stay blocked waiting for room before it is closed [default: 10]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    blocked_timeout: Option<u64>,
+}
+
+impl FlowArgs {
+    /// `builder` with the limits given on the command line.
+    fn apply(&self, mut builder: NodeBuilder) -> NodeBuilder {
+        if let Some(n) = self.inbound_messages {
+            builder = builder.inbound_messages(n as usize);
+        }
+        if let Some(n) = self.inbound_bytes {
+            builder = builder.inbound_bytes(n as usize);
+        }
+        if let Some(n) = self.outbound_messages {
+            builder = builder.outbound_messages(n as usize);
+        }
+        if let Some(n) = self.outbound_bytes {
+            builder = builder.outbound_bytes(n as usize);
+        }
+        if let Some(n) = self.export_mailbox {
+            builder = builder.export_mailbox(n as usize);
+        }
+        if let Some(seconds) = self.blocked_timeout {
+            builder = builder.blocked_timeout(Duration::from_secs(seconds));
+        }
+        builder
+    }
 }
 
 /// Starts the node and the listeners, prints their addresses, and serves until SIGTERM or
@@ -82,7 +134,9 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
             builder = builder.listen(protocol, addr);
         }
     }
-    let node = Node::builder(secret)
+    let node = args
+        .flow
+        .apply(Node::builder(secret))
         .name(args.name)
         .listen(args.listen.clone())
         .build()

@@ -329,6 +329,56 @@ fn bad_flags_are_one_line_errors() {
     let error = assert_usage_error(&["call", "127.0.0.1:1", "ping"]);
     assert!(error.contains("ping"), "{error}");
     assert_usage_error(&["call", "127.0.0.1:1", "time", "--timeout", "soon"]);
+    for flag in [
+        "--inbound-messages",
+        "--inbound-bytes",
+        "--outbound-messages",
+        "--outbound-bytes",
+        "--export-mailbox",
+        "--blocked-timeout",
+    ] {
+        let error = assert_usage_error(&["serve", "--listen", "127.0.0.1:0", flag, "0"]);
+        assert!(error.contains(flag), "{error}");
+    }
+}
+
+#[test]
+fn serve_takes_the_flow_control_limits() {
+    let key = KeyFile::new(KEY);
+    let mut command = actor_node();
+    command.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--secret-file",
+        key.path(),
+    ]);
+    for (flag, value) in [
+        ("--inbound-messages", "16"),
+        ("--inbound-bytes", "65536"),
+        ("--outbound-messages", "16"),
+        ("--outbound-bytes", "65536"),
+        ("--export-mailbox", "4"),
+        ("--blocked-timeout", "2"),
+    ] {
+        command.args([flag, value]);
+    }
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let printed = lines_of(child.stdout.take().unwrap());
+    let node = printed.recv_timeout(WAIT).expect("the node's address");
+    let server = Server {
+        child,
+        node,
+        listeners: HashMap::new(),
+        logs: mpsc::channel().1,
+    };
+    let output = call(&server, &key, &["echo", "limited"]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(stdout(&output), "limited\n");
 }
 
 fn assert_serve_fails(args: &[&str]) -> String {
