@@ -735,22 +735,23 @@ impl Shared {
         Ok((connection, opener, reader))
     }
 
+    /// The open outbound connection to `addr`, if there is one.
+    pub(crate) fn connection_to(&self, addr: SocketAddr) -> Option<Arc<Connection>> {
+        self.connections
+            .lock()
+            .outbound
+            .get(&addr)
+            .filter(|c| !c.is_closed())
+            .cloned()
+    }
+
     /// The open connection to `addr`, connecting (and authenticating) if there is none.
     pub(crate) fn connect(self: &Arc<Self>, addr: SocketAddr) -> Result<Arc<Connection>, NetError> {
-        let existing = |shared: &Shared| {
-            shared
-                .connections
-                .lock()
-                .outbound
-                .get(&addr)
-                .filter(|c| !c.is_closed())
-                .cloned()
-        };
-        if let Some(connection) = existing(self) {
+        if let Some(connection) = self.connection_to(addr) {
             return Ok(connection);
         }
         let _one_at_a_time = self.connecting.lock();
-        if let Some(connection) = existing(self) {
+        if let Some(connection) = self.connection_to(addr) {
             return Ok(connection);
         }
         if self.shutting_down.load(Ordering::SeqCst) {
@@ -764,6 +765,12 @@ impl Shared {
             .lock()
             .outbound
             .insert(addr, Arc::clone(&connection));
+        // A remote ref may reconnect while the node shuts down: either `shutdown` finds this
+        // connection in the table, or this sees its flag (set before it reads the table).
+        if self.shutting_down.load(Ordering::SeqCst) {
+            connection.close(ExitReason::Stopped);
+            return Err(NetError::ShutDown);
+        }
         let reading = Arc::clone(&connection);
         let handle = std::thread::Builder::new()
             .name(format!("actor-net-r{}", connection.id()))
