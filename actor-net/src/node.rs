@@ -15,6 +15,7 @@ mod connection;
 mod export;
 mod pending_requests;
 mod reader;
+mod redial;
 mod writer;
 
 use std::collections::HashMap;
@@ -36,6 +37,8 @@ use crate::session::Opener;
 
 pub(crate) use connection::Connection;
 use export::Exports;
+use redial::Redials;
+pub(crate) use redial::{DialError, Redial};
 pub(crate) use writer::Refused;
 
 /// Stack size of the node's threads: they decode messages and hand them to mailboxes.
@@ -112,6 +115,8 @@ pub(crate) struct Shared {
     connection_left: Condvar,
     /// Serialises outbound connects, so two lookups do not open two connections.
     connecting: Mutex<()>,
+    /// How remote refs reconnect to each peer address (see `redial.rs`).
+    pub(crate) redials: Redials,
     threads: Mutex<Vec<JoinHandle<()>>>,
     shutting_down: AtomicBool,
     next_connection: AtomicU64,
@@ -522,6 +527,7 @@ impl NodeBuilder {
             connections: Mutex::new(Connections::default()),
             connection_left: Condvar::new(),
             connecting: Mutex::new(()),
+            redials: Redials::default(),
             threads: Mutex::new(Vec::new()),
             shutting_down: AtomicBool::new(false),
             next_connection: AtomicU64::new(1),
