@@ -741,6 +741,11 @@ impl Shared {
         Ok((connection, opener, reader))
     }
 
+    /// Whether the node is shutting down (or has shut down): it connects to no one any more.
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
     /// The open outbound connection to `addr`, if there is one.
     pub(crate) fn connection_to(&self, addr: SocketAddr) -> Option<Arc<Connection>> {
         self.connections

@@ -57,6 +57,31 @@ impl Actor for Sequence {
     }
 }
 
+#[derive(Serialize, Deserialize)]
+enum CountMsg {
+    Add(u64),
+    Total(Reply<u64>),
+}
+
+impl RemoteMessage for CountMsg {
+    const NAME: &'static str = "test.count";
+}
+
+/// Adds what it is told, in any order.
+#[derive(Default)]
+struct Counter(u64);
+
+impl Actor for Counter {
+    type Msg = CountMsg;
+    fn handle(&mut self, msg: CountMsg, _: &mut Context<CountMsg>) -> HandlerResult {
+        match msg {
+            CountMsg::Add(n) => self.0 += n,
+            CountMsg::Total(reply) => reply.send(self.0),
+        }
+        Ok(())
+    }
+}
+
 /// Another declared identity, for an actor exported under the name the refs look up.
 #[derive(Serialize, Deserialize)]
 struct Other(u64);
@@ -293,8 +318,15 @@ fn the_first_send_after_a_restart_reconnects_when_no_dial_failed() {
         SendError::Unreachable(_)
     ));
     let _second = Server::start(addr, export_sequence);
+    // Even with the peer back, `try_tell` does not reconnect: that would block it.
+    assert!(matches!(
+        fails_fast(|| seq.try_tell(SeqMsg::Value(0))),
+        SendError::Unreachable(_)
+    ));
     // No dial has failed: the very next ask reconnects.
     assert_eq!(seq.ask(SeqMsg::Seen, WAIT).unwrap(), 0);
+    seq.try_tell(SeqMsg::Value(0)).unwrap();
+    assert_eq!(seq.ask(SeqMsg::Seen, WAIT).unwrap(), 1);
     node.shutdown();
 }
 
@@ -425,7 +457,77 @@ fn refs_of_a_node_that_shut_down_are_closed() {
     node.shutdown();
     // The peer is still there, but this node no longer connects to anyone.
     assert!(fails_fast(|| seq.tell(SeqMsg::Value(0))).is_closed());
+    assert!(fails_fast(|| seq.try_tell(SeqMsg::Value(0))).is_closed());
     assert_eq!(fails_fast(|| seq.ask(SeqMsg::Seen, WAIT)), AskError::Closed);
     server.node.shutdown();
     server.system.shutdown();
+}
+
+#[test]
+fn senders_sharing_a_ref_fail_fast_while_one_of_them_reconnects() {
+    const THREADS: u64 = 4;
+    const EACH: u64 = 200;
+    let export_counter = |system: &System, node: &Node| {
+        node.export("count", &system.spawn(Counter::default()).unwrap())
+            .unwrap();
+        export_sequence(system, node);
+    };
+    let first = Server::start(any_port(), export_counter);
+    let addr = first.addr;
+    let node = client();
+    let count = node.lookup::<CountMsg>(addr, "count").unwrap();
+    let seq = node.lookup::<SeqMsg>(addr, "seq").unwrap();
+    first.stop(&seq);
+
+    // Each sender tells until EACH of its messages are delivered; it reports its first
+    // refusal, so that the peer comes back only once every sender has met it down.
+    let (refused_tx, refused) = crossbeam_channel::unbounded();
+    let senders: Vec<JoinHandle<u64>> = (0..THREADS)
+        .map(|_| {
+            let count = count.clone();
+            let refused_tx = refused_tx.clone();
+            std::thread::spawn(move || {
+                let deadline = Instant::now() + WAIT;
+                let (mut delivered, mut refusals) = (0, 0);
+                while delivered < EACH {
+                    assert!(Instant::now() < deadline, "the peer was not reached again");
+                    match fails_fast_or_delivers(|| count.tell(CountMsg::Add(1))) {
+                        Ok(()) => delivered += 1,
+                        Err(SendError::Unreachable(_)) => {
+                            if refusals == 0 {
+                                refused_tx.send(()).unwrap();
+                            }
+                            refusals += 1;
+                            std::thread::yield_now();
+                        }
+                        Err(other) => panic!("expected unreachable, got {other:?}"),
+                    }
+                }
+                refusals
+            })
+        })
+        .collect();
+    for _ in 0..THREADS {
+        refused.recv_timeout(WAIT).unwrap();
+    }
+    let _second = Server::start(addr, export_counter);
+    let refusals: u64 = senders.into_iter().map(|s| s.join().unwrap()).sum();
+    // Every tell that returned Ok was delivered once, and no other.
+    assert_eq!(count.ask(CountMsg::Total, WAIT).unwrap(), THREADS * EACH);
+    assert!(refusals >= THREADS);
+    node.shutdown();
+}
+
+/// Runs `send`; a failure must come back fast (a success may take a reconnect).
+fn fails_fast_or_delivers<E>(send: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
+    let start = Instant::now();
+    let outcome = send();
+    if outcome.is_err() {
+        assert!(
+            start.elapsed() < FAST,
+            "a failing send took {:?}",
+            start.elapsed()
+        );
+    }
+    outcome
 }

@@ -26,7 +26,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -83,7 +82,7 @@ impl Redial {
     pub(crate) fn connection(&self, node: &Arc<Shared>) -> Result<Arc<Connection>, DialError> {
         {
             let mut state = self.state.lock();
-            if node.shutting_down.load(Ordering::SeqCst) {
+            if node.is_shutting_down() {
                 return Err(DialError::Failed(NetError::ShutDown));
             }
             if let Some(open) = node.connection_to(self.peer) {

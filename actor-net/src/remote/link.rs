@@ -122,10 +122,11 @@ impl Link {
     /// A binding whose connection is open, for a send that found the bound connection
     /// closed: reconnects and looks the actor up again (see the module documentation).
     ///
-    /// A send that must not wait (`SendWait::Never`) never dials: it is refused as
-    /// unreachable. Otherwise this blocks while it dials (at most the node's
-    /// `connect_timeout` and `handshake_timeout`) and while it waits for the lookup's answer
-    /// (at most the node's `request_timeout`, and never past the send's deadline).
+    /// A send that must not wait (`SendWait::Never`), or whose deadline has passed, never
+    /// dials: it is refused as unreachable. Otherwise this blocks while it dials (at most the
+    /// node's `connect_timeout` and `handshake_timeout`, whatever the send's deadline) and
+    /// while it waits for the lookup's answer (at most the node's `request_timeout`, and
+    /// never past the send's deadline).
     pub(super) fn restore(&self, wait: SendWait) -> Result<Arc<Bound>, Unbound> {
         if self.gone.get().is_some() {
             return Err(Unbound::Gone);
@@ -142,13 +143,14 @@ impl Link {
         if !bound.connection.is_closed() {
             return Ok(bound);
         }
-        let deadline = match wait {
-            SendWait::Never => return Err(Unbound::Unreachable),
-            SendWait::Forever => None,
-            SendWait::Until(deadline) => Some(deadline),
-        };
-        let Some(node) = self.node.upgrade() else {
+        let Some(node) = self.node.upgrade().filter(|node| !node.is_shutting_down()) else {
             return Err(Unbound::Gone);
+        };
+        let deadline = match wait {
+            SendWait::Forever => None,
+            SendWait::Until(deadline) if deadline > Instant::now() => Some(deadline),
+            // A send that must not wait, or may no longer: dialing would block it.
+            SendWait::Never | SendWait::Until(_) => return Err(Unbound::Unreachable),
         };
         let connection = match self.redial.connection(&node) {
             Ok(connection) => connection,
@@ -164,7 +166,7 @@ impl Link {
             Ok(actor) => {
                 let bound = Arc::new(Bound::new(connection, actor));
                 self.bound.store(Arc::clone(&bound));
-                tracing::info!(peer = %self.peer, name = %self.name, "remote actor reached again");
+                tracing::debug!(peer = %self.peer, name = %self.name, "remote actor reached again");
                 Ok(bound)
             }
             Err(error @ (NetError::NotFound { .. } | NetError::WrongType { .. })) => {
