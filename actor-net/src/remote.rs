@@ -181,7 +181,56 @@ impl Node {
     ///
     /// # Examples
     ///
-    /// See [`Node`].
+    /// A lookup and a first ask: see [`Node`]. A ref that outlives its peer's restart:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actor_core::{Actor, Context, HandlerResult, Reply, SendError, System};
+    /// use actor_net::{Node, RemoteMessage, Secret};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Ping(Reply<String>);
+    /// impl RemoteMessage for Ping {
+    ///     const NAME: &'static str = "example.ping";
+    /// }
+    ///
+    /// struct Pong;
+    /// impl Actor for Pong {
+    ///     type Msg = Ping;
+    ///     fn handle(&mut self, Ping(reply): Ping, _: &mut Context<Ping>) -> HandlerResult {
+    ///         reply.send("pong".to_string());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let secret = || Secret::new(b"a shared secret of 32 bytes.....".to_vec());
+    /// let system = System::new();
+    /// let serve = |listen: String| -> Result<Node, Box<dyn std::error::Error>> {
+    ///     let server = Node::builder(secret()?).listen(listen).build()?;
+    ///     server.export("pong", &system.spawn(Pong)?)?;
+    ///     Ok(server)
+    /// };
+    /// let server = serve("127.0.0.1:0".into())?;
+    /// let addr = server.local_addr().unwrap();
+    /// let client = Node::builder(secret()?).build()?;
+    /// let pong = client.lookup::<Ping>(addr, "pong")?;
+    /// assert_eq!(pong.ask(Ping, Duration::from_secs(5))?, "pong");
+    ///
+    /// // The peer goes away: the ref's monitor is told, and sends fail fast.
+    /// let down = pong.monitor();
+    /// server.shutdown();
+    /// down.wait()?;
+    /// let (tx, _answer) = Reply::pair();
+    /// assert!(matches!(pong.try_tell(Ping(tx)), Err(SendError::Unreachable(_))));
+    ///
+    /// // It comes back on the same address: the same ref reaches it again.
+    /// let _server = serve(addr.to_string())?;
+    /// assert_eq!(pong.ask(Ping, Duration::from_secs(5))?, "pong");
+    /// # client.shutdown();
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn lookup<M>(
         &self,
         addr: impl ToSocketAddrs + std::fmt::Debug,
