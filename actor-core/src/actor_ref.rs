@@ -220,8 +220,9 @@ impl<M> ActorRef<M> {
     /// # Errors
     ///
     /// [`SendError::Closed`] when the actor has stopped or is stopping;
-    /// [`SendError::Full`] when a bounded mailbox with `Overflow::Fail` is full. The message
-    /// is given back in the error.
+    /// [`SendError::Full`] when a bounded mailbox with `Overflow::Fail` is full;
+    /// [`SendError::Unreachable`] when a remote actor's node cannot be reached now. The
+    /// message is given back in the error.
     ///
     /// # Examples
     ///
@@ -440,8 +441,9 @@ impl<M> ActorRef<M> {
     /// # Errors
     ///
     /// [`AskError::Closed`] at once when the actor has stopped; [`AskError::Full`] when its
-    /// bounded mailbox refuses the request; [`AskError::Timeout`] when no answer came in
-    /// time; [`AskError::Dropped`] as soon as the actor drops the request unanswered.
+    /// bounded mailbox refuses the request; [`AskError::Unreachable`] when a remote actor's
+    /// node cannot be reached now; [`AskError::Timeout`] when no answer came in time;
+    /// [`AskError::Dropped`] as soon as the actor drops the request unanswered.
     ///
     /// # Examples
     ///

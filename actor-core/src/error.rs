@@ -36,6 +36,22 @@ pub enum SendError<M> {
     Full(M),
     /// The bounded mailbox stayed full until the timeout passed.
     Timeout(M),
+    /// The actor lives on another node that cannot be reached now (its connection was lost
+    /// and has not been restored yet). Unlike [`Closed`](SendError::Closed), the actor is not
+    /// known to be gone: a later send may reach it again.
+    ///
+    /// Only a remote actor's ref (see [`RemoteTarget`](crate::RemoteTarget)) fails this way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::SendError;
+    ///
+    /// let e = SendError::Unreachable("ping");
+    /// assert!(e.is_unreachable() && !e.is_closed());
+    /// assert_eq!(e.into_inner(), "ping");
+    /// ```
+    Unreachable(M),
 }
 
 impl<M> SendError<M> {
@@ -49,7 +65,10 @@ impl<M> SendError<M> {
     /// ```
     pub fn into_inner(self) -> M {
         match self {
-            SendError::Closed(m) | SendError::Full(m) | SendError::Timeout(m) => m,
+            SendError::Closed(m)
+            | SendError::Full(m)
+            | SendError::Timeout(m)
+            | SendError::Unreachable(m) => m,
         }
     }
 
@@ -64,11 +83,24 @@ impl<M> SendError<M> {
         matches!(self, SendError::Closed(_))
     }
 
+    /// Returns `true` when the actor's node cannot be reached now (as opposed to an actor
+    /// known to be gone): trying again later may succeed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(actor_core::SendError::Unreachable(()).is_unreachable());
+    /// ```
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, SendError::Unreachable(_))
+    }
+
     fn describe(&self) -> &'static str {
         match self {
             SendError::Closed(_) => "the actor has stopped",
             SendError::Full(_) => "the mailbox is full",
             SendError::Timeout(_) => "timed out waiting for room in the mailbox",
+            SendError::Unreachable(_) => "the actor's node cannot be reached now",
         }
     }
 }
@@ -80,6 +112,7 @@ impl<M> fmt::Debug for SendError<M> {
             SendError::Closed(_) => "Closed",
             SendError::Full(_) => "Full",
             SendError::Timeout(_) => "Timeout",
+            SendError::Unreachable(_) => "Unreachable",
         };
         write!(f, "{name}(..)")
     }
@@ -106,6 +139,19 @@ pub enum AskError {
     /// No answer came before the timeout.
     #[error("no answer before the timeout")]
     Timeout,
+    /// The request was not delivered: the actor's node cannot be reached now (see
+    /// [`SendError::Unreachable`]). A later request may reach it again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{AskError, SendError};
+    ///
+    /// let refused: AskError = SendError::Unreachable("request").into();
+    /// assert_eq!(refused, AskError::Unreachable);
+    /// ```
+    #[error("request not delivered: the actor's node cannot be reached now")]
+    Unreachable,
     /// The actor dropped the request unanswered (it stopped, was killed or failed).
     #[error("the actor dropped the request unanswered")]
     Dropped,
@@ -129,6 +175,7 @@ impl<M> From<SendError<M>> for AskError {
             SendError::Closed(_) => AskError::Closed,
             SendError::Full(_) => AskError::Full,
             SendError::Timeout(_) => AskError::Timeout,
+            SendError::Unreachable(_) => AskError::Unreachable,
         }
     }
 }

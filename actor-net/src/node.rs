@@ -15,6 +15,7 @@ mod connection;
 mod export;
 mod pending_requests;
 mod reader;
+mod redial;
 mod writer;
 
 use std::collections::HashMap;
@@ -36,6 +37,8 @@ use crate::session::Opener;
 
 pub(crate) use connection::Connection;
 use export::Exports;
+use redial::Redials;
+pub(crate) use redial::{DialError, Redial};
 pub(crate) use writer::Refused;
 
 /// Stack size of the node's threads: they decode messages and hand them to mailboxes.
@@ -125,6 +128,8 @@ pub(crate) struct Shared {
     connection_left: Condvar,
     /// Serialises outbound connects, so two lookups do not open two connections.
     connecting: Mutex<()>,
+    /// How remote refs reconnect to each peer address (see `redial.rs`).
+    pub(crate) redials: Redials,
     threads: Mutex<Vec<JoinHandle<()>>>,
     shutting_down: AtomicBool,
     next_connection: AtomicU64,
@@ -691,6 +696,7 @@ impl NodeBuilder {
             connections: Mutex::new(Connections::default()),
             connection_left: Condvar::new(),
             connecting: Mutex::new(()),
+            redials: Redials::default(),
             threads: Mutex::new(Vec::new()),
             shutting_down: AtomicBool::new(false),
             next_connection: AtomicU64::new(1),
@@ -905,22 +911,28 @@ impl Shared {
         Ok((connection, opener, reader))
     }
 
+    /// Whether the node is shutting down (or has shut down): it connects to no one any more.
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// The open outbound connection to `addr`, if there is one.
+    pub(crate) fn connection_to(&self, addr: SocketAddr) -> Option<Arc<Connection>> {
+        self.connections
+            .lock()
+            .outbound
+            .get(&addr)
+            .filter(|c| !c.is_closed())
+            .cloned()
+    }
+
     /// The open connection to `addr`, connecting (and authenticating) if there is none.
     pub(crate) fn connect(self: &Arc<Self>, addr: SocketAddr) -> Result<Arc<Connection>, NetError> {
-        let existing = |shared: &Shared| {
-            shared
-                .connections
-                .lock()
-                .outbound
-                .get(&addr)
-                .filter(|c| !c.is_closed())
-                .cloned()
-        };
-        if let Some(connection) = existing(self) {
+        if let Some(connection) = self.connection_to(addr) {
             return Ok(connection);
         }
         let _one_at_a_time = self.connecting.lock();
-        if let Some(connection) = existing(self) {
+        if let Some(connection) = self.connection_to(addr) {
             return Ok(connection);
         }
         if self.shutting_down.load(Ordering::SeqCst) {
@@ -934,6 +946,12 @@ impl Shared {
             .lock()
             .outbound
             .insert(addr, Arc::clone(&connection));
+        // A remote ref may reconnect while the node shuts down: either `shutdown` finds this
+        // connection in the table, or this sees its flag (set before it reads the table).
+        if self.shutting_down.load(Ordering::SeqCst) {
+            connection.close(ExitReason::Stopped);
+            return Err(NetError::ShutDown);
+        }
         let reading = Arc::clone(&connection);
         let handle = std::thread::Builder::new()
             .name(format!("actor-net-r{}", connection.id()))

@@ -21,21 +21,27 @@
 //!
 //! The connection is shared by all refs to actors of that peer, and its writer keeps the
 //! order of what is queued, so messages from one sender to one remote actor arrive in order.
+//!
+//! A ref outlives its connection: its link (`remote/link.rs`) is restored by the first send
+//! after a loss, with a new connection (`node/redial.rs`: one dial at a time per peer
+//! address, with backoff) and a new lookup of the same name.
+
+mod link;
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::net::ToSocketAddrs;
-use std::sync::Arc;
 
 use actor_core::codec::{Bincode, Codec};
-use actor_core::wire::{self, SharedRegistry};
+use actor_core::wire;
 use actor_core::{ActorRef, ExitReason, Pending, RemoteTarget, ReplyError, SendError, SendWait};
 use serde::Serialize;
 
 use crate::error::NetError;
-use crate::message::{self, LookupFailure};
-use crate::node::{Connection, Node, Refused, resolve};
+use crate::message;
+use crate::node::{Node, Refused, resolve};
 use crate::remote_message::{self, RemoteMessage};
+use link::{Bound, Link, Unbound};
 
 thread_local! {
     /// A reused buffer for encoding message payloads.
@@ -44,44 +50,37 @@ thread_local! {
 
 /// The transport behind a remote `ActorRef<M>`.
 struct RemoteActor<M> {
-    connection: Arc<Connection>,
-    /// The same connection, as the registry that replies inside messages are bound to.
-    registry: SharedRegistry,
-    actor: u64,
-    name: String,
+    link: Link,
     message: PhantomData<fn(M)>,
 }
 
 impl<M: Serialize> RemoteActor<M> {
-    /// The TELL message carrying `msg`, and the ids of the replies inside it (recorded in the
-    /// connection's pending requests); `None` for the message if it does not encode.
-    fn encode(&self, msg: &M) -> (Option<Vec<u8>>, Vec<u64>) {
+    /// The TELL message carrying `msg` to the actor of `bound`, and the ids of the replies
+    /// inside it (recorded in the connection's pending requests); `None` for the message if
+    /// it does not encode.
+    fn encode(bound: &Bound, msg: &M) -> (Option<Vec<u8>>, Vec<u64>) {
         SCRATCH.with(|scratch| {
             let mut payload = scratch.take();
             payload.clear();
-            let (encoded, replies) = wire::encode_with_replies(&self.registry, || {
+            let (encoded, replies) = wire::encode_with_replies(&bound.registry, || {
                 Bincode::new().encode(msg, &mut payload)
             });
             let tell = encoded.ok().map(|()| {
                 let mut out = Vec::with_capacity(payload.len() + 15 + 8 * replies.len());
-                message::Writer::new(&mut out).tell(self.actor, &replies, &payload);
+                message::Writer::new(&mut out).tell(bound.actor, &replies, &payload);
                 out
             });
             scratch.replace(payload);
             (tell, replies)
         })
     }
-}
 
-impl<M: Serialize + Send + 'static> RemoteTarget<M> for RemoteActor<M> {
-    /// Encodes `msg` and queues it on the connection. If it cannot be queued, the replies
-    /// inside it are failed at once, so no asker waits for an answer that cannot come.
-    fn send(&self, msg: M, wait: SendWait) -> Result<(), SendError<M>> {
-        let connection = &self.connection;
-        if connection.is_closed() {
-            return Err(SendError::Closed(msg));
-        }
-        let (tell, replies) = self.encode(&msg);
+    /// Encodes `msg` and queues it on the connection of `bound`. If it cannot be queued, the
+    /// replies inside it are failed at once, so no asker waits for an answer that cannot
+    /// come.
+    fn send_on(bound: &Bound, msg: M, wait: SendWait) -> Result<(), SendError<M>> {
+        let connection = &bound.connection;
+        let (tell, replies) = Self::encode(bound, &msg);
         let Some(tell) =
             tell.filter(|m| m.len() <= connection.max_body() && replies.len() <= 0xFFFF)
         else {
@@ -105,20 +104,38 @@ impl<M: Serialize + Send + 'static> RemoteTarget<M> for RemoteActor<M> {
         Err(match refused {
             Refused::Full => SendError::Full(msg),
             Refused::Timeout => SendError::Timeout(msg),
-            Refused::Closed | Refused::Broken(_) => SendError::Closed(msg),
+            // The connection closed under this send: the node is lost, not the actor.
+            Refused::Closed | Refused::Broken(_) => SendError::Unreachable(msg),
         })
+    }
+}
+
+impl<M: Serialize + Send + 'static> RemoteTarget<M> for RemoteActor<M> {
+    /// Sends `msg` through the link's connection; once that connection is lost, restores the
+    /// link first (see `remote/link.rs`), or fails fast: `Unreachable` while the peer cannot
+    /// be reached, `Closed` once the actor is gone.
+    fn send(&self, msg: M, wait: SendWait) -> Result<(), SendError<M>> {
+        let bound = self.link.current();
+        if !bound.connection.is_closed() {
+            return Self::send_on(&bound, msg, wait);
+        }
+        match self.link.restore(wait) {
+            Ok(bound) => Self::send_on(&bound, msg, wait),
+            Err(Unbound::Unreachable) => Err(SendError::Unreachable(msg)),
+            Err(Unbound::Gone) => Err(SendError::Closed(msg)),
+        }
     }
 
     fn name(&self) -> Option<&str> {
-        Some(&self.name)
+        Some(self.link.name())
     }
 
     fn is_alive(&self) -> bool {
-        !self.connection.is_closed()
+        self.link.is_up()
     }
 
     fn ended(&self) -> Pending<ExitReason> {
-        self.connection.ended()
+        self.link.ended()
     }
 }
 
@@ -128,8 +145,26 @@ impl Node {
     /// address; one connection per peer address is shared by every ref to its actors.
     ///
     /// A lost connection fails every `ask` waiting on it at once (with
-    /// [`AskError::Disconnected`](actor_core::AskError::Disconnected)), gives monitors of
-    /// its actors a `Down`, and makes later tells fail; a new `lookup` connects again.
+    /// [`AskError::Disconnected`](actor_core::AskError::Disconnected)) and gives monitors of
+    /// its actors a `Down` (the node is lost). The ref outlives the connection: the next
+    /// `tell`, `tell_timeout` or `ask` through it connects again and looks `name` up again
+    /// with the same declared identity (a restarted peer gives its actors new ids), then
+    /// sends; no new lookup is needed. That send blocks while it connects (at most the
+    /// [`connect_timeout`](crate::NodeBuilder::connect_timeout) and the
+    /// [`handshake_timeout`](crate::NodeBuilder::handshake_timeout)) and while it waits for
+    /// the lookup's answer (at most the
+    /// [`request_timeout`](crate::NodeBuilder::request_timeout), and never past the send's
+    /// own deadline). `try_tell` never connects.
+    ///
+    /// While the peer cannot be reached, sends fail fast with
+    /// [`SendError::Unreachable`](actor_core::SendError::Unreachable) (and asks with
+    /// [`AskError::Unreachable`](actor_core::AskError::Unreachable)): nothing is queued. All
+    /// the refs to one peer address share one backoff: after a failed connect, the next is
+    /// tried 100 ms later, then 200 ms, doubling up to 5 s, each pause moved by up to 20%
+    /// either way at random; one sender connects at a time while the others fail fast. If
+    /// the peer, once reached again, no longer exports `name` for `M`'s identity, the actor
+    /// is gone: sends fail with [`SendError::Closed`](actor_core::SendError::Closed) from
+    /// then on, and monitors get a `Down`.
     ///
     /// The peer compares the identity `M` declares with [`RemoteMessage`] (`NAME@VERSION`)
     /// with the one of the exported actor's messages, so the two programs may define the
@@ -146,7 +181,56 @@ impl Node {
     ///
     /// # Examples
     ///
-    /// See [`Node`].
+    /// A lookup and a first ask: see [`Node`]. A ref that outlives its peer's restart:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actor_core::{Actor, Context, HandlerResult, Reply, SendError, System};
+    /// use actor_net::{Node, RemoteMessage, Secret};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Ping(Reply<String>);
+    /// impl RemoteMessage for Ping {
+    ///     const NAME: &'static str = "example.ping";
+    /// }
+    ///
+    /// struct Pong;
+    /// impl Actor for Pong {
+    ///     type Msg = Ping;
+    ///     fn handle(&mut self, Ping(reply): Ping, _: &mut Context<Ping>) -> HandlerResult {
+    ///         reply.send("pong".to_string());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let secret = || Secret::new(b"a shared secret of 32 bytes.....".to_vec());
+    /// let system = System::new();
+    /// let serve = |listen: String| -> Result<Node, Box<dyn std::error::Error>> {
+    ///     let server = Node::builder(secret()?).listen(listen).build()?;
+    ///     server.export("pong", &system.spawn(Pong)?)?;
+    ///     Ok(server)
+    /// };
+    /// let server = serve("127.0.0.1:0".into())?;
+    /// let addr = server.local_addr().unwrap();
+    /// let client = Node::builder(secret()?).build()?;
+    /// let pong = client.lookup::<Ping>(addr, "pong")?;
+    /// assert_eq!(pong.ask(Ping, Duration::from_secs(5))?, "pong");
+    ///
+    /// // The peer goes away: the ref's monitor is told, and sends fail fast.
+    /// let down = pong.monitor();
+    /// server.shutdown();
+    /// down.wait()?;
+    /// let (tx, _answer) = Reply::pair();
+    /// assert!(matches!(pong.try_tell(Ping(tx)), Err(SendError::Unreachable(_))));
+    ///
+    /// // It comes back on the same address: the same ref reaches it again.
+    /// let _server = serve(addr.to_string())?;
+    /// assert_eq!(pong.ask(Ping, Duration::from_secs(5))?, "pong");
+    /// # client.shutdown();
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn lookup<M>(
         &self,
         addr: impl ToSocketAddrs + std::fmt::Debug,
@@ -158,34 +242,9 @@ impl Node {
         // Checked before connecting: a bad name is the caller's bug, not the network's.
         let requested = remote_message::identity::<M>()?;
         let peer = resolve(addr)?;
-        let shared = self.shared();
-        let connection = shared.connect(peer)?;
-        let mut answer = connection.lookup(name, &requested);
-        let actor = match answer.wait_timeout(shared.config.request_timeout) {
-            Ok(Ok(actor)) => actor,
-            Ok(Err((LookupFailure::NotFound, _))) => {
-                return Err(NetError::NotFound {
-                    peer,
-                    name: name.to_string(),
-                });
-            }
-            Ok(Err((LookupFailure::WrongType, actual))) => {
-                return Err(NetError::WrongType {
-                    peer,
-                    name: name.to_string(),
-                    requested,
-                    actual,
-                });
-            }
-            Err(ReplyError::Timeout) => return Err(NetError::Timeout { peer }),
-            Err(_) => return Err(NetError::ConnectionLost { peer }),
-        };
-        let registry: SharedRegistry = connection.clone();
+        let link = Link::establish(self.shared(), peer, name, requested)?;
         Ok(ActorRef::remote(RemoteActor {
-            connection,
-            registry,
-            actor,
-            name: name.to_string(),
+            link,
             message: PhantomData,
         }))
     }

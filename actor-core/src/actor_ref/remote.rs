@@ -50,7 +50,9 @@ use crate::supervision::ExitReason;
 /// ```
 pub trait RemoteTarget<M>: Send + Sync {
     /// Sends `msg` to the remote actor, waiting for room in the transport's queue as `wait`
-    /// allows. A message that cannot be sent comes back in the error.
+    /// allows. A message that cannot be sent comes back in the error:
+    /// [`SendError::Unreachable`] while the actor's node cannot be reached (a later send may
+    /// succeed), [`SendError::Closed`] once the actor is known to be gone.
     fn send(&self, msg: M, wait: SendWait) -> Result<(), SendError<M>>;
 
     /// The remote actor's name.

@@ -74,7 +74,9 @@ impl<M: Send + 'static> Subscriber<M> for ActorRef<M> {
     fn deliver(&self, _exchange: &str, msg: M) -> Delivery {
         match self.offer(msg, SendWait::Forever) {
             Ok(Sent::Queued) => Delivery::Delivered,
-            Ok(Sent::Dropped) | Err(SendError::Full(_) | SendError::Timeout(_)) => {
+            // An unreachable remote subscriber may be reached again: not gone.
+            Ok(Sent::Dropped)
+            | Err(SendError::Full(_) | SendError::Timeout(_) | SendError::Unreachable(_)) => {
                 Delivery::Dropped
             }
             Err(SendError::Closed(_)) => Delivery::Gone,
