@@ -79,6 +79,12 @@ pub enum NetError {
     /// The node's settings are invalid (for instance a name longer than 255 bytes).
     #[error("invalid node configuration")]
     Config(#[from] HandshakeConfigError),
+    /// A remote actor failed (its handler returned an error): what the peer said of it.
+    #[error("the remote actor failed: {0}")]
+    RemoteFailure(String),
+    /// The peer exports no actor with the id a monitor asked about (it was unexported).
+    #[error("the peer no longer exports the actor")]
+    Unexported,
     /// The node has been shut down.
     #[error("the node has been shut down")]
     ShutDown,

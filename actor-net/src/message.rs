@@ -1,4 +1,5 @@
-//! The messages inside session frames: lookups, tells, replies, rejections, heartbeats.
+//! The messages inside session frames: lookups, tells, replies, rejections, heartbeats,
+//! monitors.
 //!
 //! A session frame's body is a batch of one or more messages, each `kind u8 | length u32
 //! BE | payload`, so that a writer can pack whatever is queued into one authenticated frame
@@ -18,6 +19,8 @@ mod kind {
     pub(super) const PING: u8 = 7;
     pub(super) const PONG: u8 = 8;
     pub(super) const GOODBYE: u8 = 9;
+    pub(super) const MONITOR: u8 = 10;
+    pub(super) const DOWN: u8 = 11;
 }
 
 /// The longest actor or type name a message may carry.
@@ -67,6 +70,21 @@ impl fmt::Display for Rejection {
             Rejection::MailboxFull => "the actor's mailbox is full",
         })
     }
+}
+
+/// How an exported actor ended, as a DOWN reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DownReason {
+    /// It stopped gracefully.
+    Stopped = 1,
+    /// It was killed.
+    Killed = 2,
+    /// It failed: its handler returned an error (the detail says which).
+    Failed = 3,
+    /// It failed: its handler panicked (the detail is the panic message).
+    Panicked = 4,
+    /// No exported actor has this id (never had, or no longer exported).
+    Unknown = 5,
 }
 
 /// One parsed message, borrowing from the frame body.
@@ -127,6 +145,20 @@ pub enum Message<'a> {
     Pong(u64),
     /// GOODBYE: the peer shuts down.
     Goodbye,
+    /// MONITOR: asks to be told (by a DOWN) when an exported actor ends.
+    Monitor {
+        /// The actor's id.
+        actor: u64,
+    },
+    /// DOWN: an exported actor that the peer monitors has ended.
+    Down {
+        /// The actor's id.
+        actor: u64,
+        /// How it ended.
+        reason: DownReason,
+        /// For a failure, what it was; otherwise empty.
+        detail: &'a str,
+    },
 }
 
 /// A batch body that does not parse: the peer is broken or hostile.
@@ -247,6 +279,22 @@ impl<'a> Writer<'a> {
     pub fn goodbye(&mut self) {
         self.message(kind::GOODBYE, |_| {});
     }
+
+    /// A MONITOR of `actor`.
+    pub fn monitor(&mut self, actor: u64) {
+        self.message(kind::MONITOR, |out| {
+            out.extend_from_slice(&actor.to_be_bytes())
+        });
+    }
+
+    /// A DOWN: `actor` ended for `reason` (`detail` is cut to [`MAX_NAME`] bytes).
+    pub fn down(&mut self, actor: u64, reason: DownReason, detail: &str) {
+        self.message(kind::DOWN, |out| {
+            out.extend_from_slice(&actor.to_be_bytes());
+            out.push(reason as u8);
+            put_str(out, detail);
+        });
+    }
 }
 
 /// Names travel as `u16 BE length | UTF-8`; longer ones are cut at a character boundary.
@@ -357,6 +405,19 @@ fn parse(kind: u8, payload: &[u8]) -> Result<Message<'_>, Malformed> {
         kind::PING => Message::Ping(c.u64()?),
         kind::PONG => Message::Pong(c.u64()?),
         kind::GOODBYE => Message::Goodbye,
+        kind::MONITOR => Message::Monitor { actor: c.u64()? },
+        kind::DOWN => Message::Down {
+            actor: c.u64()?,
+            reason: match c.u8()? {
+                1 => DownReason::Stopped,
+                2 => DownReason::Killed,
+                3 => DownReason::Failed,
+                4 => DownReason::Panicked,
+                5 => DownReason::Unknown,
+                _ => return Err(Malformed("unknown down reason")),
+            },
+            detail: c.str()?,
+        },
         _ => return Err(Malformed("unknown message kind")),
     };
     if !c.0.is_empty() {
@@ -443,6 +504,8 @@ mod tests {
         w.ping(3);
         w.pong(3);
         w.goodbye();
+        w.monitor(42);
+        w.down(42, DownReason::Panicked, "boom");
         body
     }
 
@@ -495,6 +558,12 @@ mod tests {
                 Message::Ping(3),
                 Message::Pong(3),
                 Message::Goodbye,
+                Message::Monitor { actor: 42 },
+                Message::Down {
+                    actor: 42,
+                    reason: DownReason::Panicked,
+                    detail: "boom"
+                },
             ]
         );
         if let Message::Tell { replies, .. } = &messages[3] {

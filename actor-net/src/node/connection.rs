@@ -21,7 +21,7 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use actor_core::wire::{ReplyCompleter, ReplyRegistry, ReplyResponder};
-use actor_core::{Budget, ExitReason, Failure, Pending, ReplyError, SendWait};
+use actor_core::{Budget, ErrorChain, ExitReason, Failure, Pending, ReplyError, SendWait};
 
 // A connection belongs to its node (the one import back up): it finds the exported actors
 // through it, and leaves its table when it closes.
@@ -29,7 +29,7 @@ use super::Shared;
 use super::pending_requests::{LookupAnswer, PendingRequests};
 use super::writer::{Refused, Writer};
 use crate::error::NetError;
-use crate::message::{self, ReplyStatus};
+use crate::message::{self, DownReason, ReplyStatus};
 use crate::session::Sealer;
 
 /// One authenticated connection to a peer; see the module documentation.
@@ -145,11 +145,6 @@ impl Connection {
         self.closed.load(Ordering::Relaxed)
     }
 
-    /// Why remote actors reached through this connection are gone, once they are.
-    pub(crate) fn ended(&self) -> Pending<ExitReason> {
-        self.pending.ended()
-    }
-
     /// Sends one encoded message (see [`Writer::send`]). A write that fails closes the
     /// connection, and the message is refused as `Closed`.
     pub(crate) fn send(&self, msg: Vec<u8>, wait: SendWait, urgent: bool) -> Result<(), Refused> {
@@ -220,6 +215,40 @@ impl Connection {
             }
         }
         answer
+    }
+
+    /// Completes when the peer's actor `actor` ends (the peer's DOWN), or when this
+    /// connection does (the node is lost). The first watcher of an actor sends the MONITOR.
+    pub(crate) fn watch_actor(&self, actor: u64) -> Pending<ExitReason> {
+        let (ended, first) = self.pending.watch_actor(actor);
+        if first {
+            let msg = encode(|w| w.monitor(actor));
+            if let Err(refused) = self.send(msg, SendWait::Forever, false) {
+                tracing::debug!(peer = %self.peer, ?refused, "a monitor was not sent");
+            }
+        }
+        ended
+    }
+
+    /// Tells the peer that the exported actor `actor` it monitors ended for `reason`.
+    pub(crate) fn send_down(&self, actor: u64, reason: &ExitReason) {
+        let detail;
+        let (code, text) = match reason {
+            ExitReason::Stopped => (DownReason::Stopped, ""),
+            ExitReason::Killed => (DownReason::Killed, ""),
+            ExitReason::Failed(Failure::Panic(message)) => (DownReason::Panicked, message.as_str()),
+            ExitReason::Failed(Failure::Error(error)) => {
+                detail = ErrorChain(error.as_ref()).to_string();
+                (DownReason::Failed, detail.as_str())
+            }
+            // `ExitReason` may grow: what is not known here is reported as a failure.
+            #[allow(unreachable_patterns)]
+            other => {
+                detail = other.to_string();
+                (DownReason::Failed, detail.as_str())
+            }
+        };
+        self.send_forced(|w| w.down(actor, code, text));
     }
 
     /// Tells the peer we are leaving, then closes after what is queued.

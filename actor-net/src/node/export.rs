@@ -7,15 +7,16 @@
 //! timeout.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use actor_core::codec::{Bincode, Codec};
 use actor_core::wire::{SharedRegistry, with_replies};
 use actor_core::{ActorRef, Budget, SendError, SendWait, Ticket};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use serde::de::DeserializeOwned;
 
+use super::connection::Connection;
 use crate::error::NetError;
 use crate::message::Rejection;
 use crate::remote_message::{self, RemoteMessage};
@@ -47,10 +48,28 @@ pub(crate) trait Export: Send + Sync {
 
     /// The declared identity of the actor's messages (`NAME@VERSION`), as lookups compare it.
     fn identity(&self) -> &str;
+
+    /// Tells `connection` (by a DOWN) when the actor ends; at once if it has.
+    fn watch(&self, connection: &Arc<Connection>);
+}
+
+/// The connections that monitor one exported actor. One monitor of the actor serves them
+/// all, so that a peer reconnecting again and again cannot pile monitors up on it: the list
+/// holds each live connection once, and connections that closed are dropped from it.
+#[derive(Default)]
+struct Watchers {
+    /// Whether the actor's own monitor has been set up.
+    armed: bool,
+    connections: Vec<Weak<Connection>>,
+    /// How the actor ended, once it has.
+    ended: Option<actor_core::ExitReason>,
 }
 
 struct Exported<M> {
+    /// The id the actor has on the wire.
+    id: u64,
     actor: ActorRef<M>,
+    watchers: Arc<Mutex<Watchers>>,
     /// The export's bounded mailbox: messages from the network in flight to the actor.
     mailbox: Arc<Budget>,
     /// Built once at export, so that lookups compare without building anything.
@@ -90,6 +109,39 @@ impl<M: DeserializeOwned + Send + 'static> Export for Exported<M> {
     fn identity(&self) -> &str {
         &self.identity
     }
+
+    fn watch(&self, connection: &Arc<Connection>) {
+        let mut watchers = self.watchers.lock();
+        if let Some(reason) = &watchers.ended {
+            let reason = reason.clone();
+            drop(watchers);
+            connection.send_down(self.id, &reason);
+            return;
+        }
+        watchers.connections.retain(|c| c.strong_count() > 0);
+        let me = Arc::downgrade(connection);
+        if !watchers.connections.iter().any(|c| c.ptr_eq(&me)) {
+            watchers.connections.push(me);
+        }
+        if std::mem::replace(&mut watchers.armed, true) {
+            return;
+        }
+        drop(watchers);
+        let (id, watchers) = (self.id, Arc::clone(&self.watchers));
+        self.actor.monitor().on_complete(move |down| {
+            // A monitor is always answered (see `ActorRef::monitor`); were it not, the actor
+            // is gone without a reason, which is what `Killed` says.
+            let reason = down.map_or(actor_core::ExitReason::Killed, |down| down.reason);
+            let connections = {
+                let mut watchers = watchers.lock();
+                watchers.ended = Some(reason.clone());
+                std::mem::take(&mut watchers.connections)
+            };
+            for connection in connections.iter().filter_map(Weak::upgrade) {
+                connection.send_down(id, &reason);
+            }
+        });
+    }
 }
 
 /// The exported actors of a node, by name and by the id that travels on the wire.
@@ -127,7 +179,9 @@ impl Exports {
         table.by_id.insert(
             id,
             Arc::new(Exported {
+                id,
                 actor: actor.clone(),
+                watchers: Arc::default(),
                 mailbox: Budget::new(mailbox, usize::MAX),
                 identity,
             }),

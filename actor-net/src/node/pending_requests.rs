@@ -1,5 +1,6 @@
 //! [`PendingRequests`]: what this side waits for from one peer — answers to the replies it
-//! sent, answers to its lookups, and the end of the connection itself.
+//! sent, answers to its lookups, the end of remote actors it monitors, and the end of the
+//! connection itself.
 //!
 //! States of the table:
 //!
@@ -34,7 +35,8 @@ pub(crate) struct PendingRequests {
 struct Table {
     replies: HashMap<u64, ReplyCompleter>,
     lookups: HashMap<u64, Reply<LookupAnswer>>,
-    watchers: Vec<Reply<ExitReason>>,
+    /// Monitors of the peer's actors, by actor id: told by a DOWN, or by the end.
+    actor_watchers: HashMap<u64, Vec<Reply<ExitReason>>>,
     ended: Option<ExitReason>,
 }
 
@@ -114,16 +116,28 @@ impl PendingRequests {
         }
     }
 
-    /// Completes with why the connection ended, once it has (at once if it has already).
-    pub(crate) fn ended(&self) -> Pending<ExitReason> {
+    /// Completes when the peer's actor `actor` ends (its DOWN arrives) or the connection
+    /// does, whichever comes first; also returns whether this is the first watcher of that
+    /// actor, which is when the peer must be sent a MONITOR. After the end, completes at once.
+    pub(crate) fn watch_actor(&self, actor: u64) -> (Pending<ExitReason>, bool) {
         let mut table = self.table.lock();
         if let Some(reason) = &table.ended {
-            return Pending::ready(Ok(reason.clone()));
+            return (Pending::ready(Ok(reason.clone())), false);
         }
-        table.watchers.retain(|w| !w.is_canceled());
         let (reply, pending) = Reply::pair();
-        table.watchers.push(reply);
-        pending
+        let watchers = table.actor_watchers.entry(actor).or_default();
+        watchers.retain(|w| !w.is_canceled());
+        let first = watchers.is_empty();
+        watchers.push(reply);
+        (pending, first)
+    }
+
+    /// The peer's actor `actor` ended for `reason`: tells its watchers.
+    pub(crate) fn actor_down(&self, actor: u64, reason: &ExitReason) {
+        let watchers = self.table.lock().actor_watchers.remove(&actor);
+        for watcher in watchers.into_iter().flatten() {
+            watcher.send(reason.clone());
+        }
     }
 
     /// Ends the table (once): fails every request with `Disconnected` and tells the watchers
@@ -145,7 +159,7 @@ impl PendingRequests {
         }
         // Dropping the lookups' replies fails them at once.
         drop(taken.lookups);
-        for watcher in taken.watchers {
+        for watcher in taken.actor_watchers.into_values().flatten() {
             watcher.send(reason.clone());
         }
     }
@@ -176,7 +190,8 @@ mod tests {
         let id = table.add_reply(complete);
         let (lookup, lookup_answer) = table.add_lookup();
         assert!(lookup.is_some());
-        let watcher = table.ended();
+        let (watcher, first) = table.watch_actor(9);
+        assert!(first);
         table.end(&ExitReason::Stopped);
         assert_eq!(*answered.lock(), Some(Err(ReplyError::Disconnected)));
         assert_eq!(lookup_answer.wait(), Err(ReplyError::Dropped));
@@ -189,7 +204,10 @@ mod tests {
         table.add_reply(complete);
         assert_eq!(*refused.lock(), Some(Err(ReplyError::Disconnected)));
         assert!(table.add_lookup().0.is_none());
-        assert!(matches!(table.ended().wait(), Ok(ExitReason::Stopped)));
+        assert!(matches!(
+            table.watch_actor(9).0.wait(),
+            Ok(ExitReason::Stopped)
+        ));
     }
 
     #[test]

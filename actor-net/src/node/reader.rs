@@ -24,11 +24,12 @@ use std::time::{Duration, Instant};
 
 use actor_core::codec::FrameReader;
 use actor_core::wire::SharedRegistry;
-use actor_core::{ExitReason, ReplyError, SendWait};
+use actor_core::{ExitReason, Failure, ReplyError, SendWait};
 
 use super::connection::Connection;
 use super::export::Delivery;
-use crate::message::{self, LookupFailure, Message, Rejection, ReplyStatus};
+use crate::error::NetError;
+use crate::message::{self, DownReason, LookupFailure, Message, Rejection, ReplyStatus};
 use crate::session::Opener;
 
 /// Reads and dispatches what the peer sends until the connection ends, then closes it.
@@ -111,7 +112,7 @@ impl Deadline {
 
 /// Handles the messages of one frame.
 fn dispatch(
-    connection: &Connection,
+    connection: &Arc<Connection>,
     body: &[u8],
     registry: &SharedRegistry,
     blocked_timeout: Duration,
@@ -165,6 +166,27 @@ fn dispatch(
             Message::Ping(nonce) => connection.send_owed(deadline.get(), |w| w.pong(nonce)),
             Message::Pong(_) => true,
             Message::Goodbye => return Ok(Flow::Goodbye),
+            Message::Monitor { actor } => {
+                match connection.node().and_then(|node| node.exports.get(actor)) {
+                    Some(export) => {
+                        export.watch(connection);
+                        true
+                    }
+                    None => connection.send_owed(deadline.get(), |w| {
+                        w.down(actor, DownReason::Unknown, "");
+                    }),
+                }
+            }
+            Message::Down {
+                actor,
+                reason,
+                detail,
+            } => {
+                connection
+                    .pending()
+                    .actor_down(actor, &exit_reason(reason, detail));
+                true
+            }
         };
         if !delivered {
             return Ok(Flow::Blocked);
@@ -233,4 +255,17 @@ fn answer_lookup(
         Some((_, export)) => w.lookup_err(request, LookupFailure::WrongType, export.identity()),
         None => w.lookup_err(request, LookupFailure::NotFound, ""),
     })
+}
+
+/// How a remote actor ended, from its DOWN.
+fn exit_reason(reason: DownReason, detail: &str) -> ExitReason {
+    match reason {
+        DownReason::Stopped => ExitReason::Stopped,
+        DownReason::Killed => ExitReason::Killed,
+        DownReason::Panicked => ExitReason::Failed(Failure::Panic(detail.to_string())),
+        DownReason::Failed => ExitReason::Failed(Failure::Error(Arc::new(
+            NetError::RemoteFailure(detail.to_string()),
+        ))),
+        DownReason::Unknown => ExitReason::Failed(Failure::Error(Arc::new(NetError::Unexported))),
+    }
 }

@@ -115,7 +115,10 @@ impl Link {
     pub(super) fn ended(&self) -> Pending<ExitReason> {
         match self.gone.get() {
             Some(reason) => Pending::ready(Ok(reason.clone())),
-            None => self.current().connection.ended(),
+            None => {
+                let bound = self.current();
+                bound.connection.watch_actor(bound.actor)
+            }
         }
     }
 

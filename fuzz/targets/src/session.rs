@@ -330,6 +330,12 @@ fn write(writer: &mut message::Writer<'_>, message: &Message<'_>) {
         Message::Ping(nonce) => writer.ping(nonce),
         Message::Pong(nonce) => writer.pong(nonce),
         Message::Goodbye => writer.goodbye(),
+        Message::Monitor { actor } => writer.monitor(actor),
+        Message::Down {
+            actor,
+            reason,
+            detail,
+        } => writer.down(actor, reason, detail),
     }
 }
 
@@ -375,8 +381,9 @@ fn valid_message(kind: u8, payload: &[u8]) -> bool {
                 };
         }
         6 => c.u64().is_some() && matches!(c.u8(), Some(1..=4)),
-        7 | 8 => c.u64().is_some(),
+        7 | 8 | 10 => c.u64().is_some(),
         9 => true,
+        11 => c.u64().is_some() && matches!(c.u8(), Some(1..=5)) && c.str().is_some(),
         _ => false,
     };
     fields && c.0.is_empty()
