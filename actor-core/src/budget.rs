@@ -22,9 +22,12 @@
 //!
 //! Waking: a taker that must wait registers in `waiters` (SeqCst), then looks at the state
 //! again (SeqCst) under the `room` mutex before it sleeps; a ticket that comes back subtracts
-//! (SeqCst), then reads `waiters` (SeqCst) and, if anyone waits, notifies under the mutex.
-//! In the single total order of SeqCst operations, either the giver sees the waiter, or the
-//! waiter's second look sees the room: no wake-up is lost.
+//! (SeqCst), then reads `waiters` (SeqCst) and, if anyone waits and the budget is down to its
+//! low-water mark (half of both limits, or nothing in use), notifies under the mutex. In the
+//! single total order of SeqCst operations, either the giver sees the waiter, or the
+//! waiter's second look sees the room; and a giver that sees the waiter but is above the
+//! low-water mark leaves the wake-up to a later one, which must come: what is in use is held
+//! by tickets, and every ticket comes back.
 
 use std::fmt;
 use std::sync::Arc;
@@ -74,10 +77,24 @@ pub struct Budget {
 /// See [`Budget`].
 #[must_use = "a ticket gives its share back as soon as it is dropped"]
 pub struct Ticket {
+    first: Share,
+    /// Another budget's share, given back with this one (see [`Ticket::join`]): inline for
+    /// the common case of two, so that joining allocates nothing.
+    second: Option<Share>,
+    /// Any further shares.
+    more: Option<Box<Ticket>>,
+}
+
+/// One budget's share: one message and `bytes` bytes, given back when dropped.
+struct Share {
     budget: Arc<Budget>,
     bytes: u32,
-    /// Another budget's share, given back with this one (see [`Ticket::join`]).
-    joined: Option<Box<Ticket>>,
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        self.budget.give_back(self.bytes);
+    }
 }
 
 /// A [`Budget`] had no room.
@@ -308,20 +325,38 @@ impl Budget {
 
     fn ticket(self: &Arc<Self>, bytes: u32) -> Ticket {
         Ticket {
-            budget: Arc::clone(self),
-            bytes,
-            joined: None,
+            first: Share {
+                budget: Arc::clone(self),
+                bytes,
+            },
+            second: None,
+            more: None,
         }
     }
 
     fn give_back(&self, bytes: u32) {
         // SeqCst: see the module documentation (pairs with the waiters' registration).
-        self.used
+        let before = self
+            .used
             .fetch_sub((1 << 32) + u64::from(bytes), Ordering::SeqCst);
-        if self.waiters.load(Ordering::SeqCst) > 0 {
+        if self.waiters.load(Ordering::SeqCst) > 0
+            && self.low(before - (1 << 32) - u64::from(bytes))
+        {
             let _room = self.room.lock();
             self.returned.notify_all();
         }
+    }
+
+    /// Whether `used` is at the low-water mark: at most half of both limits in use, or
+    /// nothing. Waiters are woken only there, so that a taker that waits is woken once per
+    /// half a budget drained rather than once per ticket: a consumer that keeps up with its
+    /// producer pays no wake-up per message. (A waiter needing more than half still gets its
+    /// turn: at the latest when nothing is in use, when any one message fits.)
+    fn low(&self, used: u64) -> bool {
+        let (messages, bytes) = (used >> 32, used & BYTES_MASK);
+        messages == 0
+            || (messages <= u64::from(self.max_messages / 2)
+                && bytes <= u64::from(self.max_bytes / 2))
     }
 }
 
@@ -355,26 +390,29 @@ impl Ticket {
     /// assert_eq!((connection.in_use(), actor.in_use()), ((0, 0), (0, 0)));
     /// ```
     pub fn join(mut self, other: Ticket) -> Ticket {
-        let mut slot = &mut self.joined;
-        while let Some(next) = slot {
-            slot = &mut next.joined;
+        match other {
+            Ticket {
+                first,
+                second: None,
+                more: None,
+            } if self.second.is_none() => self.second = Some(first),
+            other => {
+                let mut slot = &mut self.more;
+                while let Some(next) = slot {
+                    slot = &mut next.more;
+                }
+                *slot = Some(Box::new(other));
+            }
         }
-        *slot = Some(Box::new(other));
         self
-    }
-}
-
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        self.budget.give_back(self.bytes);
     }
 }
 
 impl fmt::Debug for Ticket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ticket")
-            .field("bytes", &self.bytes)
-            .field("joined", &self.joined.is_some())
+            .field("bytes", &self.first.bytes)
+            .field("joined", &(self.second.is_some() || self.more.is_some()))
             .finish()
     }
 }
@@ -384,6 +422,17 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn joined_tickets_give_every_share_back_once() {
+        let budgets: Vec<_> = (0..4).map(|_| Budget::new(10, 100)).collect();
+        let take = |i: usize| budgets[i].try_take(i + 1).expect("room");
+        let all = take(0).join(take(1)).join(take(2).join(take(3)));
+        let used: Vec<_> = budgets.iter().map(|b| b.in_use()).collect();
+        assert_eq!(used, [(1, 1), (1, 2), (1, 3), (1, 4)]);
+        drop(all);
+        assert!(budgets.iter().all(|b| b.in_use() == (0, 0)));
+    }
 
     #[test]
     fn an_oversized_message_passes_alone_and_only_alone() {
@@ -407,7 +456,7 @@ mod tests {
                 started_tx.send(()).expect("the test waits");
                 budget
                     .take(5, SendWait::Until(Instant::now() + Duration::from_secs(10)))
-                    .map(|ticket| ticket.bytes)
+                    .map(|ticket| ticket.first.bytes)
             })
         };
         started.recv().expect("the waiter started");
