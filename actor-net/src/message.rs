@@ -666,6 +666,35 @@ mod tests {
         );
     }
 
+    /// The example monitor of PROTOCOL.md, so the document and the code cannot drift.
+    #[test]
+    fn the_example_monitor_in_protocol_md_matches() {
+        let bytes = protocol_example("### Example monitor");
+        let mut expected = Vec::new();
+        let mut w = Writer::new(&mut expected);
+        w.monitor(7);
+        w.down(7, DownReason::Panicked, "boom");
+        w.down(42, DownReason::Unknown, "");
+        assert_eq!(bytes, expected);
+        let parsed: Vec<_> = Reader::new(&bytes).collect::<Result<_, _>>().unwrap();
+        assert_eq!(
+            parsed,
+            [
+                Message::Monitor { actor: 7 },
+                Message::Down {
+                    actor: 7,
+                    reason: DownReason::Panicked,
+                    detail: "boom"
+                },
+                Message::Down {
+                    actor: 42,
+                    reason: DownReason::Unknown,
+                    detail: ""
+                },
+            ]
+        );
+    }
+
     /// The example batch of PROTOCOL.md, so the document and the code cannot drift.
     #[test]
     fn the_example_batch_in_protocol_md_matches() {
