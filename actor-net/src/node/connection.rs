@@ -130,6 +130,11 @@ impl Connection {
         &self.inbound
     }
 
+    /// Whether the outbound queue has room now.
+    pub(crate) fn has_outbound_room(&self) -> bool {
+        self.writer.has_room()
+    }
+
     /// Waits until the outbound queue has room (or the deadline passes); returns whether it
     /// has. The reader dispatches no new request while it has none.
     pub(crate) fn wait_for_outbound_room(&self, deadline: Instant) -> bool {
@@ -156,31 +161,9 @@ impl Connection {
             .map_err(|refused| self.broken(refused))
     }
 
-    /// Sends a message the reader owes the peer (a pong, a lookup's answer, a rejection),
-    /// waiting for room in the outbound queue until `deadline`. Returns `false` if there was
-    /// no room in time: the peer does not read, and the caller closes the connection.
-    pub(crate) fn send_owed(
-        &self,
-        deadline: Instant,
-        write: impl FnOnce(&mut message::Writer<'_>),
-    ) -> bool {
-        if self.is_closed() {
-            return true;
-        }
-        let wait = SendWait::Until(deadline);
-        match self.writer.send(encode(write), wait, false) {
-            Err(Refused::Timeout) => false,
-            Err(refused) => {
-                self.broken(refused);
-                true
-            }
-            Ok(()) => true,
-        }
-    }
-
     /// Sends a message that must not wait (an answer, produced on an actor's thread; a
     /// goodbye): queued whatever the outbound budget, dropped if the connection is closing.
-    fn send_forced(&self, write: impl FnOnce(&mut message::Writer<'_>)) {
+    pub(crate) fn send_forced(&self, write: impl FnOnce(&mut message::Writer<'_>)) {
         if self.is_closed() {
             return;
         }

@@ -2,9 +2,8 @@
 //!
 //! Each export has a budget of its own, its bounded mailbox: at most `mailbox` messages from
 //! the network (all connections together) are queued for the actor or being handled at
-//! once. A message that finds it spent waits (and its connection's reader with it, so TCP
-//! pushes back on the peer) until the actor has handled one, for at most the node's blocked
-//! timeout.
+//! once. A message that finds it spent waits (in the connection's reader, so TCP pushes back
+//! on the peer) until the actor has handled one, for at most the node's blocked timeout.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -35,9 +34,13 @@ pub(crate) enum Delivery {
 
 /// An exported actor, with its message type erased.
 pub(crate) trait Export: Send + Sync {
+    /// The export's bounded mailbox: a share of it goes with each message (see `deliver`).
+    fn mailbox(&self) -> &Arc<Budget>;
+
     /// Decodes a told message (its replies bound to the connection through `registry`) and
-    /// queues it for the actor with `ticket` (the connection's share of its inbound budget)
-    /// joined to one of the export's own, waiting for room until `deadline`.
+    /// queues it for the actor with `ticket` (the connection's share of its inbound budget
+    /// joined to a share of the export's mailbox), waiting until `deadline` if the actor's
+    /// own mailbox is bounded and full.
     fn deliver(
         &self,
         payload: &[u8],
@@ -84,20 +87,13 @@ impl<M: DeserializeOwned + Send + 'static> Export for Exported<M> {
         ticket: Ticket,
         deadline: Instant,
     ) -> Delivery {
-        let room = match self.mailbox.try_take(0) {
-            Some(room) => room,
-            None => match self.mailbox.take(0, SendWait::Until(deadline)) {
-                Ok(room) => room,
-                Err(_) => return Delivery::Blocked,
-            },
-        };
         let Ok(msg) = with_replies(registry, || Bincode::new().decode::<M>(payload)) else {
             return Delivery::Refused(Rejection::Undecodable);
         };
         // Also waits while an actor's own bounded `Block` mailbox is full.
         match self
             .actor
-            .tell_ticketed(msg, ticket.join(room), SendWait::Until(deadline))
+            .tell_ticketed(msg, ticket, SendWait::Until(deadline))
         {
             Ok(()) => Delivery::Queued,
             Err(SendError::Closed(_)) => Delivery::Refused(Rejection::ActorGone),
@@ -108,6 +104,10 @@ impl<M: DeserializeOwned + Send + 'static> Export for Exported<M> {
 
     fn identity(&self) -> &str {
         &self.identity
+    }
+
+    fn mailbox(&self) -> &Arc<Budget> {
+        &self.mailbox
     }
 
     fn watch(&self, connection: &Arc<Connection>) {

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use actor_core::codec::FrameReader;
 use actor_core::wire::SharedRegistry;
-use actor_core::{ExitReason, Failure, ReplyError, SendWait};
+use actor_core::{Budget, ExitReason, Failure, ReplyError, SendWait, Ticket};
 
 use super::connection::Connection;
 use super::export::Delivery;
@@ -67,6 +67,8 @@ pub(crate) fn read(connection: &Arc<Connection>, mut opener: Opener, socket: Tcp
         match dispatch(connection, body, &registry, blocked_timeout) {
             Ok(Flow::Go) => {}
             Ok(Flow::Goodbye) => break ExitReason::Stopped,
+            // A wait cut short because the connection closed is not a blocked peer.
+            Ok(Flow::Blocked) if connection.is_closed() => break connection.lost(),
             Ok(Flow::Blocked) => {
                 if let Some(node) = connection.node() {
                     node.blocked.fetch_add(1, Ordering::Relaxed);
@@ -91,6 +93,69 @@ enum Flow {
     Goodbye,
     /// A wait for room lasted longer than the blocked timeout.
     Blocked,
+}
+
+/// How long one wait for room lasts before the reader looks whether its connection has closed
+/// meanwhile (a node shutting down must not wait for the blocked timeout).
+const WAIT_SLICE: Duration = Duration::from_millis(100);
+
+/// Takes a share of `budget` for `bytes`, waiting until the deadline in slices; `None` if no
+/// room came in time or the connection closed.
+fn take_room(
+    connection: &Connection,
+    budget: &Arc<Budget>,
+    bytes: usize,
+    deadline: &mut Deadline,
+) -> Option<Ticket> {
+    if let Some(ticket) = budget.try_take(bytes) {
+        return Some(ticket);
+    }
+    let end = deadline.get();
+    loop {
+        let slice = Instant::now()
+            .checked_add(WAIT_SLICE)
+            .map_or(end, |s| s.min(end));
+        if let Ok(ticket) = budget.take(bytes, SendWait::Until(slice)) {
+            return Some(ticket);
+        }
+        if connection.is_closed() || Instant::now() >= end {
+            return None;
+        }
+    }
+}
+
+/// Waits until the outbound queue has room, until the deadline, in slices; `false` if no
+/// room came in time or the connection closed.
+fn outbound_room(connection: &Connection, deadline: &mut Deadline) -> bool {
+    if connection.has_outbound_room() {
+        return true;
+    }
+    let end = deadline.get();
+    loop {
+        let slice = Instant::now()
+            .checked_add(WAIT_SLICE)
+            .map_or(end, |s| s.min(end));
+        if connection.wait_for_outbound_room(slice) {
+            return true;
+        }
+        if connection.is_closed() || Instant::now() >= end {
+            return false;
+        }
+    }
+}
+
+/// Sends what the reader owes the peer (a pong, a lookup's answer, a rejection) once the
+/// outbound queue has room; `false` if it got none in time.
+fn owe(
+    connection: &Connection,
+    deadline: &mut Deadline,
+    write: impl FnOnce(&mut message::Writer<'_>),
+) -> bool {
+    if !outbound_room(connection, deadline) {
+        return false;
+    }
+    connection.send_forced(write);
+    true
 }
 
 /// When a wait for room must end: computed at the first wait of a frame, so that a frame
@@ -163,7 +228,7 @@ fn dispatch(
                 tracing::warn!(peer = %connection.peer(), actor, %why, "the peer rejected a message");
                 true
             }
-            Message::Ping(nonce) => connection.send_owed(deadline.get(), |w| w.pong(nonce)),
+            Message::Ping(nonce) => owe(connection, &mut deadline, |w| w.pong(nonce)),
             Message::Pong(_) => true,
             Message::Goodbye => return Ok(Flow::Goodbye),
             Message::Monitor { actor } => {
@@ -172,7 +237,7 @@ fn dispatch(
                         export.watch(connection);
                         true
                     }
-                    None => connection.send_owed(deadline.get(), |w| {
+                    None => owe(connection, &mut deadline, |w| {
                         w.down(actor, DownReason::Unknown, "");
                     }),
                 }
@@ -206,28 +271,28 @@ fn deliver(
     registry: &SharedRegistry,
     deadline: &mut Deadline,
 ) -> bool {
-    if !replies.is_empty() && !connection.wait_for_outbound_room(deadline.get()) {
+    if !replies.is_empty() && !outbound_room(connection, deadline) {
         return false;
     }
-    let inbound = connection.inbound();
-    let ticket = match inbound.try_take(payload.len()) {
-        Some(ticket) => ticket,
-        None => match inbound.take(payload.len(), SendWait::Until(deadline.get())) {
-            Ok(ticket) => ticket,
-            Err(_) => return false,
-        },
+    let Some(ticket) = take_room(connection, connection.inbound(), payload.len(), deadline) else {
+        return false;
     };
     let export = connection.node().and_then(|node| node.exports.get(actor));
     let why = match export {
-        Some(export) => match export.deliver(payload, registry, ticket, deadline.get()) {
-            Delivery::Queued => return true,
-            Delivery::Blocked => return false,
-            Delivery::Refused(why) => why,
-        },
+        Some(export) => {
+            let Some(room) = take_room(connection, export.mailbox(), 0, deadline) else {
+                return false;
+            };
+            match export.deliver(payload, registry, ticket.join(room), deadline.get()) {
+                Delivery::Queued => return true,
+                Delivery::Blocked => return false,
+                Delivery::Refused(why) => why,
+            }
+        }
         None => Rejection::UnknownActor,
     };
     tracing::debug!(peer = %connection.peer(), actor, %why, "told message not delivered");
-    connection.send_owed(deadline.get(), |w| {
+    owe(connection, deadline, |w| {
         w.rejected(actor, why);
         // A message that never decoded left its replies unanswered: answer them here.
         // (A decoded one answers through its own replies as they drop.)
@@ -250,7 +315,7 @@ fn answer_lookup(
     deadline: &mut Deadline,
 ) -> bool {
     let found = connection.node().and_then(|node| node.exports.find(name));
-    connection.send_owed(deadline.get(), |w| match found {
+    owe(connection, deadline, |w| match found {
         Some((id, export)) if export.identity() == message_type => w.lookup_ok(request, id),
         Some((_, export)) => w.lookup_err(request, LookupFailure::WrongType, export.identity()),
         None => w.lookup_err(request, LookupFailure::NotFound, ""),

@@ -154,6 +154,11 @@ impl Writer {
             .map_err(|_| Refused::Closed)
     }
 
+    /// Whether the queue has room now.
+    pub(crate) fn has_room(&self) -> bool {
+        self.budget.has_room(1)
+    }
+
     /// Waits until the queue has room (or the deadline passes); returns whether it has.
     pub(crate) fn wait_for_room(&self, deadline: Instant) -> bool {
         self.budget.wait_for_room(deadline)

@@ -1,0 +1,162 @@
+//! Flow control on both sides of a connection, on 127.0.0.1: a reader blocked past the
+//! blocked timeout closes its connection (and counts it); a sender to a peer that does not
+//! read is held back by the outbound queue instead of buffering.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use actor_core::{Actor, Context, HandlerResult, SendError, System};
+use actor_net::{Node, RemoteMessage, Secret};
+use crossbeam_channel::{Receiver, Sender};
+use serde::{Deserialize, Serialize};
+
+#[path = "support/peer.rs"]
+mod peer;
+
+use peer::{WAIT, closed_by_peer, raw_session};
+
+const KEY: &[u8] = b"flow control tests share this key";
+
+fn secret() -> Secret {
+    Secret::new(KEY.to_vec()).unwrap()
+}
+
+#[derive(Serialize, Deserialize)]
+struct Job(u64);
+
+impl RemoteMessage for Job {
+    const NAME: &'static str = "test.job";
+}
+
+/// Blocks in its first message until released.
+struct Stuck {
+    entered: Sender<()>,
+    release: Receiver<()>,
+}
+
+impl Actor for Stuck {
+    type Msg = Job;
+    fn handle(&mut self, _: Job, _: &mut Context<Job>) -> HandlerResult {
+        let _ = self.entered.send(());
+        let _ = self.release.recv_timeout(WAIT);
+        Ok(())
+    }
+}
+
+/// A TELL of `Job(n)` to `actor`, by hand as PROTOCOL.md lays it out.
+fn tell_job(actor: u64, n: u8) -> Vec<u8> {
+    let mut payload = actor.to_be_bytes().to_vec();
+    payload.extend_from_slice(&0_u16.to_be_bytes());
+    payload.push(n);
+    let mut msg = vec![4];
+    msg.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    msg.extend_from_slice(&payload);
+    msg
+}
+
+#[test]
+fn a_reader_blocked_past_the_blocked_timeout_closes_its_connection_and_counts_it() {
+    let system = System::new();
+    let (entered_tx, entered) = crossbeam_channel::unbounded();
+    let (release, release_rx) = crossbeam_channel::unbounded();
+    let stuck = system
+        .spawn(Stuck {
+            entered: entered_tx,
+            release: release_rx,
+        })
+        .unwrap();
+    let server = Node::builder(secret())
+        .listen("127.0.0.1:0")
+        .blocked_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    // Room for one message: the one being handled.
+    server.export_with_mailbox("stuck", &stuck, 1).unwrap();
+    let addr = server.local_addr().unwrap();
+    // The first export gets id 1 (ids count up from 1 on each node).
+    let (mut stream, mut sealer) = raw_session(addr, KEY);
+    let mut frame = Vec::new();
+    let mut body = tell_job(1, 1);
+    body.extend_from_slice(&tell_job(1, 2));
+    sealer.seal(&body, &mut frame).unwrap();
+    stream.write_all(&frame).unwrap();
+    entered
+        .recv_timeout(WAIT)
+        .expect("the first job is being handled");
+    // The second job finds the mailbox full: the reader waits, then gives up on the peer.
+    assert!(
+        closed_by_peer(&mut stream),
+        "the blocked connection was closed"
+    );
+    assert_eq!(server.blocked_count(), 1);
+    // An honest client is served once the actor has room again.
+    release.send(()).unwrap();
+    let client = Node::builder(secret()).build().unwrap();
+    let remote = client.lookup::<Job>(addr, "stuck").unwrap();
+    remote.tell(Job(3)).unwrap();
+    entered
+        .recv_timeout(WAIT)
+        .expect("served after the blocked one was cut off");
+    release.send(()).unwrap();
+    client.shutdown();
+    server.shutdown();
+    system.shutdown();
+}
+
+#[test]
+fn try_tell_to_a_remote_actor_hands_the_message_back_when_the_queue_is_full() {
+    // A real server whose actor is stuck, and whose connection reader therefore stops
+    // reading once the budgets are spent: the client's queue then fills.
+    let system = System::new();
+    let (entered_tx, entered) = crossbeam_channel::unbounded();
+    let (release, release_rx) = crossbeam_channel::unbounded();
+    let stuck = system
+        .spawn(Stuck {
+            entered: entered_tx,
+            release: release_rx,
+        })
+        .unwrap();
+    let server = Node::builder(secret())
+        .listen("127.0.0.1:0")
+        .build()
+        .unwrap();
+    server.export_with_mailbox("stuck", &stuck, 1).unwrap();
+    let client = Node::builder(secret())
+        .outbound_messages(16)
+        .outbound_bytes(16 * 1024)
+        .build()
+        .unwrap();
+    let remote = client
+        .lookup::<Job>(server.local_addr().unwrap(), "stuck")
+        .unwrap();
+    remote.tell(Job(0)).unwrap();
+    entered
+        .recv_timeout(WAIT)
+        .expect("the actor is stuck in its first job");
+    // Everything after this stays somewhere between the client's queue, the sockets and the
+    // server's reader, which waits for the mailbox: once the sockets' buffers are full, the
+    // client's queue fills, and sends are held back instead of buffered.
+    let deadline = Instant::now() + WAIT;
+    let mut sent = 0_u64;
+    loop {
+        match remote.tell_timeout(Job(1), Duration::from_millis(100)) {
+            Ok(()) => sent += 1,
+            Err(SendError::Timeout(Job(1))) => break,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the queue never filled ({sent} sent)"
+        );
+    }
+    let refused = remote.try_tell(Job(2));
+    assert!(
+        matches!(refused, Err(SendError::Full(Job(2)))),
+        "{refused:?}"
+    );
+    release.send(()).unwrap();
+    drop(release);
+    client.shutdown();
+    server.shutdown();
+    system.shutdown();
+}
