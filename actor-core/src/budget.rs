@@ -85,15 +85,19 @@ pub struct Ticket {
     more: Option<Box<Ticket>>,
 }
 
-/// One budget's share: one message and `bytes` bytes, given back when dropped.
+/// One budget's share: `messages` messages (one, unless absorbed) and `bytes` bytes, given
+/// back when dropped.
 struct Share {
     budget: Arc<Budget>,
+    messages: u32,
     bytes: u32,
 }
 
 impl Drop for Share {
     fn drop(&mut self) {
-        self.budget.give_back(self.bytes);
+        if self.messages > 0 || self.bytes > 0 {
+            self.budget.give_back(self.messages, self.bytes);
+        }
     }
 }
 
@@ -327,6 +331,7 @@ impl Budget {
         Ticket {
             first: Share {
                 budget: Arc::clone(self),
+                messages: 1,
                 bytes,
             },
             second: None,
@@ -334,14 +339,11 @@ impl Budget {
         }
     }
 
-    fn give_back(&self, bytes: u32) {
+    fn give_back(&self, messages: u32, bytes: u32) {
+        let share = (u64::from(messages) << 32) + u64::from(bytes);
         // SeqCst: see the module documentation (pairs with the waiters' registration).
-        let before = self
-            .used
-            .fetch_sub((1 << 32) + u64::from(bytes), Ordering::SeqCst);
-        if self.waiters.load(Ordering::SeqCst) > 0
-            && self.low(before - (1 << 32) - u64::from(bytes))
-        {
+        let before = self.used.fetch_sub(share, Ordering::SeqCst);
+        if self.waiters.load(Ordering::SeqCst) > 0 && self.low(before - share) {
             let _room = self.room.lock();
             self.returned.notify_all();
         }
@@ -374,6 +376,41 @@ impl fmt::Debug for Budget {
 }
 
 impl Ticket {
+    /// Adds `other`'s share to this ticket's, when both are single shares of the same budget,
+    /// so that dropping this one gives both back in one operation (for a writer that gives
+    /// back a whole batch at once); otherwise joins them (see [`join`](Ticket::join)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let budget = actor_core::Budget::new(10, 1000);
+    /// let mut batch = budget.try_take(10).expect("room");
+    /// batch.absorb(budget.try_take(20).expect("room"));
+    /// assert_eq!(budget.in_use(), (2, 30));
+    /// drop(batch);
+    /// assert_eq!(budget.in_use(), (0, 0));
+    /// ```
+    pub fn absorb(&mut self, mut other: Ticket) {
+        let single = |t: &Ticket| t.second.is_none() && t.more.is_none();
+        if single(self) && single(&other) && Arc::ptr_eq(&self.first.budget, &other.first.budget) {
+            let (mine, theirs) = (&mut self.first, &mut other.first);
+            if let (Some(messages), Some(bytes)) = (
+                mine.messages.checked_add(theirs.messages),
+                mine.bytes.checked_add(theirs.bytes),
+            ) {
+                (mine.messages, mine.bytes) = (messages, bytes);
+                // What `other` held is now this ticket's to give back.
+                (theirs.messages, theirs.bytes) = (0, 0);
+                return;
+            }
+        }
+        let mut slot = &mut self.more;
+        while let Some(next) = slot {
+            slot = &mut next.more;
+        }
+        *slot = Some(Box::new(other));
+    }
+
     /// One ticket that gives back both shares when dropped: for a message that counts
     /// against two budgets (a connection's, and the actor's it goes to).
     ///

@@ -175,8 +175,8 @@ impl Writer {
         let Queued(queue) = queued;
         let batch_limit = BATCH_BYTES.min(self.max_body);
         let mut body = Vec::with_capacity(batch_limit);
-        // What the batch holds is given back to the budget once written.
-        let mut tickets: Vec<Ticket> = Vec::new();
+        // What the batch holds is given back to the budget once written, in one operation.
+        let mut tickets: Option<Ticket> = None;
         let mut carried: Option<(Vec<u8>, Ticket)> = None;
         let mut pings = 0u64;
         loop {
@@ -197,7 +197,7 @@ impl Writer {
             body.clear();
             if let Some((msg, ticket)) = carried.take() {
                 body.extend_from_slice(&msg);
-                tickets.push(ticket);
+                add(&mut tickets, ticket);
             }
             let mut closing = false;
             while body.len() < batch_limit {
@@ -206,7 +206,7 @@ impl Writer {
                         if body.len() + msg.len() <= self.max_body =>
                     {
                         body.extend_from_slice(&msg);
-                        tickets.push(ticket);
+                        add(&mut tickets, ticket);
                     }
                     Ok(Outgoing::Message(msg, ticket)) => {
                         carried = Some((msg, ticket));
@@ -223,10 +223,18 @@ impl Writer {
                 side.write(&body)?;
             }
             drop(side);
-            tickets.clear();
+            drop(tickets.take());
             if closing {
                 return Ok(());
             }
         }
+    }
+}
+
+/// Adds `ticket` to the batch's `tickets`.
+fn add(tickets: &mut Option<Ticket>, ticket: Ticket) {
+    match tickets {
+        Some(batch) => batch.absorb(ticket),
+        None => *tickets = Some(ticket),
     }
 }
