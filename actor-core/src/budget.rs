@@ -36,7 +36,7 @@ use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::mailbox::SendWait;
+use crate::send_wait::SendWait;
 
 const BYTES_MASK: u64 = 0xFFFF_FFFF;
 

@@ -106,6 +106,7 @@ mod reply;
 mod router;
 mod runner;
 mod select;
+mod send_wait;
 mod supervision;
 mod system;
 pub mod tap;
@@ -127,11 +128,12 @@ pub use exchange::{
     SubscriptionInfo, from_fn,
 };
 pub use inbox::Inbox;
-pub use mailbox::{Mailbox, Overflow, SendWait};
+pub use mailbox::{Mailbox, Overflow};
 pub use reply::{Pending, Reply, ReplyError};
 pub use router::{RouteError, Router, RouterActor, Tagged, TaggedReply};
 pub use runner::{RunStatus, Runner};
 pub use select::Select;
+pub use send_wait::SendWait;
 pub use supervision::{Down, ExitReason, Failure, Supervision, panic_message};
 pub use system::System;
 pub use timer::TimerHandle;

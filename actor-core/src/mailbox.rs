@@ -4,14 +4,13 @@
 //! a thread-backed actor, and a queue under a mutex (`locked.rs`), for priority mailboxes
 //! ([`ActorBuilder::priority`](crate::ActorBuilder::priority)) and for actors run by an
 //! executor, where it is the most compact. What both flavors need (the envelope, the overflow
-//! policy, how long a send waits and what it did) has a file of its own below them, so that
-//! neither flavor imports this one.
+//! policy, what a send did; and, at the crate's root, how long a send waits) has a file of
+//! its own below them, so that neither flavor imports this one.
 
 mod channel;
 mod envelope;
 mod locked;
 mod overflow;
-mod send_wait;
 mod sent;
 
 use std::sync::Arc;
@@ -19,11 +18,11 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, RecvError, TryRecvError};
 
 use crate::error::{SendError, SpawnError};
+use crate::send_wait::SendWait;
 
 pub(crate) use envelope::Envelope;
 pub(crate) use locked::PriorityFn;
 pub use overflow::Overflow;
-pub use send_wait::SendWait;
 pub(crate) use sent::Sent;
 
 /// The kind of mailbox an actor gets, chosen at spawn.

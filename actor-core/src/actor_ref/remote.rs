@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::actor_id::ActorId;
 use crate::error::SendError;
-use crate::mailbox::SendWait;
 use crate::reply::Pending;
+use crate::send_wait::SendWait;
 use crate::supervision::ExitReason;
 
 /// What a transport (such as `actor-net`) implements so that an

@@ -3,9 +3,12 @@
 
 use std::fmt;
 
+// An actor ref is a subscriber (the one import from exchanges back to actors): publishing to
+// it is a tell.
 use crate::actor_ref::ActorRef;
 use crate::error::SendError;
-use crate::mailbox::{SendWait, Sent};
+use crate::mailbox::Sent;
+use crate::send_wait::SendWait;
 
 /// What became of one message handed to a [`Subscriber`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

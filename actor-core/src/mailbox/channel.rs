@@ -4,9 +4,9 @@ use crossbeam_channel::{SendTimeoutError, TrySendError};
 
 use super::envelope::Envelope;
 use super::overflow::Overflow;
-use super::send_wait::SendWait;
 use super::sent::Sent;
 use crate::error::SendError;
+use crate::send_wait::SendWait;
 
 pub(crate) struct Sender<M> {
     tx: crossbeam_channel::Sender<Envelope<M>>,

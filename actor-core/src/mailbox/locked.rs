@@ -15,9 +15,9 @@ use parking_lot::{Condvar, Mutex};
 
 use super::envelope::Envelope;
 use super::overflow::Overflow;
-use super::send_wait::SendWait;
 use super::sent::Sent;
 use crate::error::SendError;
+use crate::send_wait::SendWait;
 
 /// Computes a message's priority: higher is handled sooner.
 pub(crate) type PriorityFn<M> = Arc<dyn Fn(&M) -> u32 + Send + Sync>;

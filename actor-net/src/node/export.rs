@@ -15,6 +15,8 @@ use actor_core::{ActorRef, Budget, SendError, SendWait, Ticket};
 use parking_lot::{Mutex, RwLock};
 use serde::de::DeserializeOwned;
 
+// An export tells the connections that monitor it when its actor ends: part of the node
+// around its connections (see `connection.rs`).
 use super::connection::Connection;
 use crate::error::NetError;
 use crate::message::Rejection;

@@ -31,6 +31,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+// Dialling is the node connecting to a peer: it reaches back to the node and its
+// connections, as a connection does (see `connection.rs`).
 use super::{Connection, Shared};
 use crate::error::NetError;
 
