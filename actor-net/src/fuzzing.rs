@@ -28,8 +28,8 @@ pub mod message {
     //! See the [parent module](super).
 
     pub use crate::message::{
-        DownReason, LookupFailure, MAX_NAME, Malformed, Message, Reader, Rejection, ReplyStatus,
-        Writer, reply_ids,
+        DownReason, LookupFailure, MAX_NAME, MAX_REPLIES, Malformed, Message, Reader, Rejection,
+        ReplyStatus, Writer, reply_ids,
     };
 }
 

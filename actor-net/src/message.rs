@@ -26,6 +26,11 @@ mod kind {
 /// The longest actor or type name a message may carry.
 pub const MAX_NAME: usize = 1024;
 
+/// The most reply ids one TELL may carry. A node rejects a TELL with more (reason
+/// [`Rejection::TooManyReplies`]) without answering its replies, so that what it answers to one
+/// message always fits in a frame.
+pub const MAX_REPLIES: usize = 256;
+
 /// Why a lookup found no usable actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LookupFailure {
@@ -59,6 +64,8 @@ pub enum Rejection {
     ActorGone = 3,
     /// The actor's bounded mailbox refused it.
     MailboxFull = 4,
+    /// It carries more reply ids than [`MAX_REPLIES`]; its replies are not answered.
+    TooManyReplies = 5,
 }
 
 impl fmt::Display for Rejection {
@@ -68,6 +75,7 @@ impl fmt::Display for Rejection {
             Rejection::Undecodable => "the message does not decode as the actor's type",
             Rejection::ActorGone => "the actor has stopped",
             Rejection::MailboxFull => "the actor's mailbox is full",
+            Rejection::TooManyReplies => "the message carries too many replies",
         })
     }
 }
@@ -399,6 +407,7 @@ fn parse(kind: u8, payload: &[u8]) -> Result<Message<'_>, Malformed> {
                 2 => Rejection::Undecodable,
                 3 => Rejection::ActorGone,
                 4 => Rejection::MailboxFull,
+                5 => Rejection::TooManyReplies,
                 _ => return Err(Malformed("unknown rejection")),
             },
         },

@@ -38,7 +38,7 @@ use actor_core::{ActorRef, ExitReason, Pending, RemoteTarget, ReplyError, SendEr
 use serde::Serialize;
 
 use crate::error::NetError;
-use crate::message;
+use crate::message::{self, MAX_REPLIES};
 use crate::node::{Node, Refused, resolve};
 use crate::remote_message::{self, RemoteMessage};
 use link::{Bound, Link, Unbound};
@@ -82,7 +82,7 @@ impl<M: Serialize> RemoteActor<M> {
         let connection = &bound.connection;
         let (tell, replies) = Self::encode(bound, &msg);
         let Some(tell) =
-            tell.filter(|m| m.len() <= connection.max_body() && replies.len() <= 0xFFFF)
+            tell.filter(|m| m.len() <= connection.max_body() && replies.len() <= MAX_REPLIES)
         else {
             tracing::warn!(peer = %connection.peer(), "a message to a remote actor does not encode or is too large");
             connection.pending().fail_replies(

@@ -271,6 +271,12 @@ fn deliver(
     registry: &SharedRegistry,
     deadline: &mut Deadline,
 ) -> bool {
+    if replies.len() > message::MAX_REPLIES * 8 {
+        // Answering each reply could take more than a frame: refused whole, replies unanswered.
+        let why = Rejection::TooManyReplies;
+        tracing::debug!(peer = %connection.peer(), actor, %why, "told message not delivered");
+        return owe(connection, deadline, |w| w.rejected(actor, why));
+    }
     if !replies.is_empty() && !outbound_room(connection, deadline) {
         return false;
     }

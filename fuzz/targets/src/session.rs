@@ -380,7 +380,7 @@ fn valid_message(kind: u8, payload: &[u8]) -> bool {
                     _ => false,
                 };
         }
-        6 => c.u64().is_some() && matches!(c.u8(), Some(1..=4)),
+        6 => c.u64().is_some() && matches!(c.u8(), Some(1..=5)),
         7 | 8 | 10 => c.u64().is_some(),
         9 => true,
         11 => c.u64().is_some() && matches!(c.u8(), Some(1..=5)) && c.str().is_some(),
