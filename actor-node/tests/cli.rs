@@ -275,6 +275,40 @@ fn a_client_with_a_wrong_key_is_refused() {
     assert!(error.contains("handshake"), "{error}");
 }
 
+/// `call --timeout 1` against a listener that accepts and never answers used to wait for the
+/// node's 5-second handshake limit: the timeout bounds the handshake too.
+#[test]
+fn call_timeout_bounds_the_handshake_with_a_silent_server() {
+    let key = KeyFile::new(KEY);
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    // Accepts the call's connection and holds it in the channel, saying nothing. The thread
+    // is not joined: if the call never connected, it would wait in accept forever.
+    let (held_tx, held) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = held_tx.send(silent.accept());
+    });
+    let started = Instant::now();
+    let output = run(actor_node().args([
+        "call",
+        &addr,
+        "echo",
+        "hello",
+        "--secret-file",
+        key.path(),
+        "--timeout",
+        "1",
+    ]));
+    let took = started.elapsed();
+    drop(held);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(stdout(&output), "");
+    let error = error_line(&output);
+    assert!(error.contains("cannot reach the echo actor"), "{error}");
+    // A hang guard, well under the 5-second handshake limit, not a speed claim.
+    assert!(took < Duration::from_secs(4), "call took {took:?}");
+}
+
 #[test]
 fn serve_answers_the_classic_protocols_and_logs_connections() {
     let key = KeyFile::new(KEY);
