@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
+use actor_core::Escaped;
 use actor_net::Node;
 use actor_net::services::{self, EchoMsg, TimeMsg};
 use clap::{Args, Subcommand};
@@ -45,7 +46,8 @@ enum CallActor {
     Time,
 }
 
-/// Connects to the node, asks the chosen actor, and prints its answer on one line.
+/// Connects to the node, asks the chosen actor, and prints its answer on one line, with its
+/// control characters escaped.
 pub(crate) fn call(args: CallArgs) -> Result<(), CliError> {
     let timeout = Duration::from_secs(args.timeout);
     // Connecting and the handshake are each bounded by the timeout (the node's own handshake
@@ -94,6 +96,8 @@ pub(crate) fn call(args: CallArgs) -> Result<(), CliError> {
         }
     };
     node.shutdown();
-    writeln!(io::stdout().lock(), "{line}")?;
+    // The answer is the server's text: its control characters are shown escaped, so that it
+    // cannot send escape codes to the terminal or forge lines.
+    writeln!(io::stdout().lock(), "{}", Escaped(&line))?;
     Ok(())
 }

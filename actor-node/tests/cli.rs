@@ -309,6 +309,37 @@ fn call_timeout_bounds_the_handshake_with_a_silent_server() {
     assert!(took < Duration::from_secs(4), "call took {took:?}");
 }
 
+/// A key holder's node name with a line ending used to start a forged line in the server's
+/// log: the name is logged escaped, on the line that names it.
+#[test]
+fn a_peer_name_with_a_newline_cannot_forge_a_log_line() {
+    let key = KeyFile::new(KEY);
+    let server = Server::start(&key, &[]);
+    let secret = actor_net::Secret::new(KEY.as_bytes().to_vec()).unwrap();
+    let peer = actor_net::Node::builder(secret)
+        .name("evil\nINFO forged \u{1b}[31m")
+        .build()
+        .unwrap();
+    let echo = peer
+        .lookup::<actor_net::services::EchoMsg>(&server.node, actor_net::services::ECHO)
+        .unwrap();
+    let line = server.wait_for_log(&["peer authenticated"]);
+    assert!(line.contains(r"evil\nINFO forged \u{1b}[31m"), "{line:?}");
+    assert!(!line.contains('\u{1b}'), "{line:?}");
+    drop(echo);
+    peer.shutdown();
+}
+
+/// `call` used to print a server's escape codes raw to the terminal: they are shown escaped.
+#[test]
+fn call_prints_escape_codes_of_an_answer_escaped() {
+    let key = KeyFile::new(KEY);
+    let server = Server::start(&key, &[]);
+    let echo = call(&server, &key, &["echo", "red \u{1b}[31m alert\r"]);
+    assert!(echo.status.success(), "{echo:?}");
+    assert_eq!(stdout(&echo), "red \\u{1b}[31m alert\\r\n");
+}
+
 #[test]
 fn serve_answers_the_classic_protocols_and_logs_connections() {
     let key = KeyFile::new(KEY);
