@@ -98,6 +98,7 @@ mod budget;
 mod builder;
 mod cell;
 mod error;
+mod escaped;
 mod event;
 mod exchange;
 mod inbox;
@@ -122,6 +123,7 @@ pub use builder::ActorBuilder;
 pub use error::{
     AskError, ErrorChain, ExchangeError, JoinError, LookupError, SendError, SpawnError,
 };
+pub use escaped::Escaped;
 pub use event::{DEAD_LETTERS, DROPPED, DeadLetterReason, LIFECYCLE, SUBSCRIBERS, SystemEvent};
 pub use exchange::{
     Delivery, Exchange, FnSubscriber, Subscriber, SubscriptionGuard, SubscriptionId,

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use actor_core::{ActorRef, ExitReason};
+use actor_core::{ActorRef, Escaped, ExitReason};
 use parking_lot::{Condvar, Mutex};
 use serde::de::DeserializeOwned;
 
@@ -856,7 +856,7 @@ impl Shared {
             match handshake::server_handshake(&mut stream, &self.secret, &self.handshake, peer) {
                 Ok(done) => done,
                 Err(error) => {
-                    tracing::debug!(%peer, %error, "inbound handshake failed");
+                    tracing::debug!(%peer, error = %Escaped(&error), "inbound handshake failed");
                     return;
                 }
             };
@@ -876,7 +876,7 @@ impl Shared {
                 .insert(connection.id(), Arc::clone(&connection));
         }
         drop(slot);
-        tracing::info!(%peer, name = %connection.peer_name(), "peer authenticated");
+        tracing::info!(%peer, name = %Escaped(connection.peer_name()), "peer authenticated");
         if self.shutting_down.load(Ordering::SeqCst) {
             connection.close(ExitReason::Stopped);
         }
@@ -964,7 +964,7 @@ impl Shared {
                 return Err(error.into());
             }
         }
-        tracing::info!(peer = %addr, name = %connection.peer_name(), "connected to peer");
+        tracing::info!(peer = %addr, name = %Escaped(connection.peer_name()), "connected to peer");
         Ok(connection)
     }
 }

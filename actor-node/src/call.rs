@@ -1,8 +1,9 @@
 //! `actor-node call`: asks the echo or time actor of a node, and prints the answer.
 
 use std::io::{self, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use actor_core::Escaped;
 use actor_net::Node;
 use actor_net::services::{self, EchoMsg, TimeMsg};
 use clap::{Args, Subcommand};
@@ -15,7 +16,7 @@ pub(crate) struct CallArgs {
     /// The address of the node to call
     #[arg(value_name = "ADDR")]
     addr: String,
-    /// How long to wait for the connection and for the answer
+    /// How long to wait for the connection, for the handshake and for the answer
     #[arg(
         long,
         value_name = "SECONDS",
@@ -45,12 +46,20 @@ enum CallActor {
     Time,
 }
 
-/// Connects to the node, asks the chosen actor, and prints its answer on one line.
+/// Connects to the node, asks the chosen actor, and prints its answer on one line, with its
+/// control characters escaped.
 pub(crate) fn call(args: CallArgs) -> Result<(), CliError> {
     let timeout = Duration::from_secs(args.timeout);
+    // Connecting and the handshake are each bounded by the timeout (the node's own handshake
+    // limit, 5 s, is longer than a short `--timeout`), and the answer is awaited only for what
+    // is left of it from the start. A server that answers each step just in time can still
+    // stretch a call past the timeout, to at most a few times it, never without bound.
+    let deadline = Instant::now() + timeout;
+    let left = || deadline.saturating_duration_since(Instant::now());
     let node = Node::builder(args.key.secret()?)
         .name(format!("actor-node-call-{}", std::process::id()))
         .connect_timeout(timeout)
+        .handshake_timeout(timeout)
         .request_timeout(timeout)
         .build()
         .map_err(|e| CliError::Client(Box::new(e)))?;
@@ -69,7 +78,7 @@ pub(crate) fn call(args: CallArgs) -> Result<(), CliError> {
                 .lookup::<EchoMsg>(addr, services::ECHO)
                 .map_err(lookup_error(services::ECHO))?;
             let echoed = echo
-                .ask(|reply| EchoMsg::Echo(text.into_bytes(), reply), timeout)
+                .ask(|reply| EchoMsg::Echo(text.into_bytes(), reply), left())
                 .map_err(ask_error(services::ECHO))?;
             String::from_utf8_lossy(&echoed).into_owned()
         }
@@ -78,7 +87,7 @@ pub(crate) fn call(args: CallArgs) -> Result<(), CliError> {
                 .lookup::<TimeMsg>(addr, services::TIME)
                 .map_err(lookup_error(services::TIME))?;
             let now = time
-                .ask(TimeMsg::Now, timeout)
+                .ask(TimeMsg::Now, left())
                 .map_err(ask_error(services::TIME))?;
             format!(
                 "{} ({}.{:09} s since the Unix epoch)",
@@ -87,6 +96,8 @@ pub(crate) fn call(args: CallArgs) -> Result<(), CliError> {
         }
     };
     node.shutdown();
-    writeln!(io::stdout().lock(), "{line}")?;
+    // The answer is the server's text: its control characters are shown escaped, so that it
+    // cannot send escape codes to the terminal or forge lines.
+    writeln!(io::stdout().lock(), "{}", Escaped(&line))?;
     Ok(())
 }

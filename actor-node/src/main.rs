@@ -26,7 +26,7 @@ mod stop_signals;
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
-use actor_core::ErrorChain;
+use actor_core::{ErrorChain, Escaped};
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -71,7 +71,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("actor-node: {}", ErrorChain(&error));
+            // An error may carry a peer's text (a remote failure): escaped, it stays one line.
+            eprintln!("actor-node: {}", Escaped(ErrorChain(&error)));
             ExitCode::FAILURE
         }
     }

@@ -275,6 +275,71 @@ fn a_client_with_a_wrong_key_is_refused() {
     assert!(error.contains("handshake"), "{error}");
 }
 
+/// `call --timeout 1` against a listener that accepts and never answers used to wait for the
+/// node's 5-second handshake limit: the timeout bounds the handshake too.
+#[test]
+fn call_timeout_bounds_the_handshake_with_a_silent_server() {
+    let key = KeyFile::new(KEY);
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    // Accepts the call's connection and holds it in the channel, saying nothing. The thread
+    // is not joined: if the call never connected, it would wait in accept forever.
+    let (held_tx, held) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = held_tx.send(silent.accept());
+    });
+    let started = Instant::now();
+    let output = run(actor_node().args([
+        "call",
+        &addr,
+        "echo",
+        "hello",
+        "--secret-file",
+        key.path(),
+        "--timeout",
+        "1",
+    ]));
+    let took = started.elapsed();
+    drop(held);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(stdout(&output), "");
+    let error = error_line(&output);
+    assert!(error.contains("cannot reach the echo actor"), "{error}");
+    // A hang guard, well under the 5-second handshake limit, not a speed claim.
+    assert!(took < Duration::from_secs(4), "call took {took:?}");
+}
+
+/// A key holder's node name with a line ending used to start a forged line in the server's
+/// log: the name is logged escaped, on the line that names it.
+#[test]
+fn a_peer_name_with_a_newline_cannot_forge_a_log_line() {
+    let key = KeyFile::new(KEY);
+    let server = Server::start(&key, &[]);
+    let secret = actor_net::Secret::new(KEY.as_bytes().to_vec()).unwrap();
+    let peer = actor_net::Node::builder(secret)
+        .name("evil\nINFO forged \u{1b}[31m")
+        .build()
+        .unwrap();
+    let echo = peer
+        .lookup::<actor_net::services::EchoMsg>(&server.node, actor_net::services::ECHO)
+        .unwrap();
+    let line = server.wait_for_log(&["peer authenticated"]);
+    assert!(line.contains(r"evil\nINFO forged \u{1b}[31m"), "{line:?}");
+    assert!(!line.contains('\u{1b}'), "{line:?}");
+    drop(echo);
+    peer.shutdown();
+}
+
+/// `call` used to print a server's escape codes raw to the terminal: they are shown escaped.
+#[test]
+fn call_prints_escape_codes_of_an_answer_escaped() {
+    let key = KeyFile::new(KEY);
+    let server = Server::start(&key, &[]);
+    let echo = call(&server, &key, &["echo", "red \u{1b}[31m alert\r"]);
+    assert!(echo.status.success(), "{echo:?}");
+    assert_eq!(stdout(&echo), "red \\u{1b}[31m alert\\r\n");
+}
+
 #[test]
 fn serve_answers_the_classic_protocols_and_logs_connections() {
     let key = KeyFile::new(KEY);

@@ -21,7 +21,7 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use actor_core::wire::{ReplyCompleter, ReplyRegistry, ReplyResponder};
-use actor_core::{Budget, ErrorChain, ExitReason, Failure, Pending, ReplyError, SendWait};
+use actor_core::{Budget, ErrorChain, Escaped, ExitReason, Failure, Pending, ReplyError, SendWait};
 
 // A connection belongs to its node (the one import back up): it finds the exported actors
 // through it, and leaves its table when it closes.
@@ -247,7 +247,7 @@ impl Connection {
         if self.closed.swap(true, Ordering::Relaxed) {
             return;
         }
-        tracing::debug!(peer = %self.peer, name = %self.peer_name, %reason, "connection closed");
+        tracing::debug!(peer = %self.peer, name = %Escaped(&self.peer_name), reason = %Escaped(&reason), "connection closed");
         let _ = self.socket.shutdown(Shutdown::Both);
         self.writer.close();
         self.pending.end(&reason);

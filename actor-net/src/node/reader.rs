@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use actor_core::codec::FrameReader;
 use actor_core::wire::SharedRegistry;
-use actor_core::{Budget, ExitReason, Failure, ReplyError, SendWait, Ticket};
+use actor_core::{Budget, Escaped, ExitReason, Failure, ReplyError, SendWait, Ticket};
 
 use super::connection::Connection;
 use super::export::Delivery;
@@ -52,7 +52,7 @@ pub(crate) fn read(connection: &Arc<Connection>, mut opener: Opener, socket: Tcp
             Ok(None) => break connection.lost(),
             Err(error) => {
                 if !connection.is_closed() {
-                    tracing::debug!(%peer, %error, "reading from the peer failed");
+                    tracing::debug!(%peer, error = %Escaped(&error), "reading from the peer failed");
                 }
                 break connection.lost();
             }
@@ -60,7 +60,7 @@ pub(crate) fn read(connection: &Arc<Connection>, mut opener: Opener, socket: Tcp
         let body = match opener.open(payload) {
             Ok(body) => body,
             Err(error) => {
-                tracing::warn!(%peer, %error, "closing: bad session frame");
+                tracing::warn!(%peer, error = %Escaped(&error), "closing: bad session frame");
                 break connection.lost();
             }
         };
@@ -77,7 +77,7 @@ pub(crate) fn read(connection: &Arc<Connection>, mut opener: Opener, socket: Tcp
                 break connection.lost();
             }
             Err(error) => {
-                tracing::warn!(%peer, %error, "closing: bad message");
+                tracing::warn!(%peer, error = %Escaped(&error), "closing: bad message");
                 break connection.lost();
             }
         }

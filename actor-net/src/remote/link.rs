@@ -24,7 +24,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Instant;
 
 use actor_core::wire::SharedRegistry;
-use actor_core::{ExitReason, Failure, Pending, ReplyError, SendWait};
+use actor_core::{Escaped, ExitReason, Failure, Pending, ReplyError, SendWait};
 use arc_swap::{ArcSwap, Guard};
 use parking_lot::Mutex;
 
@@ -169,7 +169,7 @@ impl Link {
             Ok(actor) => {
                 let bound = Arc::new(Bound::new(connection, actor));
                 self.bound.store(Arc::clone(&bound));
-                tracing::debug!(peer = %self.peer, name = %self.name, "remote actor reached again");
+                tracing::debug!(peer = %self.peer, name = %Escaped(&self.name), "remote actor reached again");
                 Ok(bound)
             }
             Err(error @ (NetError::NotFound { .. } | NetError::WrongType { .. })) => {
