@@ -407,3 +407,112 @@ fn a_malformed_address_is_a_bind_error() {
         "{result:?}"
     );
 }
+
+/// Relays datagrams between two UDP echo services, as two hosts' echo services would talk to
+/// each other, starting with one datagram; returns how many datagrams the relay carried and
+/// whether the exchange died down (no datagram for `QUIET`) before `LIMIT`.
+fn relay_between(a: SocketAddr, b: SocketAddr) -> (u64, bool) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const QUIET: Duration = Duration::from_millis(500);
+    const LIMIT: Duration = Duration::from_secs(3);
+    let to_a = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let to_b = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let carried = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + LIMIT;
+    let pump = |from: Arc<UdpSocket>, to: Arc<UdpSocket>, target: SocketAddr| {
+        let carried = Arc::clone(&carried);
+        std::thread::spawn(move || {
+            from.set_read_timeout(Some(QUIET)).unwrap();
+            let mut buf = [0; 2048];
+            while Instant::now() < deadline {
+                match from.recv(&mut buf) {
+                    Ok(n) => {
+                        carried.fetch_add(1, Ordering::Relaxed);
+                        let _ = to.send_to(&buf[..n], target);
+                    }
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                        return true;
+                    }
+                    Err(_) => {}
+                }
+            }
+            false
+        })
+    };
+    let from_a = pump(Arc::clone(&to_a), Arc::clone(&to_b), b);
+    let from_b = pump(Arc::clone(&to_b), Arc::clone(&to_a), a);
+    to_a.send_to(b"ping", a).unwrap();
+    let quiet_a = from_a.join().unwrap();
+    let quiet_b = from_b.join().unwrap();
+    (carried.load(Ordering::Relaxed), quiet_a && quiet_b)
+}
+
+#[test]
+fn two_udp_echo_services_stop_echoing_each_other() {
+    let (_system_a, set_a) = start(&[Protocol::EchoUdp]);
+    let (_system_b, set_b) = start(&[Protocol::EchoUdp]);
+    let (carried, quiet) = relay_between(
+        addr(&set_a, Protocol::EchoUdp),
+        addr(&set_b, Protocol::EchoUdp),
+    );
+    eprintln!("two echo services: {carried} datagrams, died down: {quiet}");
+    assert!(quiet, "the exchange went on: {carried} datagrams in 3 s");
+    assert!(
+        carried < 1000,
+        "{carried} datagrams before the exchange stopped"
+    );
+}
+
+#[test]
+fn a_udp_burst_from_one_source_gets_only_its_bucket_while_another_source_is_answered() {
+    const BURST: u32 = 8;
+    let (_system, set) = start_with(&[Protocol::EchoUdp], |builder| {
+        builder.udp_rate_limit(BURST, 1)
+    });
+    let server = addr(&set, Protocol::EchoUdp);
+    let flooder = udp_client();
+    for i in 0..40u8 {
+        flooder.send_to(&[i], server).unwrap();
+    }
+    // The listener takes datagrams in order: once the other source's answer is back, every
+    // answer to the flooder has been sent.
+    let other = UdpSocket::bind("127.0.0.2:0").unwrap();
+    other.set_read_timeout(Some(WAIT)).unwrap();
+    assert_eq!(udp_exchange(&other, server, b"honest"), b"honest");
+    flooder.set_nonblocking(true).unwrap();
+    let mut answers = 0;
+    let mut buf = [0; 16];
+    while flooder.recv(&mut buf).is_ok() {
+        answers += 1;
+    }
+    // One more token may have come in while the burst was sent.
+    assert!(
+        (BURST..=BURST + 1).contains(&answers),
+        "{answers} answers to 40 datagrams from one source"
+    );
+}
+
+#[test]
+fn a_datagram_from_the_port_of_the_sets_time_service_is_not_echoed() {
+    // The time listener's port, held on 127.0.0.2 by the set and on 127.0.0.1 by a socket
+    // that can send from it, as another host sharing the port number could.
+    let spoofer = udp_client();
+    let port = spoofer.local_addr().unwrap().port();
+    let system = System::new();
+    let set = ServiceSet::builder()
+        .listen(Protocol::EchoUdp, "127.0.0.1:0")
+        .listen(Protocol::TimeUdp, format!("127.0.0.2:{port}"))
+        .build(&system)
+        .unwrap();
+    let server = addr(&set, Protocol::EchoUdp);
+    spoofer.send_to(b"loop?", server).unwrap();
+    // Taken in order: once an ordinary client is answered, the first datagram was handled.
+    assert_eq!(udp_exchange(&udp_client(), server, b"honest"), b"honest");
+    spoofer.set_nonblocking(true).unwrap();
+    let mut buf = [0; 16];
+    assert!(
+        spoofer.recv(&mut buf).is_err(),
+        "the echo answered its own time port"
+    );
+}

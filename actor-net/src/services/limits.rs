@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::rate_limit::RateLimit;
+
 /// The limits every listener of a set applies; see [`ServiceSetBuilder`](super::ServiceSetBuilder).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -15,4 +17,6 @@ pub(crate) struct Limits {
     pub(crate) ask_timeout: Duration,
     /// How long a server that closed its side waits for the client to close too.
     pub(crate) linger: Duration,
+    /// How many datagrams each UDP listener answers per source address.
+    pub(crate) udp_rate: RateLimit,
 }
