@@ -15,9 +15,11 @@
 //!
 //! Every listener is an actor that owns its socket through a thread of its own. A TCP
 //! listener serves each connection on its own thread and keeps at most
-//! [`max_connections`](ServiceSetBuilder::max_connections) of them: the excess is closed at
-//! once, never queued. A connection that stays silent for the
-//! [`idle_timeout`](ServiceSetBuilder::idle_timeout) is closed. Every answer comes from the
+//! [`max_connections`](ServiceSetBuilder::max_connections) of them, and at most
+//! [`max_connections_per_source`](ServiceSetBuilder::max_connections_per_source) from one
+//! source address: the excess is closed at once, never queued. A connection that stays silent for the
+//! [`idle_timeout`](ServiceSetBuilder::idle_timeout) is closed, and every connection at its
+//! [`connection_deadline`](ServiceSetBuilder::connection_deadline), however busy. Every answer comes from the
 //! echo and time actors: the listeners ask them, with a time limit.
 //! A UDP listener answers one datagram with one datagram; it ignores datagrams over 8 KiB,
 //! datagrams from ports below 1024 (where the services that answer everything live) and from
@@ -190,7 +192,9 @@ impl Listener {
 ///     .listen(Protocol::AuthEcho, "127.0.0.1:0")
 ///     .secret(Secret::new(b"a shared secret of 32 bytes.....".to_vec())?)
 ///     .max_connections(16)
+///     .max_connections_per_source(4)
 ///     .idle_timeout(Duration::from_secs(10))
+///     .connection_deadline(Duration::from_secs(60))
 ///     .auth_timeout(Duration::from_secs(5))
 ///     .udp_rate_limit(16, 32)
 ///     .build(&system)?;
@@ -218,7 +222,9 @@ impl ServiceSet {
             secret: None,
             limits: Limits {
                 max_connections: 64,
+                max_connections_per_source: 8,
                 idle_timeout: Duration::from_secs(30),
+                connection_deadline: Duration::from_secs(120),
                 auth_timeout: Duration::from_secs(10),
                 ask_timeout: Duration::from_secs(5),
                 linger: Duration::from_secs(1),
@@ -423,6 +429,19 @@ impl ServiceSetBuilder {
         self
     }
 
+    /// At most this many live connections per TCP listener from one source address (at
+    /// least 1); a connection over the limit is closed as soon as it is accepted, so that
+    /// slow clients from one host cannot take every slot. By default, 8.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    #[must_use]
+    pub fn max_connections_per_source(mut self, max: usize) -> Self {
+        self.limits.max_connections_per_source = max.max(1);
+        self
+    }
+
     /// Closes a TCP connection on which the client sent nothing, or took nothing of what it
     /// was sent, for this long. By default, 30 seconds.
     ///
@@ -432,6 +451,19 @@ impl ServiceSetBuilder {
     #[must_use]
     pub fn idle_timeout(mut self, limit: Duration) -> Self {
         self.limits.idle_timeout = limit;
+        self
+    }
+
+    /// Closes a TCP connection this long after it was accepted, however busy it is: the
+    /// idle timeout restarts with each byte, this deadline does not, so that slow clients
+    /// cannot hold a slot for as long as they like. By default, 120 seconds.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    #[must_use]
+    pub fn connection_deadline(mut self, limit: Duration) -> Self {
+        self.limits.connection_deadline = limit;
         self
     }
 

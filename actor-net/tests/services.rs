@@ -516,3 +516,108 @@ fn a_datagram_from_the_port_of_the_sets_time_service_is_not_echoed() {
         "the echo answered its own time port"
     );
 }
+
+/// Opens `count` echo connections from 127.0.0.1 that each send one byte, as a slowloris
+/// client does; returns those the server kept (it echoed the byte) and how many it closed.
+fn slow_connections(server: SocketAddr, count: usize) -> (Vec<TcpStream>, usize) {
+    let mut held = Vec::new();
+    let mut closed = 0;
+    for _ in 0..count {
+        let mut stream = TcpStream::connect_timeout(&server, WAIT).unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        let _ = stream.write_all(b"x");
+        let mut byte = [0; 1];
+        match stream.read(&mut byte) {
+            Ok(1) => held.push(stream),
+            Ok(_) => closed += 1,
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => closed += 1,
+            Err(e) => panic!("neither echoed nor closed: {e}"),
+        }
+    }
+    (held, closed)
+}
+
+/// Connects from 127.0.0.2, as another host would; whether it is echoed.
+fn honest_client_from_another_host(server: SocketAddr) -> bool {
+    let socket = connect_from_another_host(server);
+    let Some(mut stream) = socket else {
+        return false;
+    };
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    if stream.write_all(b"honest").is_err() {
+        return false;
+    }
+    let mut back = [0; 6];
+    stream.read_exact(&mut back).is_ok() && &back == b"honest"
+}
+
+/// A TCP connection from 127.0.0.2 to `server`, as from another host (the standard library
+/// cannot bind a client socket before it connects).
+fn connect_from_another_host(server: SocketAddr) -> Option<TcpStream> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket};
+    use std::os::fd::AsRawFd;
+    let SocketAddr::V4(server) = server else {
+        return None;
+    };
+    let fd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::empty(),
+        None,
+    )
+    .ok()?;
+    let source = std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(127, 0, 0, 2), 0);
+    bind(fd.as_raw_fd(), &SockaddrIn::from(source)).ok()?;
+    connect(fd.as_raw_fd(), &SockaddrIn::from(server)).ok()?;
+    Some(TcpStream::from(fd))
+}
+
+#[test]
+fn slow_connections_from_one_source_cannot_lock_out_another() {
+    const LIMIT: usize = 8;
+    const PER_SOURCE: usize = 4;
+    let (_system, set) = start_with(&[Protocol::EchoTcp], |builder| {
+        builder
+            .max_connections(LIMIT)
+            .max_connections_per_source(PER_SOURCE)
+    });
+    let server = addr(&set, Protocol::EchoTcp);
+    let (held, closed) = slow_connections(server, LIMIT);
+    let started = Instant::now();
+    let served = honest_client_from_another_host(server);
+    eprintln!(
+        "slow connections held: {}, closed: {closed}; other host served: {served} in {:?}",
+        held.len(),
+        started.elapsed()
+    );
+    assert_eq!(held.len(), PER_SOURCE);
+    assert!(
+        served,
+        "{} slow connections from one source locked the echo",
+        held.len()
+    );
+}
+
+#[test]
+fn a_busy_echo_connection_is_closed_at_its_deadline() {
+    const DEADLINE: Duration = Duration::from_millis(300);
+    let (_system, set) = start_with(&[Protocol::EchoTcp], |builder| {
+        builder.connection_deadline(DEADLINE)
+    });
+    let mut stream = connect(&set, Protocol::EchoTcp);
+    let opened = Instant::now();
+    // A byte at a time, each waiting for its echo: the idle timer never runs out.
+    let mut byte = [0; 1];
+    let lasted = loop {
+        assert!(
+            opened.elapsed() < WAIT,
+            "the connection outlived its deadline"
+        );
+        let closed = stream.write_all(b"x").is_err() || !matches!(stream.read(&mut byte), Ok(1));
+        if closed {
+            break opened.elapsed();
+        }
+    };
+    eprintln!("busy echo connection closed after {lasted:?}");
+    assert!(lasted >= DEADLINE);
+}
