@@ -519,6 +519,7 @@ fn a_datagram_from_the_port_of_the_sets_time_service_is_not_echoed() {
 
 /// Opens `count` echo connections from 127.0.0.1 that each send one byte, as a slowloris
 /// client does; returns those the server kept (it echoed the byte) and how many it closed.
+#[cfg(unix)]
 fn slow_connections(server: SocketAddr, count: usize) -> (Vec<TcpStream>, usize) {
     let mut held = Vec::new();
     let mut closed = 0;
@@ -538,6 +539,7 @@ fn slow_connections(server: SocketAddr, count: usize) -> (Vec<TcpStream>, usize)
 }
 
 /// Connects from 127.0.0.2, as another host would; whether it is echoed.
+#[cfg(unix)]
 fn honest_client_from_another_host(server: SocketAddr) -> bool {
     let socket = connect_from_another_host(server);
     let Some(mut stream) = socket else {
@@ -553,6 +555,7 @@ fn honest_client_from_another_host(server: SocketAddr) -> bool {
 
 /// A TCP connection from 127.0.0.2 to `server`, as from another host (the standard library
 /// cannot bind a client socket before it connects).
+#[cfg(unix)]
 fn connect_from_another_host(server: SocketAddr) -> Option<TcpStream> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket};
     use std::os::fd::AsRawFd;
@@ -572,6 +575,7 @@ fn connect_from_another_host(server: SocketAddr) -> Option<TcpStream> {
     Some(TcpStream::from(fd))
 }
 
+#[cfg(unix)]
 #[test]
 fn slow_connections_from_one_source_cannot_lock_out_another() {
     const LIMIT: usize = 8;
