@@ -15,14 +15,28 @@
 //!
 //! Every listener is an actor that owns its socket through a thread of its own. A TCP
 //! listener serves each connection on its own thread and keeps at most
-//! [`max_connections`](ServiceSetBuilder::max_connections) of them: the excess is closed at
-//! once, never queued. A connection that stays silent for the
-//! [`idle_timeout`](ServiceSetBuilder::idle_timeout) is closed. Every answer comes from the
+//! [`max_connections`](ServiceSetBuilder::max_connections) of them, and at most
+//! [`max_connections_per_source`](ServiceSetBuilder::max_connections_per_source) from one
+//! source address: the excess is closed at once, never queued. A connection that stays silent for the
+//! [`idle_timeout`](ServiceSetBuilder::idle_timeout) is closed, and every connection at its
+//! [`connection_deadline`](ServiceSetBuilder::connection_deadline), however busy. Every answer comes from the
 //! echo and time actors: the listeners ask them, with a time limit.
 //! A UDP listener answers one datagram with one datagram; it ignores datagrams over 8 KiB,
-//! and, as inetd does, datagrams from the ports of services that answer everything (so that
-//! two of them cannot be set talking to each other forever); it drops what it has no room to
-//! queue. [`ServiceSet::shutdown`] (or stopping the system) stops the listeners, closes their
+//! datagrams from ports below 1024 (where the services that answer everything live) and from
+//! the ports of the set's own UDP listeners, and datagrams from a source address that used
+//! up its token bucket ([`udp_rate_limit`](ServiceSetBuilder::udp_rate_limit)): so that no
+//! two answering services can be set talking to each other forever. It drops what it has no
+//! room to queue. No answer is larger than a small multiple of its request (the
+//! amplification factor, answer bytes over request bytes; an empty request counts as one
+//! byte):
+//!
+//! | service | answer | amplification |
+//! |---|---|---|
+//! | `echo-udp` | the request | 1 |
+//! | `daytime-udp` | 26 bytes | at most 26 |
+//! | `time-udp` | 4 bytes | at most 4 |
+//!
+//! [`ServiceSet::shutdown`] (or stopping the system) stops the listeners, closes their
 //! connections and joins every thread.
 //!
 //! The `actor-node` binary (the crate of that name in this workspace) serves a node with these
@@ -73,6 +87,7 @@ mod error;
 mod io;
 mod limits;
 mod protocol;
+mod rate_limit;
 mod service;
 mod tcp;
 mod time;
@@ -95,6 +110,7 @@ pub use protocol::Protocol;
 pub use time::{RFC868_OFFSET, Time, TimeMsg, TimeOfDay};
 
 use limits::Limits;
+use rate_limit::RateLimit;
 use service::{TcpService, UdpService};
 use tcp::{TcpListenerActor, TcpListenerMsg};
 use udp::{Datagram, UdpListenerActor};
@@ -176,8 +192,11 @@ impl Listener {
 ///     .listen(Protocol::AuthEcho, "127.0.0.1:0")
 ///     .secret(Secret::new(b"a shared secret of 32 bytes.....".to_vec())?)
 ///     .max_connections(16)
+///     .max_connections_per_source(4)
 ///     .idle_timeout(Duration::from_secs(10))
+///     .connection_deadline(Duration::from_secs(60))
 ///     .auth_timeout(Duration::from_secs(5))
+///     .udp_rate_limit(16, 32)
 ///     .build(&system)?;
 /// assert!(services.local_addr(Protocol::AuthEcho).is_some());
 /// assert!(services.local_addr(Protocol::EchoUdp).is_none());
@@ -203,10 +222,17 @@ impl ServiceSet {
             secret: None,
             limits: Limits {
                 max_connections: 64,
+                max_connections_per_source: 8,
                 idle_timeout: Duration::from_secs(30),
+                connection_deadline: Duration::from_secs(120),
                 auth_timeout: Duration::from_secs(10),
                 ask_timeout: Duration::from_secs(5),
                 linger: Duration::from_secs(1),
+                udp_rate: RateLimit {
+                    burst: 32,
+                    per_second: 64,
+                    max_sources: 4096,
+                },
             },
         }
     }
@@ -403,6 +429,19 @@ impl ServiceSetBuilder {
         self
     }
 
+    /// At most this many live connections per TCP listener from one source address (at
+    /// least 1); a connection over the limit is closed as soon as it is accepted, so that
+    /// slow clients from one host cannot take every slot. By default, 8.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    #[must_use]
+    pub fn max_connections_per_source(mut self, max: usize) -> Self {
+        self.limits.max_connections_per_source = max.max(1);
+        self
+    }
+
     /// Closes a TCP connection on which the client sent nothing, or took nothing of what it
     /// was sent, for this long. By default, 30 seconds.
     ///
@@ -415,6 +454,19 @@ impl ServiceSetBuilder {
         self
     }
 
+    /// Closes a TCP connection this long after it was accepted, however busy it is: the
+    /// idle timeout restarts with each byte, this deadline does not, so that slow clients
+    /// cannot hold a slot for as long as they like. By default, 120 seconds.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    #[must_use]
+    pub fn connection_deadline(mut self, limit: Duration) -> Self {
+        self.limits.connection_deadline = limit;
+        self
+    }
+
     /// How long a client of the authenticated echo has, from its connection, to answer the
     /// challenge; then it is closed. By default, 10 seconds.
     ///
@@ -424,6 +476,22 @@ impl ServiceSetBuilder {
     #[must_use]
     pub fn auth_timeout(mut self, limit: Duration) -> Self {
         self.limits.auth_timeout = limit;
+        self
+    }
+
+    /// Each UDP listener answers at most `burst` datagrams at once to one source address,
+    /// and `per_second` datagrams a second over time (a token bucket per source; at most
+    /// 4096 sources are remembered, and while the table is full of active sources a new one
+    /// is not answered). A burst of 0 answers nothing. By default, a burst of 32 and 64 a
+    /// second.
+    ///
+    /// # Examples
+    ///
+    /// See [`ServiceSetBuilder`].
+    #[must_use]
+    pub fn udp_rate_limit(mut self, burst: u32, per_second: u32) -> Self {
+        self.limits.udp_rate.burst = burst;
+        self.limits.udp_rate.per_second = per_second;
         self
     }
 
@@ -460,19 +528,36 @@ impl ServiceSetBuilder {
             time,
             listeners: Vec::with_capacity(self.addrs.len()),
         };
+        // The UDP sockets are bound first, so that each UDP listener knows the ports of all
+        // of them and never answers a datagram from one of its siblings.
+        let mut udp_sockets = BTreeMap::new();
+        for (&protocol, addr) in self.addrs.iter().filter(|(p, _)| p.is_udp()) {
+            udp_sockets.insert(protocol, bind_udp(protocol, addr)?);
+        }
         let start = Start {
             system,
             limits: self.limits,
+            own_udp_ports: udp_sockets
+                .values()
+                .map(|(_, local)| local.port())
+                .collect(),
         };
         for (protocol, addr) in self.addrs {
+            let mut bound_udp = || {
+                udp_sockets
+                    .remove(&protocol)
+                    .ok_or_else(|| bind_error(protocol, &addr)(std::io::ErrorKind::NotFound.into()))
+            };
             let (echo, time) = (set.echo.clone(), set.time.clone());
             let bound = match protocol {
                 Protocol::EchoTcp => start.tcp(protocol, &addr, TcpService::Echo(echo)),
-                Protocol::EchoUdp => start.udp(protocol, &addr, UdpService::Echo(echo)),
+                Protocol::EchoUdp => start.udp(protocol, bound_udp()?, UdpService::Echo(echo)),
                 Protocol::DaytimeTcp => start.tcp(protocol, &addr, TcpService::Daytime(time)),
-                Protocol::DaytimeUdp => start.udp(protocol, &addr, UdpService::Daytime(time)),
+                Protocol::DaytimeUdp => {
+                    start.udp(protocol, bound_udp()?, UdpService::Daytime(time))
+                }
                 Protocol::TimeTcp => start.tcp(protocol, &addr, TcpService::Time(time)),
-                Protocol::TimeUdp => start.udp(protocol, &addr, UdpService::Time(time)),
+                Protocol::TimeUdp => start.udp(protocol, bound_udp()?, UdpService::Time(time)),
                 Protocol::AuthEcho => {
                     let key = Arc::clone(key.as_ref().ok_or(ServiceError::MissingSecret)?);
                     start.tcp(protocol, &addr, TcpService::AuthEcho { echo, key })
@@ -504,6 +589,8 @@ fn spawn_error(actor: &'static str) -> impl Fn(SpawnError) -> ServiceError {
 struct Start<'a> {
     system: &'a System,
     limits: Limits,
+    /// The ports of every UDP listener of the set, whose datagrams none of them answers.
+    own_udp_ports: Vec<u16>,
 }
 
 impl Start<'_> {
@@ -529,18 +616,18 @@ impl Start<'_> {
         })
     }
 
-    /// Binds a UDP socket for `protocol` on `addr` and starts its actor, whose bounded
-    /// mailbox drops the datagrams it has no room for.
+    /// Starts the actor of the UDP `socket` bound for `protocol`, whose bounded mailbox
+    /// drops the datagrams it has no room for.
     fn udp(
         &self,
         protocol: Protocol,
-        addr: &str,
+        (socket, local): (UdpSocket, SocketAddr),
         service: UdpService,
     ) -> Result<Bound, ServiceError> {
-        let failed = bind_error(protocol, addr);
-        let socket = UdpSocket::bind(resolve(protocol, addr)?).map_err(&failed)?;
-        let local = socket.local_addr().map_err(&failed)?;
-        let actor = UdpListenerActor::new(protocol, socket, local, service, self.limits)
+        let local_text = local.to_string();
+        let failed = bind_error(protocol, &local_text);
+        let ignored = self.own_udp_ports.clone();
+        let actor = UdpListenerActor::new(protocol, socket, local, service, self.limits, ignored)
             .map_err(&failed)?;
         let actor = self
             .system
@@ -554,6 +641,14 @@ impl Start<'_> {
             listener: Listener::Udp(actor),
         })
     }
+}
+
+/// Binds a UDP socket for `protocol` on `addr`; returns it with its address.
+fn bind_udp(protocol: Protocol, addr: &str) -> Result<(UdpSocket, SocketAddr), ServiceError> {
+    let failed = bind_error(protocol, addr);
+    let socket = UdpSocket::bind(resolve(protocol, addr)?).map_err(&failed)?;
+    let local = socket.local_addr().map_err(&failed)?;
+    Ok((socket, local))
 }
 
 /// Maps a failure to resolve or bind `addr` for `protocol`.

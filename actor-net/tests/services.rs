@@ -407,3 +407,221 @@ fn a_malformed_address_is_a_bind_error() {
         "{result:?}"
     );
 }
+
+/// Relays datagrams between two UDP echo services, as two hosts' echo services would talk to
+/// each other, starting with one datagram; returns how many datagrams the relay carried and
+/// whether the exchange died down (no datagram for `QUIET`) before `LIMIT`.
+fn relay_between(a: SocketAddr, b: SocketAddr) -> (u64, bool) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const QUIET: Duration = Duration::from_millis(500);
+    const LIMIT: Duration = Duration::from_secs(3);
+    let to_a = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let to_b = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let carried = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + LIMIT;
+    let pump = |from: Arc<UdpSocket>, to: Arc<UdpSocket>, target: SocketAddr| {
+        let carried = Arc::clone(&carried);
+        std::thread::spawn(move || {
+            from.set_read_timeout(Some(QUIET)).unwrap();
+            let mut buf = [0; 2048];
+            while Instant::now() < deadline {
+                match from.recv(&mut buf) {
+                    Ok(n) => {
+                        carried.fetch_add(1, Ordering::Relaxed);
+                        let _ = to.send_to(&buf[..n], target);
+                    }
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                        return true;
+                    }
+                    Err(_) => {}
+                }
+            }
+            false
+        })
+    };
+    let from_a = pump(Arc::clone(&to_a), Arc::clone(&to_b), b);
+    let from_b = pump(Arc::clone(&to_b), Arc::clone(&to_a), a);
+    to_a.send_to(b"ping", a).unwrap();
+    let quiet_a = from_a.join().unwrap();
+    let quiet_b = from_b.join().unwrap();
+    (carried.load(Ordering::Relaxed), quiet_a && quiet_b)
+}
+
+#[test]
+fn two_udp_echo_services_stop_echoing_each_other() {
+    let (_system_a, set_a) = start(&[Protocol::EchoUdp]);
+    let (_system_b, set_b) = start(&[Protocol::EchoUdp]);
+    let (carried, quiet) = relay_between(
+        addr(&set_a, Protocol::EchoUdp),
+        addr(&set_b, Protocol::EchoUdp),
+    );
+    eprintln!("two echo services: {carried} datagrams, died down: {quiet}");
+    assert!(quiet, "the exchange went on: {carried} datagrams in 3 s");
+    assert!(
+        carried < 1000,
+        "{carried} datagrams before the exchange stopped"
+    );
+}
+
+#[test]
+fn a_udp_burst_from_one_source_gets_only_its_bucket_while_another_source_is_answered() {
+    const BURST: u32 = 8;
+    let (_system, set) = start_with(&[Protocol::EchoUdp], |builder| {
+        builder.udp_rate_limit(BURST, 1)
+    });
+    let server = addr(&set, Protocol::EchoUdp);
+    let flooder = udp_client();
+    for i in 0..40u8 {
+        flooder.send_to(&[i], server).unwrap();
+    }
+    // The listener takes datagrams in order: once the other source's answer is back, every
+    // answer to the flooder has been sent.
+    let other = UdpSocket::bind("127.0.0.2:0").unwrap();
+    other.set_read_timeout(Some(WAIT)).unwrap();
+    assert_eq!(udp_exchange(&other, server, b"honest"), b"honest");
+    flooder.set_nonblocking(true).unwrap();
+    let mut answers = 0;
+    let mut buf = [0; 16];
+    while flooder.recv(&mut buf).is_ok() {
+        answers += 1;
+    }
+    // One more token may have come in while the burst was sent.
+    assert!(
+        (BURST..=BURST + 1).contains(&answers),
+        "{answers} answers to 40 datagrams from one source"
+    );
+}
+
+#[test]
+fn a_datagram_from_the_port_of_the_sets_time_service_is_not_echoed() {
+    // The time listener's port, held on 127.0.0.2 by the set and on 127.0.0.1 by a socket
+    // that can send from it, as another host sharing the port number could.
+    let spoofer = udp_client();
+    let port = spoofer.local_addr().unwrap().port();
+    let system = System::new();
+    let set = ServiceSet::builder()
+        .listen(Protocol::EchoUdp, "127.0.0.1:0")
+        .listen(Protocol::TimeUdp, format!("127.0.0.2:{port}"))
+        .build(&system)
+        .unwrap();
+    let server = addr(&set, Protocol::EchoUdp);
+    spoofer.send_to(b"loop?", server).unwrap();
+    // Taken in order: once an ordinary client is answered, the first datagram was handled.
+    assert_eq!(udp_exchange(&udp_client(), server, b"honest"), b"honest");
+    spoofer.set_nonblocking(true).unwrap();
+    let mut buf = [0; 16];
+    assert!(
+        spoofer.recv(&mut buf).is_err(),
+        "the echo answered its own time port"
+    );
+}
+
+/// Opens `count` echo connections from 127.0.0.1 that each send one byte, as a slowloris
+/// client does; returns those the server kept (it echoed the byte) and how many it closed.
+#[cfg(unix)]
+fn slow_connections(server: SocketAddr, count: usize) -> (Vec<TcpStream>, usize) {
+    let mut held = Vec::new();
+    let mut closed = 0;
+    for _ in 0..count {
+        let mut stream = TcpStream::connect_timeout(&server, WAIT).unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        let _ = stream.write_all(b"x");
+        let mut byte = [0; 1];
+        match stream.read(&mut byte) {
+            Ok(1) => held.push(stream),
+            Ok(_) => closed += 1,
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => closed += 1,
+            Err(e) => panic!("neither echoed nor closed: {e}"),
+        }
+    }
+    (held, closed)
+}
+
+/// Connects from 127.0.0.2, as another host would; whether it is echoed.
+#[cfg(unix)]
+fn honest_client_from_another_host(server: SocketAddr) -> bool {
+    let socket = connect_from_another_host(server);
+    let Some(mut stream) = socket else {
+        return false;
+    };
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    if stream.write_all(b"honest").is_err() {
+        return false;
+    }
+    let mut back = [0; 6];
+    stream.read_exact(&mut back).is_ok() && &back == b"honest"
+}
+
+/// A TCP connection from 127.0.0.2 to `server`, as from another host (the standard library
+/// cannot bind a client socket before it connects).
+#[cfg(unix)]
+fn connect_from_another_host(server: SocketAddr) -> Option<TcpStream> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket};
+    use std::os::fd::AsRawFd;
+    let SocketAddr::V4(server) = server else {
+        return None;
+    };
+    let fd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::empty(),
+        None,
+    )
+    .ok()?;
+    let source = std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(127, 0, 0, 2), 0);
+    bind(fd.as_raw_fd(), &SockaddrIn::from(source)).ok()?;
+    connect(fd.as_raw_fd(), &SockaddrIn::from(server)).ok()?;
+    Some(TcpStream::from(fd))
+}
+
+#[cfg(unix)]
+#[test]
+fn slow_connections_from_one_source_cannot_lock_out_another() {
+    const LIMIT: usize = 8;
+    const PER_SOURCE: usize = 4;
+    let (_system, set) = start_with(&[Protocol::EchoTcp], |builder| {
+        builder
+            .max_connections(LIMIT)
+            .max_connections_per_source(PER_SOURCE)
+    });
+    let server = addr(&set, Protocol::EchoTcp);
+    let (held, closed) = slow_connections(server, LIMIT);
+    let started = Instant::now();
+    let served = honest_client_from_another_host(server);
+    eprintln!(
+        "slow connections held: {}, closed: {closed}; other host served: {served} in {:?}",
+        held.len(),
+        started.elapsed()
+    );
+    assert_eq!(held.len(), PER_SOURCE);
+    assert!(
+        served,
+        "{} slow connections from one source locked the echo",
+        held.len()
+    );
+}
+
+#[test]
+fn a_busy_echo_connection_is_closed_at_its_deadline() {
+    const DEADLINE: Duration = Duration::from_millis(300);
+    let (_system, set) = start_with(&[Protocol::EchoTcp], |builder| {
+        builder.connection_deadline(DEADLINE)
+    });
+    let mut stream = connect(&set, Protocol::EchoTcp);
+    let opened = Instant::now();
+    // A byte at a time, each waiting for its echo: the idle timer never runs out.
+    let mut byte = [0; 1];
+    let lasted = loop {
+        assert!(
+            opened.elapsed() < WAIT,
+            "the connection outlived its deadline"
+        );
+        let closed = stream.write_all(b"x").is_err() || !matches!(stream.read(&mut byte), Ok(1));
+        if closed {
+            break opened.elapsed();
+        }
+    };
+    eprintln!("busy echo connection closed after {lasted:?}");
+    assert!(lasted >= DEADLINE);
+}

@@ -49,6 +49,28 @@ pub(crate) struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     max_connections: u32,
+    /// Live connections allowed per classic TCP listener from one source address
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    max_connections_per_source: u32,
+    /// Seconds a classic TCP connection may stay open in all, however busy
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 120,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    connection_deadline: u64,
+    /// Datagrams each classic UDP listener answers at once to one source address
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    udp_burst: u32,
+    /// Datagrams a second each classic UDP listener answers to one source address over time
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    udp_rate: u32,
     #[command(flatten)]
     flow: FlowArgs,
     #[command(flatten)]
@@ -128,7 +150,10 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
     let mut builder = ServiceSet::builder()
         // The authenticated echo's clients prove they hold the node's key.
         .secret(secret.clone())
-        .max_connections(args.max_connections as usize);
+        .max_connections(args.max_connections as usize)
+        .max_connections_per_source(args.max_connections_per_source as usize)
+        .connection_deadline(Duration::from_secs(args.connection_deadline))
+        .udp_rate_limit(args.udp_burst, args.udp_rate);
     for (protocol, addr) in listeners {
         if let Some(addr) = addr {
             builder = builder.listen(protocol, addr);

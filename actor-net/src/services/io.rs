@@ -16,6 +16,9 @@ pub(crate) enum ConnectionError {
     /// The client sent nothing (or took nothing) for the idle timeout.
     #[error("idle for too long")]
     Idle,
+    /// The connection reached its deadline, however busy it was.
+    #[error("open for too long")]
+    Deadline,
     /// The echo or time actor did not answer.
     #[error("the service did not answer")]
     Service(#[from] AskError),

@@ -41,12 +41,13 @@ impl TcpService {
         peer: SocketAddr,
         limits: &Limits,
     ) -> Result<(), ConnectionError> {
+        let deadline = Instant::now() + limits.connection_deadline;
         stream.set_read_timeout(Some(limits.idle_timeout))?;
         stream.set_write_timeout(Some(limits.idle_timeout))?;
         match self {
             TcpService::Echo(echo) => {
                 stream.set_nodelay(true)?;
-                relay(&mut stream, echo, limits)
+                relay(&mut stream, echo, limits, deadline)
             }
             TcpService::Daytime(time) => {
                 let line = daytime_line(&now(time, limits)?);
@@ -58,7 +59,7 @@ impl TcpService {
             }
             TcpService::AuthEcho { echo, key } => {
                 stream.set_nodelay(true)?;
-                serve_auth_echo(&mut stream, peer, echo, key, limits)
+                serve_auth_echo(&mut stream, peer, echo, key, limits, deadline)
             }
         }
     }
@@ -124,15 +125,27 @@ fn answer_and_close(
 }
 
 /// Sends back, through `echo`, every byte the client sends, until the client closes its side
-/// (which is then passed on: the server closes its side too) or stays idle too long.
+/// (which is then passed on: the server closes its side too), stays idle too long, or reaches
+/// the connection's `deadline`.
 fn relay(
     stream: &mut TcpStream,
     echo: &ActorRef<EchoMsg>,
     limits: &Limits,
+    deadline: Instant,
 ) -> Result<(), ConnectionError> {
     let mut buf = vec![0; CHUNK];
     loop {
-        let n = read_some(stream, &mut buf)?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ConnectionError::Deadline);
+        }
+        stream.set_read_timeout(Some(left.min(limits.idle_timeout)))?;
+        let n = match read_some(stream, &mut buf) {
+            Err(ConnectionError::Idle) if Instant::now() >= deadline => {
+                return Err(ConnectionError::Deadline);
+            }
+            read => read?,
+        };
         if n == 0 {
             break;
         }
@@ -155,17 +168,18 @@ fn serve_auth_echo(
     echo: &ActorRef<EchoMsg>,
     key: &Secret,
     limits: &Limits,
+    deadline: Instant,
 ) -> Result<(), ConnectionError> {
     let mut challenge = [0; CHALLENGE_LEN];
     getrandom::fill(&mut challenge).map_err(ConnectionError::Random)?;
     stream.write_all(&challenge)?;
-    let deadline = Instant::now() + limits.auth_timeout;
+    let auth_deadline = Instant::now() + limits.auth_timeout;
     let mut phase = Phase::challenged(challenge);
     let mut buf = [0; CHALLENGE_LEN];
     // Reads no more than the digest, so nothing the client sends is consumed before it is
     // authenticated.
     while phase.missing() > 0 {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = auth_deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(refuse(peer, ConnectionError::AuthTimeout));
         }
@@ -194,8 +208,7 @@ fn serve_auth_echo(
         }
     }
     tracing::info!(%peer, service = %Protocol::AuthEcho, "client authenticated");
-    stream.set_read_timeout(Some(limits.idle_timeout))?;
-    relay(stream, echo, limits)
+    relay(stream, echo, limits, deadline)
 }
 
 /// Logs a refused client (its address and the reason only: never a key, challenge or

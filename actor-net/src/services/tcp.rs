@@ -10,7 +10,7 @@
 //! ends its blocked reads and writes; every connection thread is joined.
 
 use std::collections::HashMap;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -56,6 +56,8 @@ pub(crate) struct TcpListenerActor {
 struct Open {
     thread: JoinHandle<()>,
     socket: TcpStream,
+    /// The client's address, counted against the per-source limit.
+    source: IpAddr,
 }
 
 impl TcpListenerActor {
@@ -85,6 +87,17 @@ impl TcpListenerActor {
         let protocol = self.protocol;
         if self.open.len() >= self.limits.max_connections {
             tracing::info!(%peer, service = %protocol, "connection refused: limit reached");
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
+        // Without this, one host holding every slot with slow connections locks all others out.
+        let from_source = self
+            .open
+            .values()
+            .filter(|open| open.source == peer.ip())
+            .count();
+        if from_source >= self.limits.max_connections_per_source {
+            tracing::info!(%peer, service = %protocol, "connection refused: source limit reached");
             let _ = stream.shutdown(Shutdown::Both);
             return;
         }
@@ -119,7 +132,15 @@ impl TcpListenerActor {
         match spawned {
             Ok(thread) => {
                 tracing::info!(%peer, service = %protocol, "connection accepted");
-                self.open.insert(id, Open { thread, socket });
+                let source = peer.ip();
+                self.open.insert(
+                    id,
+                    Open {
+                        thread,
+                        socket,
+                        source,
+                    },
+                );
             }
             Err(error) => {
                 tracing::warn!(%peer, service = %protocol, %error, "no thread for a connection");

@@ -5,10 +5,12 @@
 //! what it has no room for (a flood costs a bounded amount of memory, as UDP allows); the
 //! actor asks the echo or time actor for the answer and sends it.
 //!
-//! Datagrams are ignored, never answered, when they are larger than [`MAX_DATAGRAM`], or
-//! when they come from the port of a classic service that answers everything (echo,
-//! daytime, chargen, time) or from port 0: as inetd does, so that two such services cannot
-//! be made to answer each other forever.
+//! Datagrams are ignored, never answered, when they are larger than [`MAX_DATAGRAM`], when
+//! they come from the port of one of the set's own UDP listeners, from a port below 1024 (where the classic services that answer everything
+//! live: echo, daytime, chargen, time) or from port 0, and when their source address has
+//! used up its token bucket ([`SourceBuckets`]): so that two answering services, this one
+//! included, cannot be made to answer each other forever. Every answer is at most as large
+//! as the request or, for daytime and time, a few dozen bytes.
 //!
 //! Stopping: the receive thread is told to stop and woken by a datagram to the socket's own
 //! address (its read timeout ends the wait anyway), then joined.
@@ -17,13 +19,14 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actor_core::{Actor, ActorRef, Context, HandlerResult, SendError};
 
 use super::io::{is_timeout, wake_addr};
 use super::limits::Limits;
 use super::protocol::Protocol;
+use super::rate_limit::SourceBuckets;
 use super::service::UdpService;
 
 /// The largest datagram answered, in bytes; larger ones are ignored.
@@ -32,9 +35,10 @@ pub(crate) const MAX_DATAGRAM: usize = 8192;
 /// How many datagrams may wait for the actor; more are dropped.
 pub(crate) const QUEUE: usize = 64;
 
-/// Source ports whose datagrams are never answered: 0, and the classic services that
-/// answer any datagram (echo 7, daytime 13, chargen 19, time 37).
-const REFLECTOR_PORTS: [u16; 5] = [0, 7, 13, 19, 37];
+/// Source ports below this one are never answered: they belong to services (echo 7,
+/// daytime 13, chargen 19, time 37 among them), not to clients, which send from ephemeral
+/// ports.
+const FIRST_CLIENT_PORT: u16 = 1024;
 
 /// How often the receive thread looks at the stop flag even if no datagram wakes it.
 const POLL: Duration = Duration::from_secs(1);
@@ -60,6 +64,8 @@ pub(crate) struct UdpListenerActor {
     receiver: Option<UdpSocket>,
     service: UdpService,
     limits: Limits,
+    /// Source ports never answered besides those below 1024: the set's own UDP listeners.
+    ignored_ports: Vec<u16>,
     /// Set when the actor stops; read by the receive thread after each wake-up.
     stopping: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -77,6 +83,7 @@ impl UdpListenerActor {
         local_addr: SocketAddr,
         service: UdpService,
         limits: Limits,
+        ignored_ports: Vec<u16>,
     ) -> std::io::Result<UdpListenerActor> {
         socket.set_read_timeout(Some(POLL))?;
         socket.set_write_timeout(Some(limits.ask_timeout))?;
@@ -87,6 +94,7 @@ impl UdpListenerActor {
             socket,
             service,
             limits,
+            ignored_ports,
             stopping: Arc::new(AtomicBool::new(false)),
             thread: None,
         })
@@ -103,10 +111,14 @@ impl Actor for UdpListenerActor {
         let myself = ctx.myself().clone();
         let stopping = Arc::clone(&self.stopping);
         let protocol = self.protocol;
+        let filter = Filter {
+            ignored_ports: self.ignored_ports.clone(),
+            buckets: SourceBuckets::new(self.limits.udp_rate),
+        };
         let thread = std::thread::Builder::new()
             .name(format!("actor-net-{protocol}"))
             .stack_size(THREAD_STACK)
-            .spawn(move || receive_loop(&receiver, &stopping, &myself, protocol))?;
+            .spawn(move || receive_loop(&receiver, &stopping, &myself, protocol, filter))?;
         self.thread = Some(thread);
         Ok(())
     }
@@ -137,12 +149,20 @@ impl Actor for UdpListenerActor {
     }
 }
 
+/// What the receive thread checks before handing a datagram on.
+#[derive(Debug)]
+struct Filter {
+    ignored_ports: Vec<u16>,
+    buckets: SourceBuckets,
+}
+
 /// Receives datagrams and hands them to the listener actor until it stops.
 fn receive_loop(
     socket: &UdpSocket,
     stopping: &AtomicBool,
     myself: &ActorRef<Datagram>,
     protocol: Protocol,
+    mut filter: Filter,
 ) {
     // One byte more than the limit: a datagram that fills the buffer was too large (the
     // system truncates what does not fit).
@@ -165,8 +185,12 @@ fn receive_loop(
             tracing::debug!(%peer, service = %protocol, "oversized datagram ignored");
             continue;
         }
-        if REFLECTOR_PORTS.contains(&peer.port()) {
+        if peer.port() < FIRST_CLIENT_PORT || filter.ignored_ports.contains(&peer.port()) {
             tracing::debug!(%peer, service = %protocol, "datagram from a service port ignored");
+            continue;
+        }
+        if !filter.buckets.admit(peer.ip(), Instant::now()) {
+            tracing::debug!(%peer, service = %protocol, "datagram over the source's rate ignored");
             continue;
         }
         let datagram = Datagram {
