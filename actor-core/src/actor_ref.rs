@@ -295,20 +295,7 @@ impl<M> ActorRef<M> {
             Flavor::Local { cell, .. } => cell,
             Flavor::Remote(remote) => return remote.target.send(msg, wait),
         };
-        match self.offer(msg, wait) {
-            Ok(Sent::Queued) => Ok(()),
-            Ok(Sent::Dropped) => {
-                cell.report_dropped(std::any::type_name::<M>());
-                Ok(())
-            }
-            Err(error) => {
-                if error.is_closed() {
-                    let message_type = std::any::type_name::<M>();
-                    cell.report_dead_letter(message_type, DeadLetterReason::ActorGone);
-                }
-                Err(error)
-            }
-        }
+        report(cell, self.offer(msg, wait))
     }
 
     /// Queues `msg` without reporting: the caller decides what a failure means.
@@ -399,20 +386,8 @@ impl<M> ActorRef<M> {
                 return remote.target.send(msg, wait);
             }
         };
-        match self.offer_local(tx, cell, Envelope::Ticketed(Box::new((msg, ticket))), wait) {
-            Ok(Sent::Queued) => Ok(()),
-            Ok(Sent::Dropped) => {
-                cell.report_dropped(std::any::type_name::<M>());
-                Ok(())
-            }
-            Err(error) => {
-                if error.is_closed() {
-                    let message_type = std::any::type_name::<M>();
-                    cell.report_dead_letter(message_type, DeadLetterReason::ActorGone);
-                }
-                Err(error)
-            }
-        }
+        let env = Envelope::Ticketed(Box::new((msg, ticket)));
+        report(cell, self.offer_local(tx, cell, env, wait))
     }
 
     /// How many messages wait in the actor's mailbox now (0 for a remote actor). A snapshot:
@@ -629,6 +604,26 @@ impl<M> ActorRef<M> {
                 });
                 pending
             }
+        }
+    }
+}
+
+/// What a `tell` to a local actor returns, once its outcome is reported: a dropped message
+/// on `system.dropped`, a message refused by an actor that is gone as a dead letter.
+#[inline]
+fn report<M>(cell: &ActorCell, sent: Result<Sent, SendError<M>>) -> Result<(), SendError<M>> {
+    match sent {
+        Ok(Sent::Queued) => Ok(()),
+        Ok(Sent::Dropped) => {
+            cell.report_dropped(std::any::type_name::<M>());
+            Ok(())
+        }
+        Err(error) => {
+            if error.is_closed() {
+                let message_type = std::any::type_name::<M>();
+                cell.report_dead_letter(message_type, DeadLetterReason::ActorGone);
+            }
+            Err(error)
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use actor_core::{Actor, Context, HandlerResult, SendError, System};
+use actor_core::{Actor, ActorRef, Context, HandlerResult, SendError, System};
 use actor_net::{Node, RemoteMessage, Secret};
 use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,19 @@ impl Actor for Stuck {
     }
 }
 
+/// A `Stuck` actor, with the channel that says it entered a job and the one that releases it.
+fn stuck(system: &System) -> (ActorRef<Job>, Receiver<()>, Sender<()>) {
+    let (entered_tx, entered) = crossbeam_channel::unbounded();
+    let (release, release_rx) = crossbeam_channel::unbounded();
+    let actor = system
+        .spawn(Stuck {
+            entered: entered_tx,
+            release: release_rx,
+        })
+        .unwrap();
+    (actor, entered, release)
+}
+
 /// A TELL of `Job(n)` to `actor`, by hand as PROTOCOL.md lays it out.
 fn tell_job(actor: u64, n: u8) -> Vec<u8> {
     let mut payload = actor.to_be_bytes().to_vec();
@@ -57,14 +70,7 @@ fn tell_job(actor: u64, n: u8) -> Vec<u8> {
 #[test]
 fn a_reader_blocked_past_the_blocked_timeout_closes_its_connection_and_counts_it() {
     let system = System::new();
-    let (entered_tx, entered) = crossbeam_channel::unbounded();
-    let (release, release_rx) = crossbeam_channel::unbounded();
-    let stuck = system
-        .spawn(Stuck {
-            entered: entered_tx,
-            release: release_rx,
-        })
-        .unwrap();
+    let (stuck, entered, release) = stuck(&system);
     let server = Node::builder(secret())
         .listen("127.0.0.1:0")
         .blocked_timeout(Duration::from_millis(300))
@@ -108,14 +114,7 @@ fn try_tell_to_a_remote_actor_hands_the_message_back_when_the_queue_is_full() {
     // A real server whose actor is stuck, and whose connection reader therefore stops
     // reading once the budgets are spent: the client's queue then fills.
     let system = System::new();
-    let (entered_tx, entered) = crossbeam_channel::unbounded();
-    let (release, release_rx) = crossbeam_channel::unbounded();
-    let stuck = system
-        .spawn(Stuck {
-            entered: entered_tx,
-            release: release_rx,
-        })
-        .unwrap();
+    let (stuck, entered, release) = stuck(&system);
     let server = Node::builder(secret())
         .listen("127.0.0.1:0")
         .build()
