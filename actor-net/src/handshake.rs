@@ -80,7 +80,7 @@ mod wire;
 pub use client::ClientHandshake;
 pub use config::{HandshakeConfig, HandshakeConfigBuilder, HandshakeConfigError};
 pub use constants::{MAX_NAME_LEN, NONCE_LEN, VERSION};
-pub use driver::{client_handshake, server_handshake};
+pub use driver::{client_handshake, refuse_busy, server_handshake};
 pub use error::{HandshakeError, Side};
 pub use mac::{client_proof, server_proof, session_keys};
 pub use server::ServerHandshake;

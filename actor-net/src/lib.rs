@@ -35,6 +35,7 @@ mod node;
 mod remote;
 mod remote_message;
 mod secret;
+mod source;
 
 pub use error::NetError;
 pub use node::{Node, NodeBuilder};

@@ -7,9 +7,15 @@
 //! [`shutdown`](Node::shutdown) (or drop).
 //!
 //! Limits: at most `max_connections` inbound connections (established or still in their
-//! handshake) and at most `max_handshaking` in their handshake; an excess connection is
-//! closed at once. A handshake must finish within its timeout, so a client that connects
+//! handshake), at most `max_handshaking` in their handshake, and at most
+//! `max_handshaking_per_source` of those from one source (an IPv4 address or an IPv6 /64); an
+//! excess connection is answered with ERROR BUSY and closed at once, so one host cannot hold
+//! every handshake slot. A handshake must finish within its timeout, so a client that connects
 //! and sends nothing, or sends garbage, costs one bounded slot for a bounded time.
+//!
+//! Logs: anyone can open a connection, so refusals of unauthenticated peers (limits, failed
+//! handshakes) are logged at `debug`, and at `info` at most once a minute per source with a
+//! count (`source.rs`); an authenticated peer is logged at `info` when it arrives and leaves.
 
 mod connection;
 mod export;
@@ -34,6 +40,7 @@ use crate::handshake::{self, HandshakeConfig};
 use crate::remote_message::RemoteMessage;
 use crate::secret::Secret;
 use crate::session::Opener;
+use crate::source::{RefusalLog, Source};
 
 pub(crate) use connection::Connection;
 use export::Exports;
@@ -56,6 +63,26 @@ const DEFAULT_OUTBOUND_BYTES: usize = 8 << 20;
 const DEFAULT_EXPORT_MAILBOX: usize = 1024;
 /// How long a connection's reader may wait for room before the connection is closed.
 const DEFAULT_BLOCKED_TIMEOUT: Duration = Duration::from_secs(10);
+/// Inbound connections in their handshake at once from one source, by default.
+const DEFAULT_MAX_HANDSHAKING_PER_SOURCE: usize = 8;
+
+/// Which limit refused an inbound connection.
+#[derive(Debug, Clone, Copy)]
+enum Full {
+    Connections,
+    Handshakes,
+    SourceHandshakes,
+}
+
+impl std::fmt::Display for Full {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Full::Connections => "busy: the connection limit is reached",
+            Full::Handshakes => "busy: the handshake limit is reached",
+            Full::SourceHandshakes => "busy: the source's handshake limit is reached",
+        })
+    }
+}
 
 /// A process's presence on the network: it exports local actors by name and looks up the
 /// actors other nodes export. Every connection is mutually authenticated with the shared
@@ -134,6 +161,8 @@ pub(crate) struct Shared {
     shutting_down: AtomicBool,
     next_connection: AtomicU64,
     refused: AtomicU64,
+    /// Reports refusals of unauthenticated peers without flooding the log.
+    refusals: RefusalLog,
     /// Connections closed because they stayed blocked past the blocked timeout.
     pub(crate) blocked: AtomicU64,
 }
@@ -143,6 +172,10 @@ struct Connections {
     inbound: HashMap<u64, Arc<Connection>>,
     outbound: HashMap<SocketAddr, Arc<Connection>>,
     handshaking: usize,
+    /// The connections in their handshake, per source; a source without any has no entry.
+    handshaking_from: HashMap<Source, usize>,
+    /// A handle on the socket of each connection in its handshake, to close it at shutdown.
+    handshake_sockets: HashMap<u64, TcpStream>,
 }
 
 /// The node's settings; see [`NodeBuilder`].
@@ -152,6 +185,7 @@ pub(crate) struct NodeConfig {
     pub(crate) listen: Option<SocketAddr>,
     pub(crate) max_connections: usize,
     pub(crate) max_handshaking: usize,
+    pub(crate) max_handshaking_per_source: usize,
     pub(crate) handshake_timeout: Duration,
     pub(crate) heartbeat_interval: Duration,
     pub(crate) heartbeat_timeout: Duration,
@@ -204,6 +238,7 @@ impl Node {
                 listen: None,
                 max_connections: 256,
                 max_handshaking: 256,
+                max_handshaking_per_source: DEFAULT_MAX_HANDSHAKING_PER_SOURCE,
                 handshake_timeout: Duration::from_secs(5),
                 heartbeat_interval: Duration::from_secs(1),
                 heartbeat_timeout: Duration::from_secs(3),
@@ -386,6 +421,10 @@ impl Node {
         if let Some(accept) = self.accept.lock().take() {
             let _ = accept.join();
         }
+        // Connections in their handshake end now rather than at their handshake timeout.
+        for socket in shared.connections.lock().handshake_sockets.values() {
+            let _ = socket.shutdown(std::net::Shutdown::Both);
+        }
         for connection in shared.all_connections() {
             connection.say_goodbye();
         }
@@ -442,7 +481,7 @@ impl NodeBuilder {
     }
 
     /// At most this many inbound connections at once, counting those still in their
-    /// handshake; the excess is closed at once. By default, 256.
+    /// handshake; the excess is answered with ERROR BUSY and closed at once. By default, 256.
     ///
     /// # Examples
     ///
@@ -454,7 +493,8 @@ impl NodeBuilder {
     }
 
     /// At most this many inbound connections in their handshake at once (a slot costs a
-    /// thread with a small stack for at most the handshake timeout). By default, 256.
+    /// thread with a small stack for at most the handshake timeout); the excess is answered
+    /// with ERROR BUSY and closed at once. By default, 256.
     ///
     /// # Examples
     ///
@@ -468,6 +508,28 @@ impl NodeBuilder {
     #[must_use]
     pub fn max_handshaking(mut self, max: usize) -> Self {
         self.config.max_handshaking = max;
+        self
+    }
+
+    /// At most this many inbound connections in their handshake at once from one source: one
+    /// IPv4 address, or one IPv6 /64 network (what one host is commonly given). The excess is
+    /// answered with ERROR BUSY and closed at once. Without it, one host that opens
+    /// connections faster than the handshake timeout lets them go would hold every slot of
+    /// [`max_handshaking`](Self::max_handshaking) and lock every other peer out. By default, 8.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    ///     .max_handshaking(64)
+    ///     .max_handshaking_per_source(4)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn max_handshaking_per_source(mut self, max: usize) -> Self {
+        self.config.max_handshaking_per_source = max;
         self
     }
 
@@ -701,6 +763,7 @@ impl NodeBuilder {
             shutting_down: AtomicBool::new(false),
             next_connection: AtomicU64::new(1),
             refused: AtomicU64::new(0),
+            refusals: RefusalLog::default(),
             blocked: AtomicU64::new(0),
         });
         let accept = match listener {
@@ -789,16 +852,37 @@ impl Shared {
         self.connection_left.notify_all();
     }
 
-    /// Takes a handshake slot for a new inbound connection, if the limits allow one.
-    fn admit(&self) -> bool {
+    /// Takes a handshake slot for a new inbound connection from `source`, if the limits
+    /// allow one; otherwise says which limit refuses it.
+    fn admit(&self, source: Source) -> Result<(), Full> {
         let mut connections = self.connections.lock();
         let config = &self.config;
         let open = connections.inbound.len() + connections.handshaking;
-        if connections.handshaking >= config.max_handshaking || open >= config.max_connections {
-            return false;
+        if open >= config.max_connections {
+            return Err(Full::Connections);
         }
+        if connections.handshaking >= config.max_handshaking {
+            return Err(Full::Handshakes);
+        }
+        let from_source = connections.handshaking_from.entry(source).or_insert(0);
+        if *from_source >= config.max_handshaking_per_source {
+            return Err(Full::SourceHandshakes);
+        }
+        *from_source += 1;
         connections.handshaking += 1;
-        true
+        Ok(())
+    }
+
+    /// Gives back the handshake slot of connection `id`, taken by [`admit`](Self::admit).
+    fn release_handshake(connections: &mut Connections, source: Source, id: u64) {
+        connections.handshake_sockets.remove(&id);
+        connections.handshaking -= 1;
+        if let Some(from_source) = connections.handshaking_from.get_mut(&source) {
+            *from_source -= 1;
+            if *from_source == 0 {
+                connections.handshaking_from.remove(&source);
+            }
+        }
     }
 
     fn accept_loop(self: Arc<Self>, listener: TcpListener) {
@@ -818,45 +902,64 @@ impl Shared {
             let Ok(peer) = stream.peer_addr() else {
                 continue;
             };
-            if !self.admit() {
+            let source = Source::of(peer.ip());
+            if let Err(full) = self.admit(source) {
                 self.refused.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(%peer, "connection refused: limit reached");
-                drop(stream);
+                self.refusals.refused(peer, &"node", &full);
+                let mut stream = stream;
+                let _ = handshake::refuse_busy(&mut stream, &self.handshake);
                 continue;
             }
-            tracing::info!(%peer, "connection accepted");
+            tracing::debug!(%peer, "connection accepted");
+            let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
+            match stream.try_clone() {
+                Ok(handle) => {
+                    self.connections.lock().handshake_sockets.insert(id, handle);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "no second handle on a new connection");
+                    Self::release_handshake(&mut self.connections.lock(), source, id);
+                    continue;
+                }
+            }
             let shared = Arc::clone(&self);
             let spawned = std::thread::Builder::new()
                 .name("actor-net-in".into())
                 .stack_size(THREAD_STACK)
-                .spawn(move || shared.serve_inbound(stream, peer));
+                .spawn(move || shared.serve_inbound(stream, peer, source, id));
             match spawned {
                 Ok(handle) => self.own_thread(handle),
                 Err(error) => {
                     tracing::warn!(%error, "no thread for a new connection");
-                    self.connections.lock().handshaking -= 1;
+                    Self::release_handshake(&mut self.connections.lock(), source, id);
                 }
             }
         }
     }
 
     /// Runs the handshake of an inbound connection, then reads from it until it ends.
-    fn serve_inbound(self: Arc<Self>, mut stream: TcpStream, peer: SocketAddr) {
+    fn serve_inbound(
+        self: Arc<Self>,
+        mut stream: TcpStream,
+        peer: SocketAddr,
+        source: Source,
+        id: u64,
+    ) {
         /// Gives the handshake slot back however the handshake ends.
-        struct Slot<'a>(&'a Shared, bool);
+        struct Slot<'a>(&'a Shared, Source, u64, bool);
         impl Drop for Slot<'_> {
             fn drop(&mut self) {
-                if self.1 {
-                    self.0.connections.lock().handshaking -= 1;
+                if self.3 {
+                    Shared::release_handshake(&mut self.0.connections.lock(), self.1, self.2);
                 }
             }
         }
-        let mut slot = Slot(&self, true);
+        let mut slot = Slot(&self, source, id, true);
         let done =
             match handshake::server_handshake(&mut stream, &self.secret, &self.handshake, peer) {
                 Ok(done) => done,
                 Err(error) => {
-                    tracing::debug!(%peer, error = %Escaped(&error), "inbound handshake failed");
+                    self.refusals.refused(peer, &"node", &Escaped(&error));
                     return;
                 }
             };
@@ -869,8 +972,8 @@ impl Shared {
         };
         {
             let mut connections = self.connections.lock();
-            connections.handshaking -= 1;
-            slot.1 = false;
+            Self::release_handshake(&mut connections, source, id);
+            slot.3 = false;
             connections
                 .inbound
                 .insert(connection.id(), Arc::clone(&connection));

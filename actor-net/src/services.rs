@@ -103,6 +103,7 @@ use actor_core::{ActorRef, Mailbox, Overflow, SpawnError, System};
 use crate::error::NetError;
 use crate::node::Node;
 use crate::secret::Secret;
+use crate::source::RefusalLog;
 
 pub use echo::{Echo, EchoMsg};
 pub use error::ServiceError;
@@ -560,7 +561,15 @@ impl ServiceSetBuilder {
                 Protocol::TimeUdp => start.udp(protocol, bound_udp()?, UdpService::Time(time)),
                 Protocol::AuthEcho => {
                     let key = Arc::clone(key.as_ref().ok_or(ServiceError::MissingSecret)?);
-                    start.tcp(protocol, &addr, TcpService::AuthEcho { echo, key })
+                    start.tcp(
+                        protocol,
+                        &addr,
+                        TcpService::AuthEcho {
+                            echo,
+                            key,
+                            refusals: Arc::new(RefusalLog::default()),
+                        },
+                    )
                 }
             }?;
             tracing::info!(service = %protocol, addr = %bound.addr, "listening");

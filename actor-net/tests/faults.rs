@@ -10,6 +10,9 @@ use actor_net::{Node, NodeBuilder, Secret};
 
 #[path = "support/peer.rs"]
 mod peer;
+#[cfg(unix)]
+#[path = "support/source.rs"]
+mod source;
 
 use peer::{Ping, Pong, WAIT, closed_by_peer, ping_message, raw_session};
 
@@ -46,12 +49,16 @@ fn honest_round_trip(addr: SocketAddr) -> Duration {
     start.elapsed()
 }
 
+/// 200 connections trickling their handshake at one byte per second, 8 from each of 25
+/// sources (127.0.0.10 to 127.0.0.34, 8 being the per-source limit), beside an honest client
+/// from 127.0.0.1.
+#[cfg(unix)]
 #[test]
 fn slow_handshakes_do_not_keep_an_honest_client_out() {
     let server = server(|b| b);
-    // 200 connections trickling their handshake at one byte per second.
-    let slow: Vec<TcpStream> = (0..200)
-        .map(|_| TcpStream::connect(server.addr).unwrap())
+    let slow: Vec<TcpStream> = (10..35)
+        .flat_map(|host| std::iter::repeat_n(std::net::Ipv4Addr::new(127, 0, 0, host), 8))
+        .map(|from| source::connect_from(from, server.addr).expect("a loopback source"))
         .collect();
     let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
     let trickle = std::thread::spawn(move || {

@@ -586,7 +586,7 @@ fn an_answer_over_the_frame_limit_minus_72_is_replaced_by_status_3() {
 #[test]
 fn malformed_error_frames_are_answered_as_documented() {
     let examples = [
-        ("414354520002ff04", "414354520002ff03"),
+        ("414354520002ff05", "414354520002ff03"),
         ("414354520002ff020002", "414354520002ff03"),
     ];
     let key = secret();

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use actor_core::codec::FrameReader;
 use actor_net::Secret;
 use actor_net::handshake::{
-    ClientHandshake, HandshakeConfig, HandshakeError, ServerHandshake, Side, Step, client_proof,
-    server_proof, session_keys,
+    self, ClientHandshake, HandshakeConfig, HandshakeError, ServerHandshake, Side, Step,
+    client_proof, server_proof, session_keys,
 };
 use actor_net::session::{Opener, Sealer};
 
@@ -36,6 +36,7 @@ const NAMES: &[&str] = &[
     "error_auth",
     "error_version",
     "error_malformed",
+    "error_busy",
 ];
 
 fn decode_hex(hex: &str) -> Vec<u8> {
@@ -280,4 +281,30 @@ fn error_frames_reproduce_the_vectors() {
         HandshakeError::Malformed { side: Side::Local }
     ));
     v.assert_payload(&to_client, "error_malformed");
+}
+
+#[test]
+fn a_busy_server_sends_the_busy_vector_and_the_client_reports_it() {
+    let v = Vectors(vectors());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (mut refused, _) = listener.accept().unwrap();
+    let config = HandshakeConfig::default();
+    handshake::refuse_busy(&mut refused, &config).unwrap();
+    drop(refused);
+    let mut wire = Vec::new();
+    std::io::Read::read_to_end(&mut client, &mut wire).unwrap();
+    v.assert_payload(&wire, "error_busy");
+
+    // A client's state machine that gets it in place of the CHALLENGE reports a busy server
+    // and answers nothing.
+    let key = Secret::new(v.get("key").to_vec()).unwrap();
+    let mut to_server = Vec::new();
+    let client = ClientHandshake::new(&key, &config, v.array("nonce_c"), &mut to_server);
+    to_server.clear();
+    let err = client
+        .step(v.get("error_busy"), &mut to_server)
+        .unwrap_err();
+    assert!(matches!(err, HandshakeError::Busy));
+    assert!(to_server.is_empty());
 }

@@ -12,6 +12,10 @@ use actor_net::{NetError, Node, Secret};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+#[cfg(unix)]
+#[path = "support/source.rs"]
+mod source;
+
 const WAIT: Duration = Duration::from_secs(10);
 const KEY: &[u8] = b"the services tests share this key";
 
@@ -541,7 +545,7 @@ fn slow_connections(server: SocketAddr, count: usize) -> (Vec<TcpStream>, usize)
 /// Connects from 127.0.0.2, as another host would; whether it is echoed.
 #[cfg(unix)]
 fn honest_client_from_another_host(server: SocketAddr) -> bool {
-    let socket = connect_from_another_host(server);
+    let socket = source::connect_from(std::net::Ipv4Addr::new(127, 0, 0, 2), server);
     let Some(mut stream) = socket else {
         return false;
     };
@@ -551,28 +555,6 @@ fn honest_client_from_another_host(server: SocketAddr) -> bool {
     }
     let mut back = [0; 6];
     stream.read_exact(&mut back).is_ok() && &back == b"honest"
-}
-
-/// A TCP connection from 127.0.0.2 to `server`, as from another host (the standard library
-/// cannot bind a client socket before it connects).
-#[cfg(unix)]
-fn connect_from_another_host(server: SocketAddr) -> Option<TcpStream> {
-    use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket};
-    use std::os::fd::AsRawFd;
-    let SocketAddr::V4(server) = server else {
-        return None;
-    };
-    let fd = socket(
-        AddressFamily::Inet,
-        SockType::Stream,
-        SockFlag::empty(),
-        None,
-    )
-    .ok()?;
-    let source = std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(127, 0, 0, 2), 0);
-    bind(fd.as_raw_fd(), &SockaddrIn::from(source)).ok()?;
-    connect(fd.as_raw_fd(), &SockaddrIn::from(server)).ok()?;
-    Some(TcpStream::from(fd))
 }
 
 #[cfg(unix)]

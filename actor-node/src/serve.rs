@@ -72,9 +72,43 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 64)]
     udp_rate: u32,
     #[command(flatten)]
+    handshakes: HandshakeArgs,
+    #[command(flatten)]
     flow: FlowArgs,
     #[command(flatten)]
     key: KeyArgs,
+}
+
+/// The node's limits on connections in their handshake (PROTOCOL.md, "Connection limits");
+/// each left out keeps the library's default.
+#[derive(Debug, Args)]
+struct HandshakeArgs {
+    /// Connections from peers allowed in their handshake at once; the excess is told BUSY [default: 256]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_handshakes: Option<u32>,
+    /// Connections in their handshake allowed at once from one source address (an IPv6 /64
+    /// counts as one); the excess is told BUSY [default: 8]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_handshakes_per_source: Option<u32>,
+    /// Seconds a peer has to finish its handshake [default: 5]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    handshake_timeout: Option<u64>,
+}
+
+impl HandshakeArgs {
+    /// `builder` with the limits given on the command line.
+    fn apply(&self, mut builder: NodeBuilder) -> NodeBuilder {
+        if let Some(n) = self.max_handshakes {
+            builder = builder.max_handshaking(n as usize);
+        }
+        if let Some(n) = self.max_handshakes_per_source {
+            builder = builder.max_handshaking_per_source(n as usize);
+        }
+        if let Some(seconds) = self.handshake_timeout {
+            builder = builder.handshake_timeout(Duration::from_secs(seconds));
+        }
+        builder
+    }
 }
 
 /// The node's flow-control limits (PROTOCOL.md, "Flow control"); each left out keeps the
@@ -161,7 +195,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
     }
     let node = args
         .flow
-        .apply(Node::builder(secret))
+        .apply(args.handshakes.apply(Node::builder(secret)))
         .name(args.name)
         .listen(args.listen.clone())
         .build()

@@ -1,7 +1,7 @@
 //! Running the handshake state machines over a stream, within a timeout.
 
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Instant;
 
 use actor_core::codec::{FrameError, FrameReader};
@@ -75,9 +75,11 @@ pub fn client_handshake<S: TimedStream + ?Sized>(
 
 /// Runs the server's side of the handshake over `stream`, accepted from `peer`.
 ///
-/// As [`client_handshake`], for the other side; `peer` is used only in logs. A failed
-/// authentication is logged at `warn` level with the peer's address and nothing else (no key,
-/// no digest). On success the server has already sent the first session frame (the WELCOME, with
+/// As [`client_handshake`], for the other side; `peer` is used only in logs. A failure is
+/// logged at `debug` level only, with the peer's address and the error (never a key or a
+/// digest): anyone can make a handshake fail, so the caller decides what reaches its logs (a
+/// [`Node`](crate::Node) reports refusals at `info` at most once a minute per source). On
+/// success the server has already sent the first session frame (the WELCOME, with
 /// sequence number 0), so the returned sealer continues at sequence number 1.
 ///
 /// # Errors
@@ -118,12 +120,57 @@ pub fn server_handshake<S: TimedStream + ?Sized>(
     });
     match &result {
         Ok(done) => tracing::debug!(%peer, client = ?done.peer_name, "handshake complete"),
-        Err(HandshakeError::Authentication { .. }) => {
-            tracing::warn!(%peer, "handshake refused: authentication failed");
-        }
         Err(err) => tracing::debug!(%peer, error = %err, "handshake failed"),
     }
     result
+}
+
+/// Refuses a connection the server will not serve (its limits are reached): sends the ERROR
+/// BUSY frame in place of the CHALLENGE, and closes the sending direction, without waiting.
+///
+/// What the client has sent already (its HELLO, typically) is read and dropped first, within
+/// a bound, so that the close is a plain FIN: a close with unread bytes makes the kernel reset
+/// the connection, and a reset may reach the client before it reads the BUSY. The caller
+/// drops the stream afterwards. Nothing here blocks: the socket is put in non-blocking mode,
+/// and the 8-byte frame fits in a fresh socket's send buffer.
+///
+/// # Errors
+///
+/// The socket's error, if it could not be set non-blocking or written.
+///
+/// # Examples
+///
+/// ```
+/// use std::net::{TcpListener, TcpStream};
+/// use actor_net::Secret;
+/// use actor_net::handshake::{self, HandshakeConfig, HandshakeError};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let mut client = TcpStream::connect(listener.local_addr()?)?;
+/// let (mut refused, _) = listener.accept()?;
+/// let config = HandshakeConfig::builder().build()?;
+/// handshake::refuse_busy(&mut refused, &config)?;
+///
+/// let key = Secret::new(b"actor doc key: 0123456789 abcdefghijk".to_vec())?;
+/// let err = handshake::client_handshake(&mut client, &key, &config).unwrap_err();
+/// assert!(matches!(err, HandshakeError::Busy));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn refuse_busy(stream: &mut TcpStream, config: &HandshakeConfig) -> io::Result<()> {
+    /// Reads of what the client sent before the refusal: a HELLO takes one.
+    const DRAIN_READS: usize = 4;
+    let mut out = Vec::with_capacity(16);
+    wire::append_busy(config, &mut out);
+    stream.set_nonblocking(true)?;
+    let mut sink = [0_u8; 512];
+    for _ in 0..DRAIN_READS {
+        match stream.read(&mut sink) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
+    }
+    stream.write_all(&out)?;
+    stream.shutdown(Shutdown::Write)
 }
 
 /// A handshake state machine, as the driver sees it.

@@ -73,6 +73,13 @@ pub enum HandshakeError {
         /// The timeout ([`HandshakeConfig::timeout`](super::HandshakeConfig::timeout)).
         limit: Duration,
     },
+    /// The server is serving as many connections (or handshakes) as its limits allow, in all
+    /// or from this side's address, and refused this one with an ERROR BUSY. Trying again
+    /// later may succeed.
+    #[error(
+        "the server is busy: it refused the connection (too many connections or handshakes); try again later"
+    )]
+    Busy,
     /// The peer closed the connection between frames.
     #[error("the peer closed the connection during the handshake")]
     Closed,

@@ -31,6 +31,7 @@ enum Code {
     Auth = 1,
     Version = 2,
     Malformed = 3,
+    Busy = 4,
 }
 
 /// Why an incoming frame ends the handshake, and so what to answer.
@@ -90,6 +91,12 @@ fn append_error(config: &HandshakeConfig, out: &mut Vec<u8>, code: Code) {
 /// Appends an ERROR frame with code MALFORMED, for a frame rejected before it was parsed.
 pub(super) fn append_malformed(config: &HandshakeConfig, out: &mut Vec<u8>) {
     append_error(config, out, Code::Malformed);
+}
+
+/// Appends an ERROR frame with code BUSY: what a server sends, in place of any handshake
+/// frame, to a connection it will not serve because too many others are in their handshake.
+pub(super) fn append_busy(config: &HandshakeConfig, out: &mut Vec<u8>) {
+    append_error(config, out, Code::Busy);
 }
 
 /// Returns the header of a frame of `kind` in our version.
@@ -185,6 +192,7 @@ fn parse_error(body: &[u8]) -> Reject {
     let error = match *body {
         [code] if code == Code::Auth as u8 => HandshakeError::Authentication { side: Side::Remote },
         [code] if code == Code::Malformed as u8 => HandshakeError::Malformed { side: Side::Remote },
+        [code] if code == Code::Busy as u8 => HandshakeError::Busy,
         [code, v0, v1] if code == Code::Version as u8 => {
             let theirs = u16::from_be_bytes([v0, v1]);
             // A peer that claims a mismatch while speaking our version is not making sense.
@@ -310,7 +318,15 @@ mod tests {
             Err(Reject::Malformed)
         ));
         assert!(matches!(
-            parse(&frame(VERSION, &[4]), Kind::Proof),
+            parse(&frame(VERSION, &[4]), Kind::Challenge),
+            Err(Reject::Peer(HandshakeError::Busy))
+        ));
+        assert!(matches!(
+            parse(&frame(VERSION, &[4, 0]), Kind::Challenge),
+            Err(Reject::Malformed)
+        ));
+        assert!(matches!(
+            parse(&frame(VERSION, &[5]), Kind::Proof),
             Err(Reject::Malformed)
         ));
     }

@@ -1,7 +1,7 @@
 //! [`RateLimit`] and [`SourceBuckets`]: how many datagrams a UDP listener answers per source
 //! address.
 //!
-//! Each source address has a token bucket: it holds at most `burst` tokens, gains
+//! Each source (an IPv4 address or an IPv6 /64, see `source.rs`) has a token bucket: it holds at most `burst` tokens, gains
 //! `per_second` tokens a second, and each answered datagram takes one; a datagram that finds
 //! the bucket empty is ignored. Dropping a single datagram ends any exchange two answering
 //! services were set into, so a loop dies within about `burst` round trips.
@@ -13,8 +13,8 @@
 //!
 //! The table belongs to one receive thread: no sharing, no locks.
 
+use crate::source::Source;
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::time::Instant;
 
 /// The per-source limit of a UDP listener; see the module documentation.
@@ -32,7 +32,7 @@ pub(crate) struct RateLimit {
 #[derive(Debug)]
 pub(crate) struct SourceBuckets {
     limit: RateLimit,
-    buckets: HashMap<IpAddr, Bucket>,
+    buckets: HashMap<Source, Bucket>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +62,7 @@ impl SourceBuckets {
 
     /// Whether a datagram from `source`, arrived at `now`, may be answered; takes a token
     /// if so.
-    pub(crate) fn admit(&mut self, source: IpAddr, now: Instant) -> bool {
+    pub(crate) fn admit(&mut self, source: Source, now: Instant) -> bool {
         let limit = self.limit;
         if limit.burst == 0 {
             return false;
@@ -92,7 +92,7 @@ impl SourceBuckets {
 
 #[cfg(test)]
 mod tests {
-    use std::net::Ipv4Addr;
+    use std::net::{IpAddr, Ipv4Addr};
     use std::time::Duration;
 
     use super::*;
@@ -103,8 +103,8 @@ mod tests {
         max_sources: 2,
     };
 
-    fn ip(last: u8) -> IpAddr {
-        IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
+    fn ip(last: u8) -> Source {
+        Source::of(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
     }
 
     #[test]

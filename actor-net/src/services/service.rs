@@ -17,6 +17,7 @@ use super::limits::Limits;
 use super::protocol::Protocol;
 use super::time::{TimeMsg, TimeOfDay};
 use crate::secret::Secret;
+use crate::source::RefusalLog;
 
 /// The most bytes read from a client at once, and so the largest piece asked of the actor.
 const CHUNK: usize = 4096;
@@ -30,6 +31,8 @@ pub(crate) enum TcpService {
     AuthEcho {
         echo: ActorRef<EchoMsg>,
         key: Arc<Secret>,
+        /// Logs the refused clients of all the listener's connections.
+        refusals: Arc<RefusalLog>,
     },
 }
 
@@ -57,9 +60,19 @@ impl TcpService {
                 let seconds = now(time, limits)?.rfc868().to_be_bytes();
                 answer_and_close(stream, &seconds, limits)
             }
-            TcpService::AuthEcho { echo, key } => {
+            TcpService::AuthEcho {
+                echo,
+                key,
+                refusals,
+            } => {
                 stream.set_nodelay(true)?;
-                serve_auth_echo(&mut stream, peer, echo, key, limits, deadline)
+                let refuse = |reason: ConnectionError| {
+                    refusals.refused(peer, &Protocol::AuthEcho, &reason);
+                    reason
+                };
+                serve_auth_echo(&mut stream, echo, key, limits, refuse)?;
+                tracing::info!(%peer, service = %Protocol::AuthEcho, "client authenticated");
+                relay(&mut stream, echo, limits, deadline)
             }
         }
     }
@@ -160,15 +173,14 @@ fn relay(
     Ok(())
 }
 
-/// Runs the protocol on an accepted connection: challenge, digest (within the
-/// authentication time limit), then the echo relay until the client closes.
+/// Runs the authentication of an accepted connection: challenge, then digest (within the
+/// authentication time limit); each refusal goes through `refuse`, which reports it.
 fn serve_auth_echo(
     stream: &mut TcpStream,
-    peer: SocketAddr,
     echo: &ActorRef<EchoMsg>,
     key: &Secret,
     limits: &Limits,
-    deadline: Instant,
+    refuse: impl Fn(ConnectionError) -> ConnectionError,
 ) -> Result<(), ConnectionError> {
     let mut challenge = [0; CHALLENGE_LEN];
     getrandom::fill(&mut challenge).map_err(ConnectionError::Random)?;
@@ -181,22 +193,22 @@ fn serve_auth_echo(
     while phase.missing() > 0 {
         let left = auth_deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(refuse(peer, ConnectionError::AuthTimeout));
+            return Err(refuse(ConnectionError::AuthTimeout));
         }
         stream.set_read_timeout(Some(left))?;
         let wanted = phase.missing();
         let n = match std::io::Read::read(stream, &mut buf[..wanted]) {
-            Ok(0) => return Err(refuse(peer, ConnectionError::AuthClosed)),
+            Ok(0) => return Err(refuse(ConnectionError::AuthClosed)),
             Ok(n) => n,
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(error) if is_timeout(&error) => {
-                return Err(refuse(peer, ConnectionError::AuthTimeout));
+                return Err(refuse(ConnectionError::AuthTimeout));
             }
             Err(error) => return Err(error.into()),
         };
         match phase.step(key, &buf[..n]) {
             Step::Read => {}
-            Step::Close => return Err(refuse(peer, ConnectionError::WrongDigest)),
+            Step::Close => return Err(refuse(ConnectionError::WrongDigest)),
             Step::Echo(rest) => {
                 // Unreachable while at most the missing bytes are read; echoed all the same.
                 let echoed = echo.ask(
@@ -207,13 +219,5 @@ fn serve_auth_echo(
             }
         }
     }
-    tracing::info!(%peer, service = %Protocol::AuthEcho, "client authenticated");
-    relay(stream, echo, limits, deadline)
-}
-
-/// Logs a refused client (its address and the reason only: never a key, challenge or
-/// digest) and gives back the reason.
-fn refuse(peer: SocketAddr, reason: ConnectionError) -> ConnectionError {
-    tracing::warn!(%peer, service = %Protocol::AuthEcho, %reason, "client refused");
-    reason
+    Ok(())
 }

@@ -10,7 +10,7 @@
 //! ends its blocked reads and writes; every connection thread is joined.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -22,6 +22,7 @@ use super::io::wake_addr;
 use super::limits::Limits;
 use super::protocol::Protocol;
 use super::service::TcpService;
+use crate::source::{RefusalLog, Source};
 
 /// Stack size of the accept and connection threads: they move small buffers around.
 const THREAD_STACK: usize = 256 * 1024;
@@ -47,6 +48,8 @@ pub(crate) struct TcpListenerActor {
     /// Set when the actor stops; read by the accept thread after each accept.
     stopping: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
+    /// Reports the connections refused by the limits.
+    refusals: RefusalLog,
     open: HashMap<u64, Open>,
     next_id: u64,
 }
@@ -56,8 +59,8 @@ pub(crate) struct TcpListenerActor {
 struct Open {
     thread: JoinHandle<()>,
     socket: TcpStream,
-    /// The client's address, counted against the per-source limit.
-    source: IpAddr,
+    /// The client's source, counted against the per-source limit.
+    source: Source,
 }
 
 impl TcpListenerActor {
@@ -77,6 +80,7 @@ impl TcpListenerActor {
             limits,
             stopping: Arc::new(AtomicBool::new(false)),
             accept: None,
+            refusals: RefusalLog::default(),
             open: HashMap::new(),
             next_id: 0,
         }
@@ -86,18 +90,21 @@ impl TcpListenerActor {
     fn admit(&mut self, stream: TcpStream, peer: SocketAddr, myself: &ActorRef<TcpListenerMsg>) {
         let protocol = self.protocol;
         if self.open.len() >= self.limits.max_connections {
-            tracing::info!(%peer, service = %protocol, "connection refused: limit reached");
+            self.refusals
+                .refused(peer, &protocol, &"the connection limit is reached");
             let _ = stream.shutdown(Shutdown::Both);
             return;
         }
         // Without this, one host holding every slot with slow connections locks all others out.
+        let source = Source::of(peer.ip());
         let from_source = self
             .open
             .values()
-            .filter(|open| open.source == peer.ip())
+            .filter(|open| open.source == source)
             .count();
         if from_source >= self.limits.max_connections_per_source {
-            tracing::info!(%peer, service = %protocol, "connection refused: source limit reached");
+            let reason = "the source's connection limit is reached";
+            self.refusals.refused(peer, &protocol, &reason);
             let _ = stream.shutdown(Shutdown::Both);
             return;
         }
@@ -131,8 +138,7 @@ impl TcpListenerActor {
             });
         match spawned {
             Ok(thread) => {
-                tracing::info!(%peer, service = %protocol, "connection accepted");
-                let source = peer.ip();
+                tracing::debug!(%peer, service = %protocol, "connection accepted");
                 self.open.insert(
                     id,
                     Open {

@@ -28,6 +28,7 @@ use super::limits::Limits;
 use super::protocol::Protocol;
 use super::rate_limit::SourceBuckets;
 use super::service::UdpService;
+use crate::source::Source;
 
 /// The largest datagram answered, in bytes; larger ones are ignored.
 pub(crate) const MAX_DATAGRAM: usize = 8192;
@@ -189,7 +190,7 @@ fn receive_loop(
             tracing::debug!(%peer, service = %protocol, "datagram from a service port ignored");
             continue;
         }
-        if !filter.buckets.admit(peer.ip(), Instant::now()) {
+        if !filter.buckets.admit(Source::of(peer.ip()), Instant::now()) {
             tracing::debug!(%peer, service = %protocol, "datagram over the source's rate ignored");
             continue;
         }

@@ -44,6 +44,7 @@ const ERROR: u8 = 0xff;
 const AUTH: u8 = 1;
 const VERSION_CODE: u8 = 2;
 const MALFORMED: u8 = 3;
+const BUSY: u8 = 4;
 
 /// What the protocol says of a handshake frame received in some state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +67,7 @@ enum PeerError {
     Auth,
     Version(u16),
     Malformed,
+    Busy,
 }
 
 /// Judges the header of a handshake payload, in the order of `PROTOCOL.md`: magic, an ERROR
@@ -84,6 +86,7 @@ fn judge_header(payload: &[u8], expected: Option<u8>) -> Result<&[u8], Verdict> 
         return Err(match *body {
             [AUTH] => Verdict::Peer(PeerError::Auth),
             [MALFORMED] => Verdict::Peer(PeerError::Malformed),
+            [BUSY] => Verdict::Peer(PeerError::Busy),
             [VERSION_CODE, v0, v1] if u16::from_be_bytes([v0, v1]) != VERSION => {
                 Verdict::Peer(PeerError::Version(u16::from_be_bytes([v0, v1])))
             }
@@ -159,6 +162,7 @@ fn check_refusal(verdict: Verdict, error: &HandshakeError, sent: &[u8]) {
         {
             &[]
         }
+        (Verdict::Peer(PeerError::Busy), HandshakeError::Busy) => &[],
         (
             Verdict::Peer(PeerError::Version(version)),
             &HandshakeError::VersionMismatch {
