@@ -32,6 +32,7 @@ mod error;
 #[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
 mod message;
 mod node;
+mod random;
 mod remote;
 mod remote_message;
 mod secret;

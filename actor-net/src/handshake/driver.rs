@@ -15,6 +15,7 @@ use super::step::{Handshaken, Step};
 use super::wire;
 use crate::Secret;
 use crate::frame::{self, StreamError, TimedStream};
+use crate::random;
 
 /// Runs the client's side of the handshake over `stream`.
 ///
@@ -260,17 +261,6 @@ impl<S: TimedStream + ?Sized> Write for Deadlined<'_, S> {
 /// Draws a nonce from the operating system's random source.
 fn random_nonce() -> Result<[u8; NONCE_LEN], HandshakeError> {
     let mut nonce = [0; NONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(|err| {
-        let err = match err.raw_os_error() {
-            Some(code) => io::Error::from_raw_os_error(code),
-            None => io::Error::other(RandomFailure(err)),
-        };
-        HandshakeError::Random(err)
-    })?;
+    random::fill(&mut nonce).map_err(HandshakeError::Random)?;
     Ok(nonce)
 }
-
-/// A failure of the random source that carries no operating system error code.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct RandomFailure(getrandom::Error);
