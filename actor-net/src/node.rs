@@ -95,12 +95,12 @@ const DEFAULT_BLOCKED_TIMEOUT: Duration = Duration::from_secs(10);
 ///     }
 /// }
 ///
-/// let secret = || Secret::new(b"a shared secret of 32 bytes.....".to_vec());
+/// let secret = Secret::generate()?;
 /// let system = System::new();
-/// let server = Node::builder(secret()?).name("server").listen("127.0.0.1:0").build()?;
+/// let server = Node::builder(secret.clone()).name("server").listen("127.0.0.1:0").build()?;
 /// server.export("counter", &system.spawn(Counter::default())?)?;
 ///
-/// let client = Node::builder(secret()?).name("client").build()?;
+/// let client = Node::builder(secret.clone()).name("client").build()?;
 /// let counter = client.lookup::<Msg>(server.local_addr().unwrap(), "counter")?;
 /// counter.tell(Msg::Add(2))?;
 /// counter.tell(Msg::Add(3))?;
@@ -174,7 +174,7 @@ pub(crate) struct NodeConfig {
 /// use std::time::Duration;
 /// use actor_net::{Node, Secret};
 ///
-/// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+/// let node = Node::builder(Secret::generate()?)
 ///     .name("edge-1")
 ///     .listen("127.0.0.1:0")
 ///     .max_connections(64)
@@ -236,7 +236,7 @@ impl Node {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).name("n1").build()?;
+    /// let node = Node::builder(Secret::generate()?).name("n1").build()?;
     /// assert_eq!(node.name(), "n1");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -291,7 +291,7 @@ impl Node {
     /// #     fn handle(&mut self, _: Ping, _: &mut Context<Ping>) -> HandlerResult { Ok(()) }
     /// # }
     /// let system = System::new();
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// let node = Node::builder(Secret::generate()?).build()?;
     /// node.export_with_mailbox("pong", &system.spawn(Pong)?, 64)?;
     /// # system.shutdown();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -315,7 +315,7 @@ impl Node {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// let node = Node::builder(Secret::generate()?).build()?;
     /// assert!(!node.unexport("nothing"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -329,7 +329,7 @@ impl Node {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// let node = Node::builder(Secret::generate()?).build()?;
     /// assert_eq!(node.connection_count(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -344,7 +344,7 @@ impl Node {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// let node = Node::builder(Secret::generate()?).build()?;
     /// assert_eq!(node.refused_count(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -359,7 +359,7 @@ impl Node {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// let node = Node::builder(Secret::generate()?).build()?;
     /// assert_eq!(node.blocked_count(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -460,7 +460,7 @@ impl NodeBuilder {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .max_handshaking(8)
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -478,7 +478,7 @@ impl NodeBuilder {
     /// ```
     /// # use std::time::Duration;
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .handshake_timeout(Duration::from_secs(2))
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -510,7 +510,7 @@ impl NodeBuilder {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .max_frame(64 * 1024)
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -529,7 +529,7 @@ impl NodeBuilder {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .inbound_messages(256)
     ///     .inbound_bytes(1 << 20)
     ///     .build()?;
@@ -563,7 +563,7 @@ impl NodeBuilder {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .outbound_messages(1024)
     ///     .outbound_bytes(4 << 20)
     ///     .build()?;
@@ -594,7 +594,7 @@ impl NodeBuilder {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .export_mailbox(128)
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -615,7 +615,7 @@ impl NodeBuilder {
     /// ```
     /// # use std::time::Duration;
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .blocked_timeout(Duration::from_secs(2))
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -633,7 +633,7 @@ impl NodeBuilder {
     /// ```
     /// # use std::time::Duration;
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .request_timeout(Duration::from_secs(1))
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -651,7 +651,7 @@ impl NodeBuilder {
     /// ```
     /// # use std::time::Duration;
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .connect_timeout(Duration::from_secs(1))
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_actor-node");
 const WAIT: Duration = Duration::from_secs(15);
-const KEY: &str = "the cli tests share this key";
+const KEY: &str = "the cli tests share this key: 0123456789";
 
 /// A key file in the temporary directory, removed on drop.
 struct KeyFile(PathBuf);
@@ -258,14 +258,14 @@ fn the_key_can_come_from_the_environment() {
             "--secret-file",
             key.path(),
         ])
-        .env("ACTOR_SECRET", "a wrong key, long enough"));
+        .env("ACTOR_SECRET", "a wrong key, long and varied: 9876543210"));
     assert_eq!(stdout(&both), "c\n", "{both:?}");
 }
 
 #[test]
 fn a_client_with_a_wrong_key_is_refused() {
     let key = KeyFile::new(KEY);
-    let wrong = KeyFile::new("another key of sufficient length");
+    let wrong = KeyFile::new("another key of sufficient length: 9876543210");
     let server = Server::start(&key, &[]);
     let output = call(&server, &wrong, &["echo", "hello"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");

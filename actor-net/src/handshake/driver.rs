@@ -42,15 +42,16 @@ use crate::random;
 ///
 /// let listener = TcpListener::bind("127.0.0.1:0")?;
 /// let addr = listener.local_addr()?;
+/// // Both sides hold the same key: one made for this example, and a copy.
+/// let key = Secret::generate()?;
+/// let server_key = key.clone();
 /// let server = std::thread::spawn(move || -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
-///     let key = Secret::new(b"actor test key 0123456789".to_vec())?;
 ///     let config = HandshakeConfig::builder().name("server").build()?;
 ///     let (mut stream, peer) = listener.accept()?;
-///     let done = handshake::server_handshake(&mut stream, &key, &config, peer)?;
+///     let done = handshake::server_handshake(&mut stream, &server_key, &config, peer)?;
 ///     Ok(done.peer_name)
 /// });
 ///
-/// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
 /// let config = HandshakeConfig::builder().name("client").build()?;
 /// let mut stream = TcpStream::connect(addr)?;
 /// let done = handshake::client_handshake(&mut stream, &key, &config)?;
@@ -99,7 +100,7 @@ pub fn client_handshake<S: TimedStream + ?Sized>(
 /// let _silent = TcpStream::connect(listener.local_addr()?)?;
 /// let (mut stream, peer) = listener.accept()?;
 ///
-/// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+/// let key = Secret::generate()?;
 /// let limit = Duration::from_millis(50);
 /// let config = HandshakeConfig::builder().timeout(limit).build()?;
 /// let err = handshake::server_handshake(&mut stream, &key, &config, peer).unwrap_err();
