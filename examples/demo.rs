@@ -12,7 +12,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -89,7 +89,7 @@ fn demo() -> DemoResult {
     let started = Instant::now();
     println!("== actor demo: remote actors over authenticated TCP ==");
 
-    let key = random_key()?;
+    let key = Secret::generate()?;
     let dir = PrivateDir::create()?;
     let key_file = dir.write_key(&key)?;
     println!("1. made a random 32-byte key, written to a file only this user can read");
@@ -100,9 +100,7 @@ fn demo() -> DemoResult {
     println!("2. started a child process serving echo and time on node {node_addr}");
     println!("   (it has read the key; the key file is deleted)");
 
-    let client = Node::builder(Secret::new(key.clone())?)
-        .name("demo-client")
-        .build()?;
+    let client = Node::builder(key).name("demo-client").build()?;
     let echo = client.lookup::<EchoMsg>(node_addr.as_str(), services::ECHO)?;
     let time = client.lookup::<TimeMsg>(node_addr.as_str(), services::TIME)?;
     println!("3. a client node proved it holds the key (mutual HMAC-SHA256 handshake)");
@@ -149,7 +147,7 @@ fn demo() -> DemoResult {
         line.trim_end()
     );
 
-    let intruder = Node::builder(Secret::new(random_key()?)?)
+    let intruder = Node::builder(Secret::generate()?)
         .name("intruder")
         .build()?;
     match intruder.lookup::<EchoMsg>(node_addr.as_str(), services::ECHO) {
@@ -171,17 +169,6 @@ fn demo() -> DemoResult {
     Ok(())
 }
 
-/// 32 random bytes from the operating system, written as 64 hexadecimal digits: as text, the
-/// key cannot end in a line ending that reading the key file would strip.
-fn random_key() -> DemoResult<Vec<u8>> {
-    let mut bytes = [0; 32];
-    getrandom::fill(&mut bytes).map_err(|e| format!("no random bytes: {e}"))?;
-    Ok(bytes
-        .iter()
-        .flat_map(|b| format!("{b:02x}").into_bytes())
-        .collect())
-}
-
 /// A fresh directory only this user can enter, removed with everything in it on drop.
 struct PrivateDir(PathBuf);
 
@@ -196,14 +183,9 @@ impl PrivateDir {
     }
 
     /// Writes `key` to a new file readable by this user only, and returns its path.
-    fn write_key(&self, key: &[u8]) -> DemoResult<PathBuf> {
+    fn write_key(&self, key: &Secret) -> DemoResult<PathBuf> {
         let path = self.0.join("secret.key");
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)?
-            .write_all(key)?;
+        key.write_new_file(&path)?;
         Ok(path)
     }
 }

@@ -6,20 +6,24 @@
 //! so the server and the client could be built from different sources: what they must agree
 //! on is the name, the version and the layout.
 //!
-//! Run the server, which exports a calculator and prints the address it listens on:
+//! Make a key file, then run the server, which exports a calculator and prints the address it
+//! listens on:
 //!
 //! ```text
-//! ACTOR_SECRET=0123456789abcdef0123 cargo run --release --example remote_lookup -- server 127.0.0.1:0
+//! cargo run --release -p actor-node -- keygen example.key
+//! ACTOR_SECRET_FILE=example.key cargo run --release --example remote_lookup -- server 127.0.0.1:0
 //! ```
 //!
 //! then, in another terminal, the client, which looks the calculator up, tells it numbers to
 //! add, asks for a product and the total, and checks the answers:
 //!
 //! ```text
-//! ACTOR_SECRET=0123456789abcdef0123 cargo run --release --example remote_lookup -- client ADDR
+//! ACTOR_SECRET_FILE=example.key cargo run --release --example remote_lookup -- client ADDR
 //! ```
 //!
-//! The key comes from `ACTOR_SECRET`, or from a file named by `ACTOR_SECRET_FILE`.
+//! The key comes from the file named by `ACTOR_SECRET_FILE`, or else from the value of
+//! `ACTOR_SECRET` (such as `export ACTOR_SECRET=$(head -c 32 /dev/urandom | base64)`). It must
+//! be random: a weak key (a password) is refused.
 
 #[path = "shared/calc.rs"]
 mod calc;

@@ -1,20 +1,24 @@
 //! Remote actors across two processes, over authenticated TCP.
 //!
-//! Run the server, which exports a counter actor and prints the address it listens on:
+//! Make a key file, then run the server, which exports a counter actor and prints the address
+//! it listens on:
 //!
 //! ```text
-//! ACTOR_SECRET=0123456789abcdef0123 cargo run --release --example remote_ping -- server 127.0.0.1:0
+//! cargo run --release -p actor-node -- keygen example.key
+//! ACTOR_SECRET_FILE=example.key cargo run --release --example remote_ping -- server 127.0.0.1:0
 //! ```
 //!
 //! then, in another terminal, the client, which looks the counter up, tells it 100,000
 //! messages, asks for the count, and prints the count and the throughput:
 //!
 //! ```text
-//! ACTOR_SECRET=0123456789abcdef0123 cargo run --release --example remote_ping -- client ADDR
+//! ACTOR_SECRET_FILE=example.key cargo run --release --example remote_ping -- client ADDR
 //! ```
 //!
-//! The key comes from `ACTOR_SECRET`, or from a file named by `ACTOR_SECRET_FILE`. With a
-//! wrong key, the client prints an authentication error and exits non-zero.
+//! The key comes from the file named by `ACTOR_SECRET_FILE`, or else from the value of
+//! `ACTOR_SECRET` (such as `export ACTOR_SECRET=$(head -c 32 /dev/urandom | base64)`). It must
+//! be random: a weak key (a password) is refused. With a wrong key, the client prints an
+//! authentication error and exits non-zero.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

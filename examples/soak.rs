@@ -38,14 +38,13 @@ fn rss_kib() -> Result<u64, Box<dyn std::error::Error>> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seconds: u64 = std::env::args().nth(1).map_or(Ok(60), |s| s.parse())?;
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| format!("no random key: {e}"))?;
+    let secret = Secret::generate()?;
     let system = System::new();
-    let a = Node::builder(Secret::new(key.to_vec())?)
+    let a = Node::builder(secret.clone())
         .name("a")
         .listen("127.0.0.1:0")
         .build()?;
-    let b = Node::builder(Secret::new(key.to_vec())?)
+    let b = Node::builder(secret)
         .name("b")
         .listen("127.0.0.1:0")
         .build()?;

@@ -85,7 +85,7 @@ mod client_side {
 }
 
 fn secret() -> Secret {
-    Secret::new(b"remote names share this test key".to_vec()).unwrap()
+    Secret::new(b"remote names share this test key: 0123456789".to_vec()).unwrap()
 }
 
 /// A system with the server side's calculator exported as `calc` on a loopback node.

@@ -43,7 +43,7 @@ pub mod auth_echo {
     //! use actor_net::Secret;
     //! use actor_net::fuzzing::auth_echo::{CHALLENGE_LEN, Phase, Step};
     //!
-    //! let key = Secret::new(b"a shared key for the echo recipe".to_vec())?;
+    //! let key = Secret::generate()?;
     //! let mut phase = Phase::challenged([0; CHALLENGE_LEN]);
     //! assert_eq!(phase.step(&key, &[0; 16]), Step::Read);
     //! assert_eq!(phase.missing(), 16);

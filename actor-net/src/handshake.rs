@@ -35,11 +35,13 @@
 //!
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
 //! let addr = listener.local_addr()?;
+//! // Both sides hold the same key: one made for this example, and a copy.
+//! let key = Secret::generate()?;
+//! let server_key = key.clone();
 //! let server = std::thread::spawn(move || -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//!     let key = Secret::new(b"actor test key 0123456789".to_vec())?;
 //!     let config = HandshakeConfig::builder().name("server").build()?;
 //!     let (mut stream, peer) = listener.accept()?;
-//!     let mut session = handshake::server_handshake(&mut stream, &key, &config, peer)?;
+//!     let mut session = handshake::server_handshake(&mut stream, &server_key, &config, peer)?;
 //!
 //!     let mut reader = FrameReader::with_config(stream.try_clone()?, frame::session_frames());
 //!     let request = session.opener.open(frame::read_frame(&mut reader)?)?.to_vec();
@@ -49,7 +51,6 @@
 //!     Ok(())
 //! });
 //!
-//! let key = Secret::new(b"actor test key 0123456789".to_vec())?;
 //! let config = HandshakeConfig::builder().name("client").build()?;
 //! let mut stream = TcpStream::connect(addr)?;
 //! let mut session = handshake::client_handshake(&mut stream, &key, &config)?;

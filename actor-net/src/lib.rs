@@ -8,7 +8,8 @@
 //! the same type under the same name interoperate. Only processes that share a [`Secret`] can talk at all: every connection
 //! starts with a mutual challenge-response handshake, and every frame after it carries a
 //! sequence number and a MAC, so an altered, replayed, reordered or injected frame closes
-//! the connection.
+//! the connection. The secret must be random ([`Secret::generate`], or `actor-node keygen`):
+//! one handshake lets anyone test guesses of it offline, so a password is refused.
 //!
 //! The layers, bottom-up, each usable alone: [`frame`] (length-prefixed frames with limits),
 //! [`handshake`] (version check and mutual authentication, as pure state machines),
@@ -32,6 +33,7 @@ mod error;
 #[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
 mod message;
 mod node;
+mod random;
 mod remote;
 mod remote_message;
 mod secret;
@@ -40,4 +42,4 @@ mod source;
 pub use error::NetError;
 pub use node::{Node, NodeBuilder};
 pub use remote_message::{MAX_MESSAGE_NAME, MessageNameError, RemoteMessage};
-pub use secret::{Secret, SecretError};
+pub use secret::{KeyCheck, Secret, SecretError, Weakness};

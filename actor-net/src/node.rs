@@ -122,12 +122,12 @@ impl std::fmt::Display for Full {
 ///     }
 /// }
 ///
-/// let secret = || Secret::new(b"a shared secret of 32 bytes.....".to_vec());
+/// let secret = Secret::generate()?;
 /// let system = System::new();
-/// let server = Node::builder(secret()?).name("server").listen("127.0.0.1:0").build()?;
+/// let server = Node::builder(secret.clone()).name("server").listen("127.0.0.1:0").build()?;
 /// server.export("counter", &system.spawn(Counter::default())?)?;
 ///
-/// let client = Node::builder(secret()?).name("client").build()?;
+/// let client = Node::builder(secret.clone()).name("client").build()?;
 /// let counter = client.lookup::<Msg>(server.local_addr().unwrap(), "counter")?;
 /// counter.tell(Msg::Add(2))?;
 /// counter.tell(Msg::Add(3))?;
@@ -208,7 +208,7 @@ pub(crate) struct NodeConfig {
 /// use std::time::Duration;
 /// use actor_net::{Node, Secret};
 ///
-/// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+/// let node = Node::builder(Secret::generate()?)
 ///     .name("edge-1")
 ///     .listen("127.0.0.1:0")
 ///     .max_connections(64)
@@ -271,7 +271,7 @@ impl Node {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).name("n1").build()?;
+    /// let node = Node::builder(Secret::generate()?).name("n1").build()?;
     /// assert_eq!(node.name(), "n1");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -326,7 +326,7 @@ impl Node {
     /// #     fn handle(&mut self, _: Ping, _: &mut Context<Ping>) -> HandlerResult { Ok(()) }
     /// # }
     /// let system = System::new();
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// let node = Node::builder(Secret::generate()?).build()?;
     /// node.export_with_mailbox("pong", &system.spawn(Pong)?, 64)?;
     /// # system.shutdown();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -350,7 +350,7 @@ impl Node {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// let node = Node::builder(Secret::generate()?).build()?;
     /// assert!(!node.unexport("nothing"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -364,7 +364,7 @@ impl Node {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// let node = Node::builder(Secret::generate()?).build()?;
     /// assert_eq!(node.connection_count(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -379,7 +379,7 @@ impl Node {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// let node = Node::builder(Secret::generate()?).build()?;
     /// assert_eq!(node.refused_count(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -394,7 +394,7 @@ impl Node {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?).build()?;
+    /// let node = Node::builder(Secret::generate()?).build()?;
     /// assert_eq!(node.blocked_count(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -500,7 +500,7 @@ impl NodeBuilder {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .max_handshaking(8)
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -521,7 +521,7 @@ impl NodeBuilder {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .max_handshaking(64)
     ///     .max_handshaking_per_source(4)
     ///     .build()?;
@@ -540,7 +540,7 @@ impl NodeBuilder {
     /// ```
     /// # use std::time::Duration;
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .handshake_timeout(Duration::from_secs(2))
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -572,7 +572,7 @@ impl NodeBuilder {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .max_frame(64 * 1024)
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -591,7 +591,7 @@ impl NodeBuilder {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .inbound_messages(256)
     ///     .inbound_bytes(1 << 20)
     ///     .build()?;
@@ -625,7 +625,7 @@ impl NodeBuilder {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .outbound_messages(1024)
     ///     .outbound_bytes(4 << 20)
     ///     .build()?;
@@ -656,7 +656,7 @@ impl NodeBuilder {
     ///
     /// ```
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .export_mailbox(128)
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -677,7 +677,7 @@ impl NodeBuilder {
     /// ```
     /// # use std::time::Duration;
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .blocked_timeout(Duration::from_secs(2))
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -695,7 +695,7 @@ impl NodeBuilder {
     /// ```
     /// # use std::time::Duration;
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .request_timeout(Duration::from_secs(1))
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -713,7 +713,7 @@ impl NodeBuilder {
     /// ```
     /// # use std::time::Duration;
     /// # use actor_net::{Node, Secret};
-    /// let node = Node::builder(Secret::new(b"0123456789abcdef".to_vec())?)
+    /// let node = Node::builder(Secret::generate()?)
     ///     .connect_timeout(Duration::from_secs(1))
     ///     .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -204,16 +204,16 @@ impl Node {
     ///     }
     /// }
     ///
-    /// let secret = || Secret::new(b"a shared secret of 32 bytes.....".to_vec());
+    /// let secret = Secret::generate()?;
     /// let system = System::new();
     /// let serve = |listen: String| -> Result<Node, Box<dyn std::error::Error>> {
-    ///     let server = Node::builder(secret()?).listen(listen).build()?;
+    ///     let server = Node::builder(secret.clone()).listen(listen).build()?;
     ///     server.export("pong", &system.spawn(Pong)?)?;
     ///     Ok(server)
     /// };
     /// let server = serve("127.0.0.1:0".into())?;
     /// let addr = server.local_addr().unwrap();
-    /// let client = Node::builder(secret()?).build()?;
+    /// let client = Node::builder(secret.clone()).build()?;
     /// let pong = client.lookup::<Ping>(addr, "pong")?;
     /// assert_eq!(pong.ask(Ping, Duration::from_secs(5))?, "pong");
     ///

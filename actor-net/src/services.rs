@@ -191,7 +191,7 @@ impl Listener {
 /// let services = ServiceSet::builder()
 ///     .listen(Protocol::DaytimeTcp, "127.0.0.1:0")
 ///     .listen(Protocol::AuthEcho, "127.0.0.1:0")
-///     .secret(Secret::new(b"a shared secret of 32 bytes.....".to_vec())?)
+///     .secret(Secret::generate()?)
 ///     .max_connections(16)
 ///     .max_connections_per_source(4)
 ///     .idle_timeout(Duration::from_secs(10))
@@ -333,13 +333,13 @@ impl ServiceSet {
     /// use actor_net::services::{self, EchoMsg, ServiceSet, TimeMsg};
     /// use actor_net::{Node, Secret};
     ///
-    /// let secret = || Secret::new(b"a shared secret of 32 bytes.....".to_vec());
+    /// let secret = Secret::generate()?;
     /// let system = System::new();
     /// let services = ServiceSet::builder().build(&system)?;
-    /// let server = Node::builder(secret()?).listen("127.0.0.1:0").build()?;
+    /// let server = Node::builder(secret.clone()).listen("127.0.0.1:0").build()?;
     /// services.export(&server)?;
     ///
-    /// let client = Node::builder(secret()?).build()?;
+    /// let client = Node::builder(secret.clone()).build()?;
     /// let addr = server.local_addr().ok_or("the server does not listen")?;
     /// let echo = client.lookup::<EchoMsg>(addr, services::ECHO)?;
     /// let time = client.lookup::<TimeMsg>(addr, services::TIME)?;

@@ -16,7 +16,7 @@ mod source;
 
 use peer::{Ping, Pong, WAIT, closed_by_peer, ping_message, raw_session};
 
-const KEY: &[u8] = b"fault tests share this key";
+const KEY: &[u8] = b"fault tests share this key: 0123456789";
 
 struct Server {
     _system: System,

@@ -13,7 +13,7 @@ mod peer;
 
 use peer::{Ping, Pong, WAIT, closed_by_peer};
 
-const KEY: &[u8] = b"flood tests share this key";
+const KEY: &[u8] = b"flood tests share this key: 0123456789";
 
 struct Server {
     _system: System,

@@ -25,7 +25,7 @@ use actor_net::session::{Opener, Sealer};
 use actor_net::{Node, Secret};
 
 const CHILD: &str = "ACTOR_NET_FLOOD_CHILD";
-const KEY: &[u8] = b"the flood test shares this key";
+const KEY: &[u8] = b"the flood test shares this key: 0123456789";
 const WAIT: Duration = Duration::from_secs(10);
 /// How long each way of flooding goes on.
 const FLOOD: Duration = Duration::from_secs(6);

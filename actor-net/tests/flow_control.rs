@@ -15,7 +15,7 @@ mod peer;
 
 use peer::{WAIT, closed_by_peer, raw_session};
 
-const KEY: &[u8] = b"flow control tests share this key";
+const KEY: &[u8] = b"flow control tests share this key: 0123456789";
 
 fn secret() -> Secret {
     Secret::new(KEY.to_vec()).unwrap()

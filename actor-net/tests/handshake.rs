@@ -16,8 +16,8 @@ use actor_net::handshake::{
 use actor_net::session::Sealer;
 use proptest::prelude::*;
 
-const KEY: &[u8] = b"actor test key 0123456789";
-const OTHER_KEY: &[u8] = b"another key of enough length";
+const KEY: &[u8] = b"handshake tests share this key: 0123456789";
+const OTHER_KEY: &[u8] = b"another key, just as strong: 9876543210";
 const NONCE_C: [u8; 32] = [0xc1; 32];
 const NONCE_S: [u8; 32] = [0x5e; 32];
 /// How long a test waits for another thread before it gives up.

@@ -14,7 +14,7 @@ mod peer;
 
 use peer::{WAIT, closed_by_peer, ping_message, raw_session};
 
-const KEY: &[u8] = b"node tests share this key";
+const KEY: &[u8] = b"node tests share this key: 0123456789";
 
 fn secret() -> Secret {
     Secret::new(KEY.to_vec()).unwrap()
@@ -255,9 +255,11 @@ fn a_message_that_does_not_decode_is_an_error_to_the_asker_and_the_connection_st
 #[test]
 fn a_wrong_key_on_either_side_fails_the_handshake_and_others_are_still_served() {
     let server = server(|b| b);
-    let intruder = Node::builder(Secret::new(b"not the shared key".to_vec()).unwrap())
-        .build()
-        .unwrap();
+    let intruder = Node::builder(
+        Secret::new(b"not the shared key, but as strong: 9876543210".to_vec()).unwrap(),
+    )
+    .build()
+    .unwrap();
     match intruder.lookup::<SeqMsg>(server.addr, "seq") {
         Err(NetError::Handshake {
             source: HandshakeError::Authentication { .. },
@@ -266,10 +268,12 @@ fn a_wrong_key_on_either_side_fails_the_handshake_and_others_are_still_served() 
         other => panic!("expected an authentication failure, got {other:?}"),
     }
     // The other way round: a server with another key.
-    let other = Node::builder(Secret::new(b"another server key".to_vec()).unwrap())
-        .listen("127.0.0.1:0")
-        .build()
-        .unwrap();
+    let other = Node::builder(
+        Secret::new(b"another server key, just as strong: 9876543210".to_vec()).unwrap(),
+    )
+    .listen("127.0.0.1:0")
+    .build()
+    .unwrap();
     match client().lookup::<SeqMsg>(other.local_addr().unwrap(), "seq") {
         Err(NetError::Handshake {
             source: HandshakeError::Authentication { .. },

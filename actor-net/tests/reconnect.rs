@@ -23,7 +23,7 @@ const WAIT: Duration = Duration::from_secs(10);
 /// speed: a fast failure takes microseconds.
 const FAST: Duration = Duration::from_secs(2);
 
-const KEY: &[u8] = b"reconnect tests share this key";
+const KEY: &[u8] = b"reconnect tests share this key: 0123456789";
 
 fn secret() -> Secret {
     Secret::new(KEY.to_vec()).unwrap()

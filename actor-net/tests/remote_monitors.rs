@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 const WAIT: Duration = Duration::from_secs(10);
 
 fn secret() -> Secret {
-    Secret::new(b"remote monitor tests share this key".to_vec()).unwrap()
+    Secret::new(b"remote monitor tests share this key: 0123456789".to_vec()).unwrap()
 }
 
 #[derive(Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use actor_net::handshake::{self, HandshakeConfig};
 use actor_net::session::{Opener, Sealer};
 use actor_net::{Node, Secret};
 
-const KEY: &[u8] = b"reply id tests share this key";
+const KEY: &[u8] = b"reply id tests share this key: 0123456789";
 const WAIT: Duration = Duration::from_secs(10);
 /// The cap of PROTOCOL.md ("Limits").
 const MAX_REPLIES: u16 = 256;

@@ -17,7 +17,7 @@ use sha2::Sha256;
 mod source;
 
 const WAIT: Duration = Duration::from_secs(10);
-const KEY: &[u8] = b"the services tests share this key";
+const KEY: &[u8] = b"the services tests share this key: 0123456789";
 
 fn secret() -> Secret {
     Secret::new(KEY.to_vec()).unwrap()

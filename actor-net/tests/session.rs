@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 /// The two directions' keys of one session.
 fn keys(nonce_s: u8) -> ([u8; 32], [u8; 32]) {
-    let key = Secret::new(b"actor test key 0123456789".to_vec()).unwrap();
+    let key = Secret::new(b"session tests share this key: 0123456789".to_vec()).unwrap();
     let (c2s, s2c) = session_keys(&key, &[1; 32], &[nonce_s; 32]);
     (*c2s, *s2c)
 }

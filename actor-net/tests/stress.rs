@@ -46,7 +46,7 @@ impl Actor for Checker {
 
 #[test]
 fn a_million_tells_over_one_connection_arrive_exactly_and_in_order() {
-    let key = || Secret::new(b"stress tests share this key".to_vec()).unwrap();
+    let key = || Secret::new(b"stress tests share this key: 0123456789".to_vec()).unwrap();
     let system = System::new();
     let server = Node::builder(key()).listen("127.0.0.1:0").build().unwrap();
     let checker = system

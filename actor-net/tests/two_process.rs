@@ -22,7 +22,7 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 type Test = (&'static str, fn() -> TestResult);
 
 fn secret() -> Result<Secret, actor_net::SecretError> {
-    Secret::new(b"two processes share this key".to_vec())
+    Secret::new(b"two processes share this key: 0123456789".to_vec())
 }
 
 #[derive(Serialize, Deserialize)]

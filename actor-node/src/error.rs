@@ -15,6 +15,10 @@ pub(crate) enum CliError {
     NoKey,
     #[error("unusable shared key")]
     Key(#[source] SecretError),
+    #[error("unusable shared key (--allow-weak-key accepts a weak one)")]
+    WeakKey(#[source] SecretError),
+    #[error("cannot make a new key")]
+    Keygen(#[source] SecretError),
     // `NetError` is large: boxed, so that every `Result` here stays small.
     #[error("cannot start the node on {addr}")]
     Node {

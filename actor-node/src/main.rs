@@ -5,7 +5,11 @@
 //! actor-node serve --listen 127.0.0.1:7700 --secret-file node.key --daytime-tcp 127.0.0.1:1313
 //! actor-node call 127.0.0.1:7700 echo hello --secret-file node.key
 //! actor-node call 127.0.0.1:7700 time --secret-file node.key
+//! actor-node keygen node.key
 //! ```
+//!
+//! `keygen FILE` writes a new random key to FILE (mode 0600 on Unix), never over an existing
+//! file; the key must be random, since one handshake lets anyone test guesses offline.
 //!
 //! `serve` prints the node's address as the first line of its standard output, then one line
 //! `PROTOCOL ADDRESS` per classic listener, so that a script can use port 0 everywhere. It
@@ -20,6 +24,7 @@
 mod call;
 mod error;
 mod key;
+mod keygen;
 mod serve;
 mod stop_signals;
 
@@ -34,9 +39,10 @@ use tracing_subscriber::filter::LevelFilter;
 
 use crate::call::{CallArgs, call};
 use crate::key::KEY_HELP;
+use crate::keygen::{KeygenArgs, keygen};
 use crate::serve::{ServeArgs, serve};
 
-/// Serve or call remote actors over HMAC-authenticated TCP.
+/// Serve or call remote actors over HMAC-authenticated TCP, and make their shared keys.
 #[derive(Debug, Parser)]
 #[command(name = "actor-node", version, after_help = KEY_HELP)]
 struct Cli {
@@ -56,6 +62,12 @@ enum Command {
     /// Call the `echo` or `time` actor of a node and print the answer.
     #[command(after_help = KEY_HELP)]
     Call(CallArgs),
+    /// Write a new random key to FILE, readable and writable by its owner only.
+    ///
+    /// The key is 32 bytes from the operating system's random source. FILE must not exist:
+    /// a key is never written over a file.
+    #[command(after_help = KEY_HELP)]
+    Keygen(KeygenArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +79,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(*args),
         Command::Call(args) => call(args),
+        Command::Keygen(args) => keygen(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

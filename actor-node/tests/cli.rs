@@ -16,21 +16,52 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_actor-node");
 const WAIT: Duration = Duration::from_secs(15);
-const KEY: &str = "the cli tests share this key";
+const KEY: &str = "the cli tests share this key: 0123456789";
 
 /// A key file in the temporary directory, removed on drop.
 struct KeyFile(PathBuf);
 
 impl KeyFile {
-    fn new(contents: &str) -> KeyFile {
+    /// A path for a key file that does not exist yet.
+    fn unused() -> KeyFile {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!(
             "actor-node-cli-test-{}-{n}.key",
             std::process::id()
         ));
-        std::fs::write(&path, contents).unwrap();
+        let _ = std::fs::remove_file(&path);
         KeyFile(path)
+    }
+
+    /// A key file holding `contents`, which only its owner can read (mode 0600 on Unix).
+    fn new(contents: &str) -> KeyFile {
+        KeyFile::with_mode(contents, 0o600)
+    }
+
+    /// A key file holding `contents`, with `mode` on Unix.
+    fn with_mode(contents: &str, mode: u32) -> KeyFile {
+        let file = KeyFile::unused();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            options.mode(mode);
+            let mut opened = options.open(&file.0).unwrap();
+            // The umask may have taken bits away: the mode asked for, exactly.
+            opened
+                .set_permissions(std::fs::Permissions::from_mode(mode))
+                .unwrap();
+            std::io::Write::write_all(&mut opened, contents.as_bytes()).unwrap();
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = mode;
+            std::io::Write::write_all(&mut options.open(&file.0).unwrap(), contents.as_bytes())
+                .unwrap();
+        }
+        file
     }
 
     fn path(&self) -> &str {
@@ -85,8 +116,8 @@ impl Server {
         Server::start_with(key, listeners, &[])
     }
 
-    /// As [`Server::start`], with `flags` (pairs of a flag and its value) too.
-    fn start_with(key: &KeyFile, listeners: &[&str], flags: &[(&str, &str)]) -> Server {
+    /// [`Server::start`], with more arguments.
+    fn start_with(key: &KeyFile, listeners: &[&str], more: &[&str]) -> Server {
         let mut command = actor_node();
         command.args([
             "serve",
@@ -95,9 +126,7 @@ impl Server {
             "--secret-file",
             key.path(),
         ]);
-        for (flag, value) in flags {
-            command.args([flag, value]);
-        }
+        command.args(more);
         for listener in listeners {
             command.args([&format!("--{listener}"), "127.0.0.1:0"]);
         }
@@ -266,14 +295,14 @@ fn the_key_can_come_from_the_environment() {
             "--secret-file",
             key.path(),
         ])
-        .env("ACTOR_SECRET", "a wrong key, long enough"));
+        .env("ACTOR_SECRET", "a wrong key, long and varied: 9876543210"));
     assert_eq!(stdout(&both), "c\n", "{both:?}");
 }
 
 #[test]
 fn a_client_with_a_wrong_key_is_refused() {
     let key = KeyFile::new(KEY);
-    let wrong = KeyFile::new("another key of sufficient length");
+    let wrong = KeyFile::new("another key of sufficient length: 9876543210");
     let server = Server::start(&key, &[]);
     let output = call(&server, &wrong, &["echo", "hello"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
@@ -422,15 +451,24 @@ fn bad_flags_are_one_line_errors() {
 fn serve_takes_the_flow_control_limits() {
     let key = KeyFile::new(KEY);
     let flags = [
-        ("--inbound-messages", "16"),
-        ("--inbound-bytes", "65536"),
-        ("--outbound-messages", "16"),
-        ("--outbound-bytes", "65536"),
-        ("--export-mailbox", "4"),
-        ("--blocked-timeout", "2"),
-        ("--max-handshakes", "4"),
-        ("--max-handshakes-per-source", "2"),
-        ("--handshake-timeout", "3"),
+        "--inbound-messages",
+        "16",
+        "--inbound-bytes",
+        "65536",
+        "--outbound-messages",
+        "16",
+        "--outbound-bytes",
+        "65536",
+        "--export-mailbox",
+        "4",
+        "--blocked-timeout",
+        "2",
+        "--max-handshakes",
+        "4",
+        "--max-handshakes-per-source",
+        "2",
+        "--handshake-timeout",
+        "3",
     ];
     let server = Server::start_with(&key, &[], &flags);
     let output = call(&server, &key, &["echo", "limited"]);
@@ -442,8 +480,10 @@ fn serve_takes_the_flow_control_limits() {
 fn a_busy_server_is_reported_as_busy() {
     let key = KeyFile::new(KEY);
     let flags = [
-        ("--max-handshakes-per-source", "1"),
-        ("--handshake-timeout", "60"),
+        "--max-handshakes-per-source",
+        "1",
+        "--handshake-timeout",
+        "60",
     ];
     let server = Server::start_with(&key, &[], &flags);
     // Holds the one handshake slot of 127.0.0.1 by saying nothing.
@@ -502,6 +542,130 @@ fn an_address_in_use_is_a_one_line_error() {
 }
 
 #[test]
+fn keygen_writes_a_private_32_byte_key_that_serve_and_call_use() {
+    let key = KeyFile::unused();
+    let output = run(actor_node().args(["keygen", key.path()]));
+    assert!(output.status.success(), "{output:?}");
+    let mode = if cfg!(unix) { " (mode 0600)" } else { "" };
+    assert_eq!(
+        stdout(&output),
+        format!("wrote a new 32-byte key to {}{mode}\n", key.path())
+    );
+    assert_eq!(std::fs::read(&key.0).unwrap().len(), 32);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key.0).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+
+    let server = Server::start(&key, &[]);
+    let echo = call(&server, &key, &["echo", "a generated key"]);
+    assert_eq!(stdout(&echo), "a generated key\n", "{echo:?}");
+    let stderr = String::from_utf8(echo.stderr).unwrap();
+    assert!(!stderr.contains("chmod"), "{stderr}");
+}
+
+#[test]
+fn keygen_refuses_to_overwrite_a_file() {
+    let existing = KeyFile::new(KEY);
+    let output = run(actor_node().args(["keygen", existing.path()]));
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(stdout(&output), "");
+    let error = error_line(&output);
+    assert!(
+        error.contains(existing.path()) && error.contains("exists already"),
+        "{error}"
+    );
+    assert_eq!(std::fs::read_to_string(&existing.0).unwrap(), KEY);
+
+    let error = assert_usage_error(&["keygen"]);
+    assert!(error.contains("FILE"), "{error}");
+}
+
+/// `passwordpassword` (found offline in 36 guesses from one handshake) and
+/// `aaaaaaaaaaaaaaaa` used to be accepted as keys: `serve` and `call` refuse them, and take
+/// them only with `--allow-weak-key`.
+#[test]
+fn a_weak_key_is_refused_unless_allowed() {
+    let weak = KeyFile::new("passwordpassword\n");
+    let error = assert_serve_fails(&["--listen", "127.0.0.1:0", "--secret-file", weak.path()]);
+    assert!(error.contains("only 7 distinct byte values"), "{error}");
+    assert!(error.contains("--allow-weak-key"), "{error}");
+    assert!(error.contains("actor-node keygen"), "{error}");
+
+    let server = Server::start_with(&weak, &[], &["--allow-weak-key"]);
+    let refused = call(&server, &weak, &["echo", "weak"]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(error_line(&refused).contains("only 7 distinct byte values"));
+    let allowed = run(actor_node().args([
+        "call",
+        &server.node,
+        "echo",
+        "weak",
+        "--secret-file",
+        weak.path(),
+        "--allow-weak-key",
+    ]));
+    assert_eq!(stdout(&allowed), "weak\n", "{allowed:?}");
+
+    for (value, why) in [
+        ("aaaaaaaaaaaaaaaa", "only 1 distinct byte value;"),
+        ("0123456789abcdef", "text of 16 characters"),
+    ] {
+        let refused = run(actor_node()
+            .args(["call", &server.node, "echo", "weak"])
+            .env("ACTOR_SECRET", value));
+        assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+        let error = error_line(&refused);
+        assert!(error.contains(why), "{error}");
+    }
+}
+
+/// A key file of mode 0644 used to be read without a word: `serve` and `call` warn, naming
+/// the file and its mode, and still use it.
+#[cfg(unix)]
+#[test]
+fn a_key_file_others_can_read_is_used_with_a_warning() {
+    let exposed = KeyFile::with_mode(KEY, 0o644);
+    let server = Server::start(&exposed, &[]);
+    let warning = server.wait_for_log(&["WARN", "chmod 600", exposed.path()]);
+    assert!(warning.contains("0644"), "{warning}");
+
+    let echo = call(&server, &exposed, &["echo", "still served"]);
+    assert_eq!(stdout(&echo), "still served\n", "{echo:?}");
+    let stderr = String::from_utf8(echo.stderr).unwrap();
+    assert!(
+        stderr.contains("WARN") && stderr.contains("chmod 600") && stderr.contains("0644"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(exposed.path()), "{stderr}");
+
+    let private = KeyFile::new(KEY);
+    let quiet = call(&server, &private, &["echo", "quiet"]);
+    assert_eq!(stdout(&quiet), "quiet\n", "{quiet:?}");
+    let stderr = String::from_utf8(quiet.stderr).unwrap();
+    assert!(!stderr.contains("chmod"), "{stderr}");
+}
+
+/// `--secret-file /dev/zero` used to read until memory ran out: a key file is read up to 4096
+/// bytes, and a longer one is refused at once (within `run`'s deadline).
+#[cfg(unix)]
+#[test]
+fn a_key_file_over_4096_bytes_is_refused_at_once() {
+    let error = assert_serve_fails(&["--listen", "127.0.0.1:0", "--secret-file", "/dev/zero"]);
+    assert!(
+        error.contains("/dev/zero") && error.contains("larger than 4096 bytes"),
+        "{error}"
+    );
+    let large = KeyFile::new(&KEY.repeat(200));
+    let output =
+        run(actor_node().args(["call", "127.0.0.1:1", "time", "--secret-file", large.path()]));
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(error_line(&output).contains("larger than 4096 bytes"));
+}
+
+#[test]
 fn every_subcommand_has_help() {
     for args in [
         &["--help"][..],
@@ -509,6 +673,7 @@ fn every_subcommand_has_help() {
         &["call", "--help"],
         &["call", "127.0.0.1:1", "echo", "--help"],
         &["call", "127.0.0.1:1", "time", "--help"],
+        &["keygen", "--help"],
         &["help", "serve"],
     ] {
         let output = run(actor_node().args(args));

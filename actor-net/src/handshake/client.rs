@@ -34,7 +34,7 @@ use crate::session::{OVERHEAD, Opener, Sealer, SessionError};
 /// use actor_net::Secret;
 /// use actor_net::handshake::{ClientHandshake, HandshakeConfig, ServerHandshake, Step};
 ///
-/// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+/// let key = Secret::generate()?;
 /// let client_config = HandshakeConfig::builder().name("client").build()?;
 /// let server_config = HandshakeConfig::builder().name("server").build()?;
 ///
@@ -98,7 +98,7 @@ impl<'a> ClientHandshake<'a> {
     /// use actor_net::Secret;
     /// use actor_net::handshake::{ClientHandshake, HandshakeConfig};
     ///
-    /// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+    /// let key = Secret::generate()?;
     /// let config = HandshakeConfig::builder().name("client").build()?;
     /// let mut out = Vec::new();
     /// let _client = ClientHandshake::new(&key, &config, [0; 32], &mut out);
@@ -141,7 +141,7 @@ impl<'a> ClientHandshake<'a> {
     /// use actor_net::Secret;
     /// use actor_net::handshake::{ClientHandshake, HandshakeConfig, HandshakeError, Side};
     ///
-    /// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+    /// let key = Secret::generate()?;
     /// let config = HandshakeConfig::default();
     /// let mut out = Vec::new();
     /// let client = ClientHandshake::new(&key, &config, [0; 32], &mut out);

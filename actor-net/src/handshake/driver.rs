@@ -15,6 +15,7 @@ use super::step::{Handshaken, Step};
 use super::wire;
 use crate::Secret;
 use crate::frame::{self, StreamError, TimedStream};
+use crate::random;
 
 /// Runs the client's side of the handshake over `stream`.
 ///
@@ -41,15 +42,16 @@ use crate::frame::{self, StreamError, TimedStream};
 ///
 /// let listener = TcpListener::bind("127.0.0.1:0")?;
 /// let addr = listener.local_addr()?;
+/// // Both sides hold the same key: one made for this example, and a copy.
+/// let key = Secret::generate()?;
+/// let server_key = key.clone();
 /// let server = std::thread::spawn(move || -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
-///     let key = Secret::new(b"actor test key 0123456789".to_vec())?;
 ///     let config = HandshakeConfig::builder().name("server").build()?;
 ///     let (mut stream, peer) = listener.accept()?;
-///     let done = handshake::server_handshake(&mut stream, &key, &config, peer)?;
+///     let done = handshake::server_handshake(&mut stream, &server_key, &config, peer)?;
 ///     Ok(done.peer_name)
 /// });
 ///
-/// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
 /// let config = HandshakeConfig::builder().name("client").build()?;
 /// let mut stream = TcpStream::connect(addr)?;
 /// let done = handshake::client_handshake(&mut stream, &key, &config)?;
@@ -100,7 +102,7 @@ pub fn client_handshake<S: TimedStream + ?Sized>(
 /// let _silent = TcpStream::connect(listener.local_addr()?)?;
 /// let (mut stream, peer) = listener.accept()?;
 ///
-/// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+/// let key = Secret::generate()?;
 /// let limit = Duration::from_millis(50);
 /// let config = HandshakeConfig::builder().timeout(limit).build()?;
 /// let err = handshake::server_handshake(&mut stream, &key, &config, peer).unwrap_err();
@@ -151,7 +153,7 @@ pub fn server_handshake<S: TimedStream + ?Sized>(
 /// let config = HandshakeConfig::builder().build()?;
 /// handshake::refuse_busy(&mut refused, &config)?;
 ///
-/// let key = Secret::new(b"actor doc key: 0123456789 abcdefghijk".to_vec())?;
+/// let key = Secret::generate()?;
 /// let err = handshake::client_handshake(&mut client, &key, &config).unwrap_err();
 /// assert!(matches!(err, HandshakeError::Busy));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -307,17 +309,6 @@ impl<S: TimedStream + ?Sized> Write for Deadlined<'_, S> {
 /// Draws a nonce from the operating system's random source.
 fn random_nonce() -> Result<[u8; NONCE_LEN], HandshakeError> {
     let mut nonce = [0; NONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(|err| {
-        let err = match err.raw_os_error() {
-            Some(code) => io::Error::from_raw_os_error(code),
-            None => io::Error::other(RandomFailure(err)),
-        };
-        HandshakeError::Random(err)
-    })?;
+    random::fill(&mut nonce).map_err(HandshakeError::Random)?;
     Ok(nonce)
 }
-
-/// A failure of the random source that carries no operating system error code.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct RandomFailure(getrandom::Error);

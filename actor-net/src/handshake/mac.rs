@@ -92,7 +92,7 @@ pub(super) fn client_proof_mac(
 /// use actor_net::Secret;
 /// use actor_net::handshake::{client_proof, server_proof};
 ///
-/// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+/// let key = Secret::generate()?;
 /// let (nonce_c, nonce_s) = ([1; 32], [2; 32]);
 /// let proof = server_proof(&key, &nonce_c, &nonce_s, "client", "server");
 /// // The direction label keeps a proof from being reflected back as the other side's.
@@ -127,8 +127,8 @@ pub fn server_proof(
 /// use actor_net::Secret;
 /// use actor_net::handshake::client_proof;
 ///
-/// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
-/// let other = Secret::new(b"another key, same length!".to_vec())?;
+/// let key = Secret::generate()?;
+/// let other = Secret::generate()?;
 /// let (nonce_c, nonce_s) = ([1; 32], [2; 32]);
 /// assert_ne!(
 ///     client_proof(&key, &nonce_c, &nonce_s, "client", "server"),
@@ -163,7 +163,7 @@ pub fn client_proof(
 /// use actor_net::Secret;
 /// use actor_net::handshake::session_keys;
 ///
-/// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+/// let key = Secret::generate()?;
 /// let (c2s, s2c) = session_keys(&key, &[1; 32], &[2; 32]);
 /// assert_ne!(*c2s, *s2c);
 /// // Fresh nonces give fresh keys.

@@ -32,7 +32,7 @@ use crate::session::{Opener, Sealer};
 /// use actor_net::Secret;
 /// use actor_net::handshake::{HandshakeConfig, HandshakeError, ServerHandshake};
 ///
-/// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+/// let key = Secret::generate()?;
 /// let config = HandshakeConfig::default();
 /// let server = ServerHandshake::new(&key, &config, [0; 32]);
 ///
@@ -77,7 +77,7 @@ impl<'a> ServerHandshake<'a> {
     /// use actor_net::Secret;
     /// use actor_net::handshake::{HandshakeConfig, ServerHandshake};
     ///
-    /// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+    /// let key = Secret::generate()?;
     /// let config = HandshakeConfig::builder().name("server").build()?;
     /// let server = ServerHandshake::new(&key, &config, [0; 32]);
     /// assert!(format!("{server:?}").contains("AwaitHello"));
@@ -113,7 +113,7 @@ impl<'a> ServerHandshake<'a> {
     /// use actor_net::Secret;
     /// use actor_net::handshake::{HandshakeConfig, ServerHandshake, Step};
     ///
-    /// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+    /// let key = Secret::generate()?;
     /// let config = HandshakeConfig::builder().name("server").build()?;
     /// let server = ServerHandshake::new(&key, &config, [0; 32]);
     ///

@@ -10,7 +10,7 @@ use crate::session::{Opener, Sealer};
 /// use actor_net::Secret;
 /// use actor_net::handshake::{HandshakeConfig, ServerHandshake, Step};
 ///
-/// let key = Secret::new(b"actor test key 0123456789".to_vec())?;
+/// let key = Secret::generate()?;
 /// let config = HandshakeConfig::default();
 /// let mut hello = b"ACTR\x00\x02\x01".to_vec();
 /// hello.extend([0; 32]);

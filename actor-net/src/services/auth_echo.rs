@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn a_digest_under_another_key_is_wrong() {
-        let other = Secret::new(b"another key, just as long as it".to_vec()).unwrap();
+        let other = Secret::generate().unwrap();
         let mut phase = Phase::challenged(challenge());
         let wrong = digest(&other, &challenge());
         assert_eq!(phase.step(&key(), &wrong), Step::Close);

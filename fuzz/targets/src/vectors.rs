@@ -4,14 +4,14 @@
 //! holds the documented vectors and the fuzzer can start from them.
 
 use actor_core::codec::{FrameConfig, FrameReader};
-use actor_net::Secret;
 use actor_net::handshake::{
     ClientHandshake, HandshakeConfig, Handshaken, NONCE_LEN, ServerHandshake, Step,
 };
+use actor_net::{KeyCheck, Secret};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// The shared key `K`.
+/// The shared key `K`: short text, weak on purpose (PROTOCOL.md, "Test vectors").
 pub(crate) const KEY: &[u8] = b"actor test key 0123456789";
 
 /// The client's nonce: the bytes 0x00 to 0x1f.
@@ -37,7 +37,9 @@ const fn counting(first: u8) -> [u8; NONCE_LEN] {
 }
 
 pub(crate) fn key() -> Secret {
-    Secret::new(KEY.to_vec()).expect("invariant: the test key is long enough")
+    // A real node refuses this key; the vectors take it by the explicit opt-in.
+    Secret::with_check(KEY.to_vec(), KeyCheck::AllowWeak)
+        .expect("invariant: the test key is long enough")
 }
 
 /// The configuration of a node named `name`, with the default frame limit.
