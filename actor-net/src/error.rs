@@ -88,4 +88,7 @@ pub enum NetError {
     /// The node has been shut down.
     #[error("the node has been shut down")]
     ShutDown,
+    /// The node cannot be a cluster member as configured.
+    #[error("cannot join a cluster")]
+    Cluster(#[from] crate::cluster::ClusterError),
 }

@@ -20,6 +20,7 @@
 //! See [`Node`] for an example.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod cluster;
 pub mod frame;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -39,6 +40,9 @@ mod remote_message;
 mod secret;
 mod source;
 
+pub use cluster::{
+    ClusterError, ClusterMember, ClusterSettings, MemberState, NodeId, ParseNodeIdError,
+};
 pub use error::NetError;
 pub use node::{Node, NodeBuilder};
 pub use remote_message::{MAX_MESSAGE_NAME, MessageNameError, RemoteMessage};

@@ -31,10 +31,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use actor_core::{ActorRef, Escaped, ExitReason};
+use actor_core::{ActorRef, Escaped, ExitReason, System};
 use parking_lot::{Condvar, Mutex};
 use serde::de::DeserializeOwned;
 
+use crate::cluster::{Cluster, ClusterError, ClusterMember, ClusterSettings, NodeId};
 use crate::error::NetError;
 use crate::handshake::{self, HandshakeConfig};
 use crate::remote_message::RemoteMessage;
@@ -141,6 +142,10 @@ impl std::fmt::Display for Full {
 pub struct Node {
     shared: Arc<Shared>,
     accept: Mutex<Option<JoinHandle<()>>>,
+    /// The node's part in its cluster, if it joined one.
+    cluster: Option<Cluster>,
+    /// The actor system whose exchanges the node publishes on.
+    system: System,
 }
 
 /// What the node's threads share.
@@ -221,6 +226,10 @@ pub struct NodeBuilder {
     secret: Secret,
     config: NodeConfig,
     listen: Option<String>,
+    /// `Some` when the node joins a cluster, with its seeds (none for the first member).
+    seeds: Option<Vec<String>>,
+    cluster_settings: ClusterSettings,
+    system: Option<System>,
 }
 
 impl Node {
@@ -253,6 +262,9 @@ impl Node {
                 connect_timeout: Duration::from_secs(5),
             },
             listen: None,
+            seeds: None,
+            cluster_settings: ClusterSettings::default(),
+            system: None,
         }
     }
 
@@ -263,6 +275,59 @@ impl Node {
     /// See [`NodeBuilder`].
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.shared.local_addr
+    }
+
+    /// This node's id in its cluster; `None` if it did not [`join`](NodeBuilder::join) one.
+    ///
+    /// # Examples
+    ///
+    /// See [`NodeBuilder::join`].
+    pub fn node_id(&self) -> Option<NodeId> {
+        self.cluster.as_ref().map(Cluster::id)
+    }
+
+    /// The members of this node's cluster as it sees them: itself first (up), then the others
+    /// by address, with those declared down or left until they are forgotten
+    /// ([`ClusterSettings::forget_down_after`]). Empty if the node is not a cluster member.
+    ///
+    /// # Examples
+    ///
+    /// See [`NodeBuilder::join`].
+    pub fn members(&self) -> Vec<ClusterMember> {
+        self.cluster
+            .as_ref()
+            .map(Cluster::members)
+            .unwrap_or_default()
+    }
+
+    /// Bytes of membership datagrams this node has sent and received, and datagrams it has
+    /// refused (not from a key holder, or replayed); zeros if it is not a cluster member.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::generate()?).build()?;
+    /// assert_eq!(node.membership_traffic(), (0, 0, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn membership_traffic(&self) -> (u64, u64, u64) {
+        self.cluster.as_ref().map_or((0, 0, 0), Cluster::traffic)
+    }
+
+    /// The actor system whose exchanges the node publishes on: the one given to
+    /// [`NodeBuilder::system`], or the node's own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{ClusterMember, Node, Secret};
+    /// let node = Node::builder(Secret::generate()?).build()?;
+    /// let members = node.system().exchange::<ClusterMember>("cluster.members")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn system(&self) -> &System {
+        &self.system
     }
 
     /// The name this node gives its peers.
@@ -413,6 +478,9 @@ impl Node {
         let shared = &self.shared;
         if shared.shutting_down.swap(true, Ordering::SeqCst) {
             return;
+        }
+        if let Some(cluster) = &self.cluster {
+            cluster.leave();
         }
         if let Some(addr) = shared.local_addr {
             // Wakes the accept thread, which then sees the flag.
@@ -724,6 +792,89 @@ impl NodeBuilder {
         self
     }
 
+    /// Makes the node a member of a cluster, which it joins through any of `seeds` (addresses
+    /// of members; none for the first member). Seeds that do not answer are tried again every
+    /// second until one does. A member must [`listen`](Self::listen) on an address the others
+    /// can reach: membership runs over UDP on the same address and port. See
+    /// [`cluster`](crate::cluster).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use actor_net::{MemberState, Node, Secret};
+    ///
+    /// let secret = Secret::generate()?;
+    /// let first = Node::builder(secret.clone()).listen("127.0.0.1:0").join(Vec::<String>::new()).build()?;
+    /// let seed = first.local_addr().unwrap().to_string();
+    /// let second = Node::builder(secret).listen("127.0.0.1:0").join([seed]).build()?;
+    ///
+    /// let deadline = Instant::now() + Duration::from_secs(10);
+    /// while first.members().iter().filter(|m| m.state == MemberState::Up).count() < 2 {
+    ///     assert!(Instant::now() < deadline, "the second node did not join");
+    ///     std::thread::sleep(Duration::from_millis(10));
+    /// }
+    /// assert_eq!(first.members()[1].id, second.node_id().unwrap());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn join<I, A>(mut self, seeds: I) -> Self
+    where
+        I: IntoIterator<Item = A>,
+        A: Into<String>,
+    {
+        self.seeds = Some(seeds.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The timing of membership and failure detection, for a node that
+    /// [`join`](Self::join)s a cluster. By default, [`ClusterSettings::default`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actor_net::{ClusterSettings, Node, Secret};
+    ///
+    /// let settings = ClusterSettings { suspect_timeout: Duration::from_secs(3), ..Default::default() };
+    /// let node = Node::builder(Secret::generate()?)
+    ///     .listen("127.0.0.1:0")
+    ///     .join(Vec::<String>::new())
+    ///     .cluster_settings(settings)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn cluster_settings(mut self, settings: ClusterSettings) -> Self {
+        self.cluster_settings = settings;
+        self
+    }
+
+    /// The actor system whose exchanges the node publishes on (`cluster.members`). By
+    /// default, the node makes a system of its own ([`Node::system`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::System;
+    /// use actor_net::{ClusterMember, Node, Secret};
+    ///
+    /// let system = System::new();
+    /// let changes = system.exchange::<ClusterMember>("cluster.members")?;
+    /// let node = Node::builder(Secret::generate()?)
+    ///     .listen("127.0.0.1:0")
+    ///     .join(Vec::<String>::new())
+    ///     .system(&system)
+    ///     .build()?;
+    /// assert_eq!(changes.name(), "cluster.members");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn system(mut self, system: &System) -> Self {
+        self.system = Some(system.clone());
+        self
+    }
+
     /// Starts the node (and its accept thread, if it listens).
     ///
     /// # Errors
@@ -740,13 +891,8 @@ impl NodeBuilder {
             .name(self.config.name.clone())
             .timeout(self.config.handshake_timeout)
             .build()?;
-        let listener = match &self.listen {
-            Some(addr) => {
-                let resolved = resolve(addr.as_str())?;
-                Some(TcpListener::bind(resolved)?)
-            }
-            None => None,
-        };
+        let system = self.system.take().unwrap_or_default();
+        let (listener, cluster) = self.bind(&system)?;
         let local_addr = listener.as_ref().map(TcpListener::local_addr).transpose()?;
         self.config.listen = local_addr;
         let shared = Arc::new(Shared {
@@ -784,7 +930,54 @@ impl NodeBuilder {
         Ok(Node {
             shared,
             accept: Mutex::new(accept),
+            cluster,
+            system,
         })
+    }
+
+    /// Binds the listener, and for a cluster member the membership socket on the same address
+    /// and port. With port 0, the port the system picks for TCP may be taken for UDP: then
+    /// another port is tried, a few times.
+    fn bind(&self, system: &System) -> Result<(Option<TcpListener>, Option<Cluster>), NetError> {
+        const ATTEMPTS: usize = 16;
+        let Some(listen) = &self.listen else {
+            return match self.seeds {
+                Some(_) => Err(ClusterError::NotListening.into()),
+                None => Ok((None, None)),
+            };
+        };
+        let requested = resolve(listen.as_str())?;
+        let Some(seeds) = &self.seeds else {
+            return Ok((Some(TcpListener::bind(requested)?), None));
+        };
+        let seeds = seeds
+            .iter()
+            .map(|seed| resolve(seed.as_str()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let events = system
+            .exchange::<ClusterMember>(crate::cluster::MEMBERS_EXCHANGE)
+            .map_err(|_| ClusterError::MembersExchange)?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let listener = TcpListener::bind(requested)?;
+            let addr = listener.local_addr()?;
+            let started = Cluster::start(
+                addr,
+                &self.secret,
+                self.cluster_settings,
+                seeds.clone(),
+                events.clone(),
+            );
+            match started {
+                Ok(cluster) => return Ok((Some(listener), Some(cluster))),
+                Err(NetError::Io(error))
+                    if error.kind() == std::io::ErrorKind::AddrInUse
+                        && requested.port() == 0
+                        && attempt < ATTEMPTS => {}
+                Err(error) => return Err(error),
+            }
+        }
     }
 }
 

@@ -1,0 +1,394 @@
+//! The membership thread: runs the SWIM protocol (the `foca` crate) over the node's UDP
+//! socket, keeps the member table, and publishes every change on `cluster.members`.
+//!
+//! One thread owns the protocol state, the socket and the timers. It sleeps in `recv_from`
+//! until a datagram arrives or the next timer is due; the node wakes it for a command (leave,
+//! stop) by sending an empty datagram to its socket from the socket itself.
+//!
+//! Every datagram is opened (`packet.rs`) before the protocol sees it: one that is not ours,
+//! does not verify, or was seen before is dropped and counted. So a peer without the key
+//! cannot join, lie about members or mark anyone down.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actor_core::Exchange;
+use bytes::{Buf, BufMut};
+use crossbeam_channel::{Receiver, TryRecvError};
+use foca::{BroadcastHandler, Foca, Invalidates, Notification, Runtime, State, Timer};
+use parking_lot::RwLock;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::codec::{self, Codec};
+use super::identity::{Identity, NodeId};
+use super::member::{ClusterMember, MemberState};
+use super::packet::{self, PacketKey, ReplayGuard};
+use super::settings::{ClusterSettings, MAX_PAYLOAD};
+
+/// What the node asks of the membership thread.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Tells the cluster that this node leaves, then stops.
+    Leave,
+}
+
+/// The member table the node reads, kept by the membership thread.
+#[derive(Debug, Default)]
+pub(crate) struct Table {
+    /// The latest identity and state of each member other than this node.
+    pub(crate) members: HashMap<NodeId, (Identity, MemberState)>,
+}
+
+/// Counters of the membership thread, for tests and figures.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) sent_bytes: AtomicU64,
+    pub(crate) received_bytes: AtomicU64,
+    /// Datagrams dropped before the protocol saw them: not ours, a bad tag, replayed.
+    pub(crate) refused: AtomicU64,
+}
+
+/// Everything the membership thread runs with.
+pub(crate) struct Membership {
+    pub(crate) identity: Identity,
+    pub(crate) settings: ClusterSettings,
+    pub(crate) socket: UdpSocket,
+    pub(crate) key: PacketKey,
+    pub(crate) seeds: Vec<SocketAddr>,
+    pub(crate) table: Arc<RwLock<Table>>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) events: Exchange<ClusterMember>,
+    pub(crate) commands: Receiver<Command>,
+}
+
+/// The largest datagram read; longer ones are cut and so fail their tag.
+const RECV_BUFFER: usize = 2048;
+/// How often a node that knows no member yet announces itself to its seeds again.
+const SEED_RETRY: Duration = Duration::from_secs(1);
+/// The longest sleep of the thread, so that a lost wake-up costs at most this.
+const MAX_SLEEP: Duration = Duration::from_secs(1);
+
+/// The custom broadcast that says a member left on purpose (PROTOCOL.md, "Cluster
+/// membership"): kind 1, then the member's identity.
+const LEFT: u8 = 1;
+
+/// The members known to have left, shared by the broadcast handler and the thread.
+type LeftSet = Arc<parking_lot::Mutex<HashSet<NodeId>>>;
+
+/// Keeps only the newest broadcast about a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LeftKey(NodeId);
+
+impl Invalidates for LeftKey {
+    fn invalidates(&self, other: &Self) -> bool {
+        self == other
+    }
+}
+
+/// Why a custom broadcast is refused.
+#[derive(Debug, thiserror::Error)]
+enum BroadcastError {
+    #[error("unknown broadcast kind {0}")]
+    Kind(u8),
+    #[error("malformed broadcast: {0}")]
+    Codec(#[from] codec::CodecError),
+    #[error("broadcast with bytes after its end")]
+    Trailing,
+}
+
+struct Broadcasts {
+    left: LeftSet,
+}
+
+impl BroadcastHandler<Identity> for Broadcasts {
+    type Key = LeftKey;
+    type Error = BroadcastError;
+
+    fn receive_item(
+        &mut self,
+        mut data: &[u8],
+        _sender: Option<&Identity>,
+    ) -> Result<Option<LeftKey>, BroadcastError> {
+        if data.remaining() < 1 {
+            return Err(BroadcastError::Kind(0));
+        }
+        match data.get_u8() {
+            LEFT => {
+                let identity = codec::get_identity(&mut data)?;
+                if data.has_remaining() {
+                    return Err(BroadcastError::Trailing);
+                }
+                let new = self.left.lock().insert(identity.id);
+                Ok(new.then_some(LeftKey(identity.id)))
+            }
+            other => Err(BroadcastError::Kind(other)),
+        }
+    }
+}
+
+type Swim = Foca<Identity, Codec, StdRng, Broadcasts>;
+
+/// What the thread keeps between calls into the protocol.
+#[derive(Default)]
+struct Outgoing {
+    /// The sequence number of the last datagram sent.
+    seq: u64,
+    timers: Timers,
+    /// The datagram being sealed, reused.
+    datagram: Vec<u8>,
+}
+
+/// The world as foca sees it during one of its calls.
+struct World<'a> {
+    socket: &'a UdpSocket,
+    key: &'a PacketKey,
+    sender: NodeId,
+    counters: &'a Counters,
+    out: &'a mut Outgoing,
+}
+
+impl Runtime<Identity> for World<'_> {
+    fn notify(&mut self, notification: Notification<'_, Identity>) {
+        // The member table is compared with the protocol's after each call instead: foca
+        // does not notify suspicions. A node declared down while alive (a pause, a
+        // partition) rejoins by itself under a renewed identity (`Identity::renew`).
+        if let Notification::Rejoin(identity) = notification {
+            tracing::info!(
+                rejoins = identity.rejoins,
+                "rejoined the cluster after being declared down"
+            );
+        }
+    }
+
+    fn send_to(&mut self, to: Identity, data: &[u8]) {
+        let out = &mut *self.out;
+        out.datagram.clear();
+        out.seq += 1;
+        self.key.seal(self.sender, out.seq, data, &mut out.datagram);
+        match self.socket.send_to(&out.datagram, to.addr) {
+            Ok(sent) => {
+                self.counters
+                    .sent_bytes
+                    .fetch_add(sent as u64, Ordering::Relaxed);
+            }
+            Err(error) => tracing::trace!(to = %to.addr, %error, "membership datagram not sent"),
+        }
+    }
+
+    fn submit_after(&mut self, event: Timer<Identity>, after: Duration) {
+        self.out.timers.add(event, after);
+    }
+}
+
+/// The protocol's timers, in the order they are due.
+#[derive(Default)]
+struct Timers {
+    due: BTreeMap<(Instant, u64), Timer<Identity>>,
+    next: u64,
+}
+
+impl Timers {
+    fn add(&mut self, event: Timer<Identity>, after: Duration) {
+        let at = Instant::now() + after;
+        self.next += 1;
+        self.due.insert((at, self.next), event);
+    }
+
+    /// The first timer due by `now`.
+    fn pop_due(&mut self, now: Instant) -> Option<Timer<Identity>> {
+        let first = *self.due.keys().next()?;
+        if first.0 > now {
+            return None;
+        }
+        self.due.remove(&first)
+    }
+
+    fn next_due(&self) -> Option<Instant> {
+        self.due.keys().next().map(|(at, _)| *at)
+    }
+}
+
+impl Membership {
+    /// Runs the protocol until the node leaves or the command channel closes.
+    pub(crate) fn run(self) {
+        let left: LeftSet = Arc::default();
+        let mut seed = [0_u8; 32];
+        if let Err(error) = crate::random::fill(&mut seed) {
+            tracing::error!(%error, "no random seed for the membership protocol; not joining");
+            return;
+        }
+        let mut swim: Swim = Foca::with_custom_broadcast(
+            self.identity,
+            self.settings.foca_config(),
+            StdRng::from_seed(seed),
+            Codec,
+            Broadcasts {
+                left: Arc::clone(&left),
+            },
+        );
+        let mut out = Outgoing {
+            datagram: Vec::with_capacity(packet::HEADER_LEN + MAX_PAYLOAD + packet::TAG_LEN),
+            ..Outgoing::default()
+        };
+        let mut guard = ReplayGuard::default();
+        let mut buf = vec![0_u8; RECV_BUFFER];
+        let mut last_seed_announce: Option<Instant> = None;
+        let mut published: HashMap<NodeId, (Identity, MemberState)> = HashMap::new();
+        loop {
+            let now = Instant::now();
+            // Joining: until some member is known, announce to the seeds now and then.
+            if !self.seeds.is_empty()
+                && swim.num_members() == 0
+                && last_seed_announce.is_none_or(|at| now.duration_since(at) >= SEED_RETRY)
+            {
+                last_seed_announce = Some(now);
+                for seed in &self.seeds {
+                    let placeholder = Identity {
+                        id: NodeId::from_u64(0),
+                        addr: *seed,
+                        started_ms: 0,
+                        rejoins: 0,
+                    };
+                    let mut world = self.world(&mut out);
+                    if let Err(error) = swim.announce(placeholder, &mut world) {
+                        tracing::debug!(%seed, %error, "announcing to a seed failed");
+                    }
+                }
+            }
+            while let Some(event) = out.timers.pop_due(Instant::now()) {
+                let mut world = self.world(&mut out);
+                if let Err(error) = swim.handle_timer(event, &mut world) {
+                    tracing::debug!(%error, "membership timer failed");
+                }
+            }
+            match self.commands.try_recv() {
+                Ok(Command::Leave) => {
+                    self.leave(&mut swim, &mut out);
+                    break;
+                }
+                // The node is gone without a word (it panicked, or was leaked): stop quietly.
+                Err(TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Empty) => {}
+            }
+            let wait = out
+                .timers
+                .next_due()
+                .map_or(MAX_SLEEP, |at| at.saturating_duration_since(Instant::now()))
+                .min(MAX_SLEEP)
+                .max(Duration::from_millis(1));
+            let _ = self.socket.set_read_timeout(Some(wait));
+            // An empty datagram is the node's wake-up for a command (or noise): nothing to open.
+            if let Ok((len, from)) = self.socket.recv_from(&mut buf)
+                && len > 0
+            {
+                self.receive(&buf[..len], from, &mut swim, &mut guard, &mut out);
+            }
+            self.publish_changes(&swim, &left, &mut published);
+        }
+        self.publish_changes(&swim, &left, &mut published);
+    }
+
+    /// A runtime for one call into the protocol.
+    fn world<'a>(&'a self, out: &'a mut Outgoing) -> World<'a> {
+        World {
+            socket: &self.socket,
+            key: &self.key,
+            sender: self.identity.id,
+            counters: &self.counters,
+            out,
+        }
+    }
+
+    /// Opens a datagram and hands its payload to the protocol.
+    fn receive(
+        &self,
+        datagram: &[u8],
+        from: SocketAddr,
+        swim: &mut Swim,
+        guard: &mut ReplayGuard,
+        out: &mut Outgoing,
+    ) {
+        self.counters
+            .received_bytes
+            .fetch_add(datagram.len() as u64, Ordering::Relaxed);
+        let payload = match self.key.open(datagram) {
+            Ok((sender, number, payload)) => match guard.accept(sender, number, Instant::now()) {
+                Ok(()) => payload,
+                Err(error) => return self.refuse(from, &error),
+            },
+            Err(error) => return self.refuse(from, &error),
+        };
+        let mut world = self.world(out);
+        if let Err(error) = swim.handle_data(payload, &mut world) {
+            tracing::debug!(%from, %error, "membership datagram not used");
+        }
+    }
+
+    fn refuse(&self, from: SocketAddr, error: &dyn std::fmt::Display) {
+        self.counters.refused.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(%from, %error, "membership datagram refused");
+    }
+
+    /// Says goodbye: a LEFT broadcast, then the protocol's own leave.
+    fn leave(&self, swim: &mut Swim, out: &mut Outgoing) {
+        let mut item = Vec::with_capacity(64);
+        item.put_u8(LEFT);
+        codec::put_identity(&mut item, swim.identity());
+        if let Err(error) = swim.add_broadcast(&item) {
+            tracing::debug!(%error, "could not queue the leave broadcast");
+        }
+        let mut world = self.world(out);
+        let _ = swim.broadcast(&mut world);
+        let _ = swim.leave_cluster(&mut world);
+    }
+
+    /// Compares the protocol's member list with what was published; publishes each change on
+    /// `cluster.members` and updates the table.
+    fn publish_changes(
+        &self,
+        swim: &Swim,
+        left: &LeftSet,
+        published: &mut HashMap<NodeId, (Identity, MemberState)>,
+    ) {
+        let left = left.lock();
+        let mut now: HashMap<NodeId, (Identity, MemberState)> = HashMap::new();
+        for member in swim.iter_membership_state() {
+            let identity = *member.id();
+            if identity.id == self.identity.id {
+                continue;
+            }
+            let state = match member.state() {
+                State::Alive => MemberState::Up,
+                State::Suspect => MemberState::Suspect,
+                State::Down if left.contains(&identity.id) => MemberState::Left,
+                State::Down => MemberState::Down,
+            };
+            // Of several identities of one member (rejoins), the newest speaks for it.
+            let newer = now.get(&identity.id).is_none_or(|(known, _)| {
+                (identity.started_ms, identity.rejoins) > (known.started_ms, known.rejoins)
+            });
+            if newer {
+                now.insert(identity.id, (identity, state));
+            }
+        }
+        drop(left);
+        if now == *published {
+            return;
+        }
+        for (id, (identity, state)) in &now {
+            if published.get(id).map(|(_, s)| s) != Some(state) {
+                self.events.publish(ClusterMember {
+                    id: *id,
+                    addr: identity.addr,
+                    state: *state,
+                });
+            }
+        }
+        self.table.write().members.clone_from(&now);
+        *published = now;
+    }
+}

@@ -1,0 +1,149 @@
+//! Clusters of nodes in one process, on 127.0.0.1: joining through a seed, every member
+//! listed as up everywhere, a leave seen as `left`, every change published on
+//! `cluster.members`, and a node without the key kept out.
+//!
+//! Failures of whole processes (SIGKILL, SIGSTOP) are in `actor-node/tests/cluster.rs`.
+
+use std::time::{Duration, Instant};
+
+use actor_core::System;
+use actor_net::{ClusterMember, MemberState, Node, NodeId, Secret};
+
+/// The bound on every wait.
+const WAIT: Duration = Duration::from_secs(20);
+
+fn member(secret: &Secret, seeds: &[String]) -> Node {
+    Node::builder(secret.clone())
+        .listen("127.0.0.1:0")
+        .join(seeds.iter().cloned())
+        .build()
+        .unwrap()
+}
+
+/// Waits until `condition` holds, polling; panics with `what` after `WAIT`.
+fn wait_until(what: &str, mut condition: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < WAIT, "{what}: not within {WAIT:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    start.elapsed()
+}
+
+fn states(node: &Node) -> Vec<(NodeId, MemberState)> {
+    let mut states: Vec<_> = node.members().iter().map(|m| (m.id, m.state)).collect();
+    states.sort_by_key(|(id, _)| *id);
+    states
+}
+
+fn all_up(ids: &[NodeId]) -> Vec<(NodeId, MemberState)> {
+    let mut states: Vec<_> = ids.iter().map(|id| (*id, MemberState::Up)).collect();
+    states.sort_by_key(|(id, _)| *id);
+    states
+}
+
+#[test]
+fn five_nodes_join_through_the_first_and_a_leave_is_seen_everywhere() {
+    let secret = Secret::generate().unwrap();
+    let first = member(&secret, &[]);
+    let seed = vec![first.local_addr().unwrap().to_string()];
+    let mut nodes = vec![first];
+    nodes.extend((0..4).map(|_| member(&secret, &seed)));
+    let ids: Vec<NodeId> = nodes.iter().map(|n| n.node_id().unwrap()).collect();
+
+    let took = wait_until("every node lists all five as up", || {
+        nodes.iter().all(|node| states(node) == all_up(&ids))
+    });
+    println!("5 nodes converged in {took:?}");
+    // The list shows each member at its listen address.
+    for node in &nodes {
+        let listed = node.members();
+        assert_eq!(listed[0].id, node.node_id().unwrap());
+        for other in &nodes {
+            let entry = listed
+                .iter()
+                .find(|m| m.id == other.node_id().unwrap())
+                .unwrap();
+            assert_eq!(entry.addr, other.local_addr().unwrap());
+        }
+    }
+
+    let leaving = nodes.pop().unwrap();
+    let gone = leaving.node_id().unwrap();
+    leaving.shutdown();
+    let took = wait_until(
+        "every other node lists the node that shut down as left",
+        || {
+            nodes.iter().all(|node| {
+                node.members()
+                    .iter()
+                    .any(|m| m.id == gone && m.state == MemberState::Left)
+            })
+        },
+    );
+    println!("a leave was seen by the 4 others in {took:?}");
+}
+
+#[test]
+fn every_change_is_published_on_cluster_members() {
+    let secret = Secret::generate().unwrap();
+    let system = System::new();
+    let (changes, received) = crossbeam_channel::unbounded::<ClusterMember>();
+    let _subscription = system
+        .exchange::<ClusterMember>("cluster.members")
+        .unwrap()
+        .subscribe(changes);
+    let watcher = Node::builder(secret.clone())
+        .listen("127.0.0.1:0")
+        .join(Vec::<String>::new())
+        .system(&system)
+        .build()
+        .unwrap();
+    let seed = vec![watcher.local_addr().unwrap().to_string()];
+    let other = member(&secret, &seed);
+    let other_id = other.node_id().unwrap();
+    let up = received.recv_timeout(WAIT).unwrap();
+    assert_eq!(
+        (up.id, up.addr, up.state),
+        (other_id, other.local_addr().unwrap(), MemberState::Up)
+    );
+    other.shutdown();
+    let left = received.recv_timeout(WAIT).unwrap();
+    assert_eq!((left.id, left.state), (other_id, MemberState::Left));
+    assert_eq!(left.to_string(), format!("{other_id} {} left", left.addr));
+}
+
+#[test]
+fn a_node_without_the_key_cannot_join() {
+    let secret = Secret::generate().unwrap();
+    let first = member(&secret, &[]);
+    let seed = vec![first.local_addr().unwrap().to_string()];
+    let stranger = member(&Secret::generate().unwrap(), &seed);
+    let honest = member(&secret, &seed);
+    let ids = [first.node_id().unwrap(), honest.node_id().unwrap()];
+    wait_until("the honest node joins", || {
+        states(&first) == all_up(&ids) && states(&honest) == all_up(&ids)
+    });
+    // The stranger's announcements reached the seed and were refused there, every one.
+    wait_until("the stranger's datagrams are refused", || {
+        first.membership_traffic().2 >= 2
+    });
+    assert_eq!(states(&first), all_up(&ids));
+    assert_eq!(stranger.members().len(), 1, "{:?}", stranger.members());
+}
+
+#[test]
+fn joining_needs_a_reachable_listen_address() {
+    let secret = Secret::generate().unwrap();
+    let err = Node::builder(secret.clone())
+        .join(Vec::<String>::new())
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("cluster"), "{err}");
+    let err = Node::builder(secret)
+        .listen("0.0.0.0:0")
+        .join(Vec::<String>::new())
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, actor_net::NetError::Cluster(_)), "{err:?}");
+}
