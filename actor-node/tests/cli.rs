@@ -397,6 +397,7 @@ fn bad_flags_are_one_line_errors() {
     for flag in [
         "--inbound-messages",
         "--inbound-bytes",
+        "--inbound-total-bytes",
         "--outbound-messages",
         "--outbound-bytes",
         "--export-mailbox",
@@ -421,6 +422,7 @@ fn serve_takes_the_flow_control_limits() {
     for (flag, value) in [
         ("--inbound-messages", "16"),
         ("--inbound-bytes", "65536"),
+        ("--inbound-total-bytes", "4194304"),
         ("--outbound-messages", "16"),
         ("--outbound-bytes", "65536"),
         ("--export-mailbox", "4"),
