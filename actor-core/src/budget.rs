@@ -6,6 +6,9 @@
 //! once the message has been handled (or discarded), so the budget counts exactly what is
 //! queued or being handled. When the budget is spent, the transport waits (and stops reading
 //! its socket, which pushes back on the sender through TCP) until a ticket comes back.
+//! A transport that takes room for a whole frame before it reads the frame carves each
+//! message's share out of the frame's ([`Ticket::split`]), so that handing the messages on
+//! never waits for room that the frame itself holds.
 //!
 //! State: one `AtomicU64`, the messages in use in the high 32 bits and the bytes in use in
 //! the low 32 bits, so that taking and giving back are one atomic operation each and the two
@@ -78,9 +81,11 @@ pub struct Budget {
 #[must_use = "a ticket gives its share back as soon as it is dropped"]
 pub struct Ticket {
     first: Share,
-    /// Another budget's share, given back with this one (see [`Ticket::join`]): inline for
-    /// the common case of two, so that joining allocates nothing.
+    /// Other budgets' shares, given back with this one (see [`Ticket::join`]): inline for
+    /// the common cases of two and three (a connection's, an actor's and a node's), so that
+    /// joining allocates nothing.
     second: Option<Share>,
+    third: Option<Share>,
     /// Any further shares.
     more: Option<Box<Ticket>>,
 }
@@ -335,6 +340,7 @@ impl Budget {
                 bytes,
             },
             second: None,
+            third: None,
             more: None,
         }
     }
@@ -391,7 +397,7 @@ impl Ticket {
     /// assert_eq!(budget.in_use(), (0, 0));
     /// ```
     pub fn absorb(&mut self, mut other: Ticket) {
-        let single = |t: &Ticket| t.second.is_none() && t.more.is_none();
+        let single = |t: &Ticket| t.second.is_none() && t.third.is_none() && t.more.is_none();
         if single(self) && single(&other) && Arc::ptr_eq(&self.first.budget, &other.first.budget) {
             let (mine, theirs) = (&mut self.first, &mut other.first);
             if let (Some(messages), Some(bytes)) = (
@@ -431,8 +437,15 @@ impl Ticket {
             Ticket {
                 first,
                 second: None,
+                third: None,
                 more: None,
-            } if self.second.is_none() => self.second = Some(first),
+            } if self.more.is_none() && (self.second.is_none() || self.third.is_none()) => {
+                if self.second.is_none() {
+                    self.second = Some(first);
+                } else {
+                    self.third = Some(first);
+                }
+            }
             other => {
                 let mut slot = &mut self.more;
                 while let Some(next) = slot {
@@ -443,13 +456,47 @@ impl Ticket {
         }
         self
     }
+
+    /// Carves `bytes` out of this ticket's share into a ticket of their own: a new message of
+    /// the same budget, holding those bytes, which this ticket then no longer holds. At most
+    /// what this ticket's own share holds is carved (of a joined ticket, its first share's).
+    ///
+    /// For a transport that takes room for a whole frame before reading it and then hands
+    /// each message of the frame on with its part: the parts come out of room already
+    /// taken, so handing them on never waits for the budget, and what is not carved goes
+    /// back when the frame's ticket is dropped. The new message counts whatever the message
+    /// limit (as [`force`](Budget::force) does); the bytes in use do not change.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let budget = actor_core::Budget::new(10, 1000);
+    /// let mut frame = budget.try_take(600).expect("room");
+    /// let first = frame.split(200);
+    /// let second = frame.split(300);
+    /// assert_eq!(budget.in_use(), (3, 600));
+    /// drop(frame); // the 100 bytes left over
+    /// assert_eq!(budget.in_use(), (2, 500));
+    /// drop((first, second));
+    /// assert_eq!(budget.in_use(), (0, 0));
+    /// ```
+    pub fn split(&mut self, bytes: usize) -> Ticket {
+        let share = &mut self.first;
+        let bytes = Budget::clamp_bytes(bytes).min(share.bytes);
+        // SeqCst, as every change of the state (see the module documentation); adding only
+        // takes room, so nobody needs waking.
+        share.budget.used.fetch_add(1 << 32, Ordering::SeqCst);
+        share.bytes -= bytes;
+        share.budget.ticket(bytes)
+    }
 }
 
 impl fmt::Debug for Ticket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let joined = self.second.is_some() || self.third.is_some() || self.more.is_some();
         f.debug_struct("Ticket")
             .field("bytes", &self.first.bytes)
-            .field("joined", &(self.second.is_some() || self.more.is_some()))
+            .field("joined", &joined)
             .finish()
     }
 }
@@ -469,6 +516,52 @@ mod tests {
         assert_eq!(used, [(1, 1), (1, 2), (1, 3), (1, 4)]);
         drop(all);
         assert!(budgets.iter().all(|b| b.in_use() == (0, 0)));
+    }
+
+    #[test]
+    fn three_joined_shares_give_every_share_back_once() {
+        let budgets: Vec<_> = (0..3).map(|_| Budget::new(10, 100)).collect();
+        let take = |i: usize| budgets[i].try_take(i + 1).expect("room");
+        let all = take(0).join(take(1)).join(take(2));
+        assert!(all.more.is_none(), "three shares are held inline");
+        let used: Vec<_> = budgets.iter().map(|b| b.in_use()).collect();
+        assert_eq!(used, [(1, 1), (1, 2), (1, 3)]);
+        drop(all);
+        assert!(budgets.iter().all(|b| b.in_use() == (0, 0)));
+    }
+
+    #[test]
+    fn split_tickets_give_every_byte_back_once() {
+        let budget = Budget::new(2, 100);
+        let other = Budget::new(10, 100);
+        let mut frame = budget
+            .try_take(90)
+            .expect("room")
+            .join(other.try_take(7).expect("room"));
+        let parts: Vec<_> = (0..5).map(|_| frame.split(20)).collect();
+        // Four parts of 20, then the 10 bytes left: never more than the frame held, and the
+        // message limit does not stop a split.
+        let sizes: Vec<_> = parts.iter().map(|t| t.first.bytes).collect();
+        assert_eq!(sizes, [20, 20, 20, 20, 10]);
+        assert_eq!(budget.in_use(), (6, 90));
+        assert_eq!(other.in_use(), (1, 7), "the joined share is left as it was");
+        assert!(budget.try_take(0).is_none());
+        drop(frame);
+        assert_eq!((budget.in_use(), other.in_use()), ((5, 90), (0, 0)));
+        drop(parts);
+        assert_eq!(budget.in_use(), (0, 0));
+    }
+
+    #[test]
+    fn a_taker_waits_while_split_parts_are_held() {
+        let budget = Budget::new(10, 100);
+        let mut frame = budget.try_take(80).expect("room");
+        let part = frame.split(60);
+        drop(frame);
+        // 60 bytes are still held by the part: there is no room for 50 more until it is back.
+        assert!(budget.try_take(50).is_none());
+        drop(part);
+        assert!(budget.try_take(50).is_some());
     }
 
     #[test]

@@ -11,7 +11,10 @@
 //! `max_handshaking_per_source` of those from one source (an IPv4 address or an IPv6 /64); an
 //! excess connection is answered with ERROR BUSY and closed at once, so one host cannot hold
 //! every handshake slot. A handshake must finish within its timeout, so a client that connects
-//! and sends nothing, or sends garbage, costs one bounded slot for a bounded time.
+//! and sends nothing, or sends garbage, costs one bounded slot for a bounded time. What all
+//! the connections together have received and not yet handled (frames being read, and the
+//! told messages waiting for their actors) is bounded by one node-wide budget,
+//! `inbound_total_bytes` (see `reader.rs`).
 //!
 //! Logs: anyone can open a connection, so refusals of unauthenticated peers (limits, failed
 //! handshakes) are logged at `debug`, and at `info` at most once a minute per source with a
@@ -31,7 +34,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use actor_core::{ActorRef, Escaped, ExitReason, System};
+use actor_core::{ActorRef, Budget, Escaped, ExitReason, System};
 use parking_lot::{Condvar, Mutex};
 use serde::de::DeserializeOwned;
 
@@ -56,6 +59,8 @@ const THREAD_STACK: usize = 512 * 1024;
 const DEFAULT_INBOUND_MESSAGES: usize = 1024;
 /// Bytes (of message payload) one connection may have in flight towards local actors.
 const DEFAULT_INBOUND_BYTES: usize = 8 << 20;
+/// Bytes all connections together may have received and not yet handled, by default.
+const DEFAULT_INBOUND_TOTAL_BYTES: usize = 64 << 20;
 /// Messages that may wait for one connection's writer, by default.
 const DEFAULT_OUTBOUND_MESSAGES: usize = 8192;
 /// Bytes that may wait for one connection's writer, by default.
@@ -170,6 +175,9 @@ pub(crate) struct Shared {
     refusals: RefusalLog,
     /// Connections closed because they stayed blocked past the blocked timeout.
     pub(crate) blocked: AtomicU64,
+    /// What all connections together have received and not yet handled: the frames being
+    /// read and dispatched, and the told messages waiting for their actors (see `reader.rs`).
+    pub(crate) inbound: Arc<Budget>,
 }
 
 #[derive(Default)]
@@ -197,6 +205,7 @@ pub(crate) struct NodeConfig {
     pub(crate) max_frame: u32,
     pub(crate) inbound_messages: usize,
     pub(crate) inbound_bytes: usize,
+    pub(crate) inbound_total_bytes: usize,
     pub(crate) outbound_messages: usize,
     pub(crate) outbound_bytes: usize,
     pub(crate) export_mailbox: usize,
@@ -254,6 +263,7 @@ impl Node {
                 max_frame: crate::frame::DEFAULT_MAX_PAYLOAD,
                 inbound_messages: DEFAULT_INBOUND_MESSAGES,
                 inbound_bytes: DEFAULT_INBOUND_BYTES,
+                inbound_total_bytes: DEFAULT_INBOUND_TOTAL_BYTES,
                 outbound_messages: DEFAULT_OUTBOUND_MESSAGES,
                 outbound_bytes: DEFAULT_OUTBOUND_BYTES,
                 export_mailbox: DEFAULT_EXPORT_MAILBOX,
@@ -684,6 +694,34 @@ impl NodeBuilder {
         self
     }
 
+    /// How many bytes all connections together may have received and not yet handled: the
+    /// frames being read (each counted from its header, before its payload is read) and the
+    /// told messages waiting for their actors or being handled (see
+    /// [`inbound_bytes`](NodeBuilder::inbound_bytes), which bounds each connection's share).
+    /// A connection whose next frame finds no room stops reading (its peer's writes block in
+    /// TCP) until the actors have caught up, for at most the
+    /// [blocked timeout](NodeBuilder::blocked_timeout).
+    ///
+    /// At least the largest frame ([`max_frame`](NodeBuilder::max_frame)), so that any frame
+    /// can be read: a smaller value is raised to it when the node is built; at most 4 GiB.
+    /// By default, 64 MiB.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor_net::{Node, Secret};
+    /// let node = Node::builder(Secret::generate()?)
+    ///     .max_frame(256 * 1024)
+    ///     .inbound_total_bytes(16 << 20)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn inbound_total_bytes(mut self, bytes: usize) -> Self {
+        self.config.inbound_total_bytes = bytes;
+        self
+    }
+
     /// How many messages may wait for one connection's writer. A `tell` to a remote actor
     /// waits for room beyond that (`try_tell` fails with the message); a connection whose
     /// queue is full gets no new requests from its peer dispatched until it drains. By
@@ -735,9 +773,9 @@ impl NodeBuilder {
         self
     }
 
-    /// How long a connection's reader may wait for room (its inbound budget, an exported
-    /// actor's mailbox, or its own outbound queue before it dispatches a request) before the
-    /// connection is closed as blocked; such closings are counted
+    /// How long a connection's reader may wait for room (the node's inbound budget, its
+    /// own, an exported actor's mailbox, or its own outbound queue before it dispatches a
+    /// request) before the connection is closed as blocked; such closings are counted
     /// ([`Node::blocked_count`]) and logged. By default, 10 seconds.
     ///
     /// # Examples
@@ -895,6 +933,12 @@ impl NodeBuilder {
         let (listener, cluster) = self.bind(&system)?;
         let local_addr = listener.as_ref().map(TcpListener::local_addr).transpose()?;
         self.config.listen = local_addr;
+        let max_frame = usize::try_from(self.config.max_frame).unwrap_or(usize::MAX);
+        let total = &mut self.config.inbound_total_bytes;
+        *total = (*total).max(max_frame);
+        // Frames and messages are counted in bytes only: every one of them is a message of
+        // this budget, and there is no limit on their number.
+        let inbound = Budget::new(usize::MAX, *total);
         let shared = Arc::new(Shared {
             config: self.config,
             secret: self.secret,
@@ -911,6 +955,7 @@ impl NodeBuilder {
             refused: AtomicU64::new(0),
             refusals: RefusalLog::default(),
             blocked: AtomicU64::new(0),
+            inbound,
         });
         let accept = match listener {
             Some(listener) => {

@@ -121,6 +121,10 @@ struct FlowArgs {
     /// Bytes one connection may have in flight towards local actors [default: 8388608]
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
     inbound_bytes: Option<u32>,
+    /// Bytes all connections together may have received and not yet handled (at least the
+    /// largest frame, 1 MiB) [default: 67108864]
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
+    inbound_total_bytes: Option<u32>,
     /// Messages that may wait for one connection's writer [default: 8192]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     outbound_messages: Option<u32>,
@@ -143,6 +147,9 @@ impl FlowArgs {
         }
         if let Some(n) = self.inbound_bytes {
             builder = builder.inbound_bytes(n as usize);
+        }
+        if let Some(n) = self.inbound_total_bytes {
+            builder = builder.inbound_total_bytes(n as usize);
         }
         if let Some(n) = self.outbound_messages {
             builder = builder.outbound_messages(n as usize);

@@ -434,6 +434,7 @@ fn bad_flags_are_one_line_errors() {
     for flag in [
         "--inbound-messages",
         "--inbound-bytes",
+        "--inbound-total-bytes",
         "--outbound-messages",
         "--outbound-bytes",
         "--export-mailbox",
@@ -455,6 +456,8 @@ fn serve_takes_the_flow_control_limits() {
         "16",
         "--inbound-bytes",
         "65536",
+        "--inbound-total-bytes",
+        "4194304",
         "--outbound-messages",
         "16",
         "--outbound-bytes",

@@ -13,7 +13,8 @@ const HEADER_LEN: usize = 4;
 /// what that peer really sent (plus this step), not the full announced length.
 const INITIAL_GROWTH: usize = 64 * 1024;
 
-/// The limits that frame readers and writers enforce.
+/// The limits that frame readers and writers enforce, and how much buffer they keep between
+/// frames.
 ///
 /// # Examples
 ///
@@ -27,11 +28,20 @@ const INITIAL_GROWTH: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FrameConfig {
     max_payload: u32,
+    retained_capacity: u32,
 }
 
 impl FrameConfig {
     /// The default maximum payload length: 16 MiB.
     pub const DEFAULT_MAX_PAYLOAD: u32 = 16 * 1024 * 1024;
+
+    /// The default buffer a reader or writer keeps between frames: 128 KiB.
+    ///
+    /// Twice the 64 KiB batches that actor-net's writer packs small messages into, so that a
+    /// stream of such batches (whose frames end a little past 64 KiB) keeps one buffer and
+    /// allocates nothing per frame; and small enough that a few hundred idle connections
+    /// hold little.
+    pub const DEFAULT_RETAINED_CAPACITY: u32 = 128 * 1024;
 
     /// Creates a configuration with the default limits.
     ///
@@ -46,6 +56,7 @@ impl FrameConfig {
     pub const fn new() -> Self {
         FrameConfig {
             max_payload: Self::DEFAULT_MAX_PAYLOAD,
+            retained_capacity: Self::DEFAULT_RETAINED_CAPACITY,
         }
     }
 
@@ -88,6 +99,57 @@ impl FrameConfig {
     #[must_use]
     pub const fn max_payload(self) -> u32 {
         self.max_payload
+    }
+
+    /// Sets how large, in bytes, a reader's or writer's buffer may stay between frames.
+    ///
+    /// Frames up to this size reuse one buffer, so a stream of them allocates nothing per
+    /// frame. A buffer that grew larger for a longer frame is released: by a
+    /// [`FrameReader`] before it waits for the next frame's header, by a [`FrameWriter`] once
+    /// the frame is written. So a connection that once carried a large frame and then goes
+    /// idle does not keep that frame's memory.
+    ///
+    /// By default, 128 KiB ([`FrameConfig::DEFAULT_RETAINED_CAPACITY`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::codec::{FrameConfig, FrameReader};
+    ///
+    /// let config = FrameConfig::new().with_retained_capacity(16);
+    /// let mut wire = Vec::new();
+    /// config.append_frame(&mut wire, &[7; 100])?;
+    /// let mut reader = FrameReader::with_config(wire.as_slice(), config);
+    /// assert_eq!(reader.read_frame()?.map(<[u8]>::len), Some(100));
+    /// assert!(reader.capacity() >= 100);
+    /// // Waiting for the next frame, the reader gives its large buffer back.
+    /// assert_eq!(reader.read_frame()?, None);
+    /// assert_eq!(reader.capacity(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub const fn with_retained_capacity(mut self, bytes: u32) -> Self {
+        self.retained_capacity = bytes;
+        self
+    }
+
+    /// Returns how large, in bytes, a buffer may stay between frames.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::codec::FrameConfig;
+    ///
+    /// assert_eq!(FrameConfig::new().retained_capacity(), 128 * 1024);
+    /// ```
+    #[must_use]
+    pub const fn retained_capacity(self) -> u32 {
+        self.retained_capacity
+    }
+
+    /// Whether a buffer of `capacity` bytes is larger than may stay between frames.
+    fn over_retained(self, capacity: usize) -> bool {
+        u32::try_from(capacity).map_or(true, |capacity| capacity > self.retained_capacity)
     }
 
     /// Appends one frame carrying `payload` to `out`.
@@ -251,9 +313,16 @@ enum ReadState {
 /// Reads length-prefixed frames from a [`Read`], reusing one buffer for every payload.
 ///
 /// Each frame is returned as a slice borrowed from that buffer, so once the buffer has grown to
-/// the largest frame seen, reading a frame allocates nothing. A clean end of stream at a frame
+/// the largest frame seen, reading a frame allocates nothing, as long as frames stay within the
+/// [retained capacity](FrameConfig::with_retained_capacity). After a longer frame, the reader
+/// releases its buffer before it waits for the next header: a stream that goes idle after a
+/// large frame does not keep that frame's memory. A clean end of stream at a frame
 /// boundary is `Ok(None)`; an end inside a frame is [`FrameError::TruncatedHeader`] or
 /// [`FrameError::TruncatedPayload`].
+///
+/// [`read_header`](Self::read_header) reads only the next header and tells the payload's
+/// length, so that a caller can make room for the payload (in a budget shared with other
+/// streams, say) before the reader allocates anything for it.
 ///
 /// An io error (such as a socket read timeout) loses nothing: the bytes already read stay in the
 /// reader and the next [`read_frame`](Self::read_frame) resumes the same frame, so a stream never
@@ -358,9 +427,73 @@ impl<R: Read> FrameReader<R> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read_frame(&mut self) -> Result<Option<&[u8]>, FrameError> {
+        let Some((len, mut read)) = self.announced()? else {
+            return Ok(None);
+        };
+        while read < len {
+            if read == self.buf.len() {
+                self.grow(len);
+            }
+            match read_some(&mut self.inner, &mut self.buf[read..])? {
+                0 => {
+                    return Err(FrameError::TruncatedPayload {
+                        read,
+                        len: u32::try_from(len).unwrap_or(u32::MAX),
+                    });
+                }
+                n => {
+                    read += n;
+                    self.state = ReadState::Payload { len, read };
+                }
+            }
+        }
+        self.state = ReadState::Header { read: 0 };
+        // `read == len` and `read <= buf.len() <= len`: the buffer is the payload.
+        Ok(Some(&self.buf))
+    }
+
+    /// Reads the next frame's header, if it has not been read yet, and returns the payload
+    /// length it announces, or `None` at a clean end of stream. The payload is left unread:
+    /// the next [`read_frame`](Self::read_frame) reads it and returns the frame.
+    ///
+    /// Calling it again before `read_frame` returns the same length and reads nothing. A
+    /// buffer larger than the retained capacity, left from a long frame, is released
+    /// before the reader waits for the header.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_frame`](Self::read_frame): [`FrameError::TooLarge`] if the header announces
+    /// more than the configured maximum, [`FrameError::TruncatedHeader`] if the stream ends
+    /// inside it, [`FrameError::Io`] if the underlying reader fails (calling again resumes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::codec::{FrameConfig, FrameReader};
+    ///
+    /// let mut wire = Vec::new();
+    /// FrameConfig::new().append_frame(&mut wire, b"hello")?;
+    /// let mut reader = FrameReader::new(wire.as_slice());
+    /// assert_eq!(reader.read_header()?, Some(5));
+    /// assert_eq!(reader.capacity(), 0, "nothing is allocated for the payload yet");
+    /// assert_eq!(reader.read_frame()?, Some(&b"hello"[..]));
+    /// assert_eq!(reader.read_header()?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_header(&mut self) -> Result<Option<usize>, FrameError> {
+        Ok(self.announced()?.map(|(len, _)| len))
+    }
+
+    /// Reads the current frame's header if it has not been read yet; returns the payload's
+    /// length and how much of it has been read, or `None` at a clean end of stream.
+    fn announced(&mut self) -> Result<Option<(usize, usize)>, FrameError> {
         loop {
             match self.state {
                 ReadState::Header { read } if read < HEADER_LEN => {
+                    if read == 0 && self.config.over_retained(self.buf.capacity()) {
+                        // Before waiting on the stream: an idle stream keeps no large buffer.
+                        self.buf = Vec::new();
+                    }
                     match read_some(&mut self.inner, &mut self.header[read..])? {
                         0 if read == 0 => return Ok(None),
                         0 => return Err(FrameError::TruncatedHeader { read }),
@@ -374,30 +507,7 @@ impl<R: Read> FrameReader<R> {
                     self.buf.clear();
                     self.state = ReadState::Payload { len, read: 0 };
                 }
-                ReadState::Payload { len, read } if read < len => {
-                    if read == self.buf.len() {
-                        self.grow(len);
-                    }
-                    match read_some(&mut self.inner, &mut self.buf[read..])? {
-                        0 => {
-                            return Err(FrameError::TruncatedPayload {
-                                read,
-                                len: u32::try_from(len).unwrap_or(u32::MAX),
-                            });
-                        }
-                        n => {
-                            self.state = ReadState::Payload {
-                                len,
-                                read: read + n,
-                            }
-                        }
-                    }
-                }
-                ReadState::Payload { .. } => {
-                    self.state = ReadState::Header { read: 0 };
-                    // `read == len` and `read <= buf.len() <= len`: the buffer is the payload.
-                    return Ok(Some(&self.buf));
-                }
+                ReadState::Payload { len, read } => return Ok(Some((len, read))),
             }
         }
     }
@@ -451,7 +561,9 @@ impl<R> FrameReader<R> {
 
     /// Returns the capacity, in bytes, of the buffer that holds payloads.
     ///
-    /// It grows with the largest frame read and is kept for the next ones.
+    /// It grows with the largest frame read and is kept for the next ones, unless it grew
+    /// beyond the [retained capacity](FrameConfig::with_retained_capacity): then it is released
+    /// before the next header is awaited.
     ///
     /// # Examples
     ///
@@ -540,8 +652,10 @@ fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// to the inner writer with a single `write_all`. Copying costs less than it saves: a frame is one
 /// write call on an unbuffered socket (a header sent apart from its payload is a separate small
 /// TCP segment, which Nagle's algorithm and delayed acknowledgements can hold back), and once the
-/// buffer has grown to the largest frame, writing allocates nothing. To send many frames in one
-/// write, append them to one `Vec` with [`FrameConfig::append_frame`] instead.
+/// buffer has grown to the largest frame, writing allocates nothing as long as frames stay within
+/// the [retained capacity](FrameConfig::with_retained_capacity); a buffer grown beyond it is
+/// released once its frame is written. To send many frames in one write, append them to one
+/// `Vec` with [`FrameConfig::append_frame`] instead.
 ///
 /// The writer does not flush; call [`flush`](Self::flush) when the frames must leave.
 ///
@@ -646,7 +760,11 @@ impl<W: Write> FrameWriter<W> {
     pub fn write_frame_parts(&mut self, parts: &[&[u8]]) -> Result<(), FrameError> {
         self.buf.clear();
         self.config.append_frame_parts(&mut self.buf, parts)?;
-        self.inner.write_all(&self.buf)?;
+        let written = self.inner.write_all(&self.buf);
+        if self.config.over_retained(self.buf.capacity()) {
+            self.buf = Vec::new();
+        }
+        written?;
         Ok(())
     }
 
@@ -874,6 +992,127 @@ mod tests {
         let third = reader.read_frame().unwrap().unwrap().as_ptr();
         assert_eq!((first, capacity), (second, reader.capacity()));
         assert_eq!(first, third);
+    }
+
+    #[test]
+    fn a_large_buffer_is_released_before_waiting_for_the_next_header() {
+        let config = FrameConfig::new().with_retained_capacity(1024);
+        let mut wire = Vec::new();
+        config.append_frame(&mut wire, &[1; 5000]).unwrap();
+        config.append_frame(&mut wire, b"small").unwrap();
+        let mut reader = FrameReader::with_config(
+            Stuttering {
+                data: &wire,
+                step: usize::MAX,
+                block_next: false,
+            },
+            config,
+        );
+        // The header, then the payload arrive (each after a `WouldBlock`).
+        assert_eq!(next_frame(&mut reader).map(|p| p.len()), Some(5000));
+        assert!(reader.capacity() >= 5000);
+        // Waiting for the next header: the read blocks, and the large buffer is gone already.
+        assert!(matches!(reader.read_frame(), Err(FrameError::Io(_))));
+        assert!(!reader.is_mid_frame());
+        assert_eq!(reader.capacity(), 0);
+        assert_eq!(next_frame(&mut reader).as_deref(), Some(&b"small"[..]));
+    }
+
+    /// The next frame of a stuttering stream, read through its `WouldBlock`s.
+    fn next_frame(reader: &mut FrameReader<Stuttering<'_>>) -> Option<Vec<u8>> {
+        for _ in 0..1000 {
+            match reader.read_frame() {
+                Ok(payload) => return payload.map(<[u8]>::to_vec),
+                Err(FrameError::Io(_)) => {}
+                Err(other) => panic!("unexpected {other}"),
+            }
+        }
+        panic!("the reader made no progress");
+    }
+
+    #[test]
+    fn frames_within_the_retained_capacity_keep_their_buffer() {
+        let config = FrameConfig::new().with_retained_capacity(1024);
+        let mut wire = Vec::new();
+        for payload in [&[1; 3000][..], &[2; 1000], &[3; 10], &[4; 1024]] {
+            config.append_frame(&mut wire, payload).unwrap();
+        }
+        let mut reader = FrameReader::with_config(wire.as_slice(), config);
+        assert_eq!(reader.read_frame().unwrap().map(<[u8]>::len), Some(3000));
+        // The 3000-byte buffer is released; the next one is kept for the frames after it.
+        let first = reader.read_frame().unwrap().unwrap().as_ptr();
+        assert_eq!(reader.capacity(), 1000);
+        let second = reader.read_frame().unwrap().unwrap().as_ptr();
+        assert_eq!((first, reader.capacity()), (second, 1000));
+        assert_eq!(reader.read_frame().unwrap().map(<[u8]>::len), Some(1024));
+        assert_eq!(reader.read_frame().unwrap(), None);
+        assert_eq!(reader.capacity(), 1024, "at the limit, the buffer is kept");
+    }
+
+    #[test]
+    fn read_header_tells_the_length_and_leaves_the_payload() {
+        let wire = frames(&[b"abcdef", b""]);
+        let mut reader = FrameReader::new(Stuttering {
+            data: &wire,
+            step: 2,
+            block_next: false,
+        });
+        let len = loop {
+            match reader.read_header() {
+                Ok(len) => break len,
+                Err(FrameError::Io(_)) => assert_eq!(reader.capacity(), 0),
+                Err(other) => panic!("unexpected {other}"),
+            }
+        };
+        assert_eq!(len, Some(6));
+        assert_eq!(reader.state, ReadState::Payload { len: 6, read: 0 });
+        assert_eq!(
+            reader.read_header().unwrap(),
+            Some(6),
+            "asked again, read nothing"
+        );
+        // A read that blocks, then two bytes and a read that blocks.
+        assert!(matches!(reader.read_frame(), Err(FrameError::Io(_))));
+        assert!(matches!(reader.read_frame(), Err(FrameError::Io(_))));
+        assert_eq!(reader.state, ReadState::Payload { len: 6, read: 2 });
+        assert_eq!(
+            reader.read_header().unwrap(),
+            Some(6),
+            "mid-payload, the same length"
+        );
+        assert_eq!(next_frame(&mut reader).as_deref(), Some(&b"abcdef"[..]));
+        let next = loop {
+            match reader.read_header() {
+                Ok(len) => break len,
+                Err(FrameError::Io(_)) => {}
+                Err(other) => panic!("unexpected {other}"),
+            }
+        };
+        assert_eq!(next, Some(0));
+    }
+
+    #[test]
+    fn read_header_rejects_an_oversized_frame_before_allocating() {
+        let config = FrameConfig::new().with_max_payload(4);
+        let mut reader = FrameReader::with_config(&[0, 0, 0, 5, 1, 2, 3, 4, 5][..], config);
+        assert!(matches!(
+            reader.read_header(),
+            Err(FrameError::TooLarge { len: 5, max: 4 })
+        ));
+        assert_eq!(reader.capacity(), 0);
+        assert!(reader.read_frame().is_err());
+    }
+
+    #[test]
+    fn writer_releases_a_buffer_grown_past_the_retained_capacity() {
+        let config = FrameConfig::new().with_retained_capacity(1024);
+        let mut writer = FrameWriter::with_config(Vec::new(), config);
+        writer.write_frame(&[0; 1000]).unwrap();
+        let kept = writer.buf.capacity();
+        assert!(kept >= 1004);
+        writer.write_frame(&[0; 5000]).unwrap();
+        assert_eq!(writer.buf.capacity(), 0);
+        assert_eq!(writer.get_ref().len(), 1004 + 5004);
     }
 
     #[test]

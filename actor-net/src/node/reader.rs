@@ -8,6 +8,11 @@
 //!
 //! Flow control: the reader reads the next frame only when it has dispatched the last one,
 //! so whenever it waits, TCP pushes back on the peer. It waits
+//! - for the node's inbound budget (bytes that all connections together have received and
+//!   not yet handled), once it has read a frame's header and before it reads the payload:
+//!   the frame's share covers the payload being read and dispatched; each told message of
+//!   the frame is handed on with its part of that share, carved out of it
+//!   ([`Ticket::split`]), and the rest goes back once the frame is dispatched;
 //! - for the connection's inbound budget (messages and bytes received and not yet handled
 //!   by local actors), before it hands a told message on;
 //! - for room in the exported actor's bounded mailbox (`export.rs`);
@@ -16,13 +21,23 @@
 //! - for room in the outbound queue for what it owes the peer (pongs, lookup answers).
 //!
 //! A wait longer than the node's blocked timeout closes the connection, and is counted.
+//!
+//! Why the node's budget cannot deadlock the readers: a reader waits for it only between
+//! frames, when it holds none of it (its last frame's rest went back, and its messages' parts
+//! are held by the messages, which their actors give back as they handle them). Within a
+//! frame it never asks the node's budget for more: the messages' parts come out of the
+//! frame's share. So whatever the readers wait for, the node's room they hold is either
+//! released when their frame is dispatched or held by queued messages, which drain without
+//! any reader. (An actor that waits, while handling a message, for an answer that must come
+//! in through a reader waiting for room waits until the blocked timeout closes that reader's
+//! connection, as with the other budgets.)
 
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use actor_core::codec::FrameReader;
+use actor_core::codec::{FrameError, FrameReader};
 use actor_core::wire::SharedRegistry;
 use actor_core::{Budget, Escaped, ExitReason, Failure, ReplyError, SendWait, Ticket};
 
@@ -34,10 +49,10 @@ use crate::session::Opener;
 
 /// Reads and dispatches what the peer sends until the connection ends, then closes it.
 pub(crate) fn read(connection: &Arc<Connection>, mut opener: Opener, socket: TcpStream) {
-    let Some((max_frame, blocked_timeout)) = connection
-        .node()
-        .map(|node| (node.config.max_frame, node.config.blocked_timeout))
-    else {
+    let Some((max_frame, blocked_timeout, node_inbound)) = connection.node().map(|node| {
+        let inbound = Arc::clone(&node.inbound);
+        (node.config.max_frame, node.config.blocked_timeout, inbound)
+    }) else {
         return connection.close(ExitReason::Stopped);
     };
     let config = crate::frame::session_frames().with_max_payload(max_frame);
@@ -47,42 +62,64 @@ pub(crate) fn read(connection: &Arc<Connection>, mut opener: Opener, socket: Tcp
     let registry: SharedRegistry = Arc::clone(connection) as SharedRegistry;
     let peer = connection.peer();
     let reason = loop {
-        let payload = match frames.read_frame() {
-            Ok(Some(payload)) => payload,
+        // The header first: the frame's share of the node's budget is taken before any
+        // memory is taken for its payload.
+        let len = match frames.read_header() {
+            Ok(Some(len)) => len,
             Ok(None) => break connection.lost(),
-            Err(error) => {
-                if !connection.is_closed() {
-                    tracing::debug!(%peer, error = %Escaped(&error), "reading from the peer failed");
+            Err(error) => break read_failed(connection, &error),
+        };
+        let mut deadline = Deadline::new(blocked_timeout);
+        let flow = match take_room(connection, &node_inbound, len, &mut deadline) {
+            None => Flow::Blocked,
+            Some(mut frame_share) => {
+                let payload = match frames.read_frame() {
+                    Ok(Some(payload)) => payload,
+                    Ok(None) => break connection.lost(),
+                    Err(error) => break read_failed(connection, &error),
+                };
+                let body = match opener.open(payload) {
+                    Ok(body) => body,
+                    Err(error) => {
+                        tracing::warn!(%peer, error = %Escaped(&error), "closing: bad session frame");
+                        break connection.lost();
+                    }
+                };
+                // The frame's share goes back at the end of this block, but for the parts
+                // that its told messages took with them.
+                match dispatch(connection, body, &registry, &mut frame_share, &mut deadline) {
+                    Ok(flow) => flow,
+                    Err(error) => {
+                        tracing::warn!(%peer, error = %Escaped(&error), "closing: bad message");
+                        break connection.lost();
+                    }
                 }
-                break connection.lost();
             }
         };
-        let body = match opener.open(payload) {
-            Ok(body) => body,
-            Err(error) => {
-                tracing::warn!(%peer, error = %Escaped(&error), "closing: bad session frame");
-                break connection.lost();
-            }
-        };
-        match dispatch(connection, body, &registry, blocked_timeout) {
-            Ok(Flow::Go) => {}
-            Ok(Flow::Goodbye) => break ExitReason::Stopped,
+        match flow {
+            Flow::Go => {}
+            Flow::Goodbye => break ExitReason::Stopped,
             // A wait cut short because the connection closed is not a blocked peer.
-            Ok(Flow::Blocked) if connection.is_closed() => break connection.lost(),
-            Ok(Flow::Blocked) => {
+            Flow::Blocked if connection.is_closed() => break connection.lost(),
+            Flow::Blocked => {
                 if let Some(node) = connection.node() {
                     node.blocked.fetch_add(1, Ordering::Relaxed);
                 }
                 tracing::warn!(%peer, ?blocked_timeout, "closing: blocked longer than the blocked timeout");
                 break connection.lost();
             }
-            Err(error) => {
-                tracing::warn!(%peer, error = %Escaped(&error), "closing: bad message");
-                break connection.lost();
-            }
         }
     };
     connection.close(reason);
+}
+
+/// Logs a failed read (unless the connection was closed from this side) and returns the
+/// reason the connection ends with.
+fn read_failed(connection: &Connection, error: &FrameError) -> ExitReason {
+    if !connection.is_closed() {
+        tracing::debug!(peer = %connection.peer(), error = %Escaped(error), "reading from the peer failed");
+    }
+    connection.lost()
 }
 
 /// What the reader does after a frame.
@@ -166,6 +203,10 @@ struct Deadline {
 }
 
 impl Deadline {
+    fn new(limit: Duration) -> Deadline {
+        Deadline { limit, at: None }
+    }
+
     fn get(&mut self) -> Instant {
         let limit = self.limit;
         *self.at.get_or_insert_with(|| {
@@ -175,24 +216,30 @@ impl Deadline {
     }
 }
 
-/// Handles the messages of one frame.
+/// Handles the messages of one frame; `frame_share` is the frame's share of the node's
+/// inbound budget, out of which each told message takes its part.
 fn dispatch(
     connection: &Arc<Connection>,
     body: &[u8],
     registry: &SharedRegistry,
-    blocked_timeout: Duration,
+    frame_share: &mut Ticket,
+    deadline: &mut Deadline,
 ) -> Result<Flow, message::Malformed> {
-    let mut deadline = Deadline {
-        limit: blocked_timeout,
-        at: None,
-    };
     for message in message::Reader::new(body) {
         let delivered = match message? {
             Message::Tell {
                 actor,
                 replies,
                 payload,
-            } => deliver(connection, actor, replies, payload, registry, &mut deadline),
+            } => deliver(
+                connection,
+                actor,
+                replies,
+                payload,
+                registry,
+                frame_share,
+                deadline,
+            ),
             Message::Reply { id, status } => {
                 connection.pending().complete_reply(
                     id,
@@ -209,7 +256,7 @@ fn dispatch(
                 request,
                 name,
                 message_type,
-            } => answer_lookup(connection, request, name, message_type, &mut deadline),
+            } => answer_lookup(connection, request, name, message_type, deadline),
             Message::LookupOk { request, actor } => {
                 connection.pending().complete_lookup(request, Ok(actor));
                 true
@@ -228,7 +275,7 @@ fn dispatch(
                 tracing::warn!(peer = %connection.peer(), actor, %why, "the peer rejected a message");
                 true
             }
-            Message::Ping(nonce) => owe(connection, &mut deadline, |w| w.pong(nonce)),
+            Message::Ping(nonce) => owe(connection, deadline, |w| w.pong(nonce)),
             Message::Pong(_) => true,
             Message::Goodbye => return Ok(Flow::Goodbye),
             Message::Monitor { actor } => {
@@ -237,7 +284,7 @@ fn dispatch(
                         export.watch(connection);
                         true
                     }
-                    None => owe(connection, &mut deadline, |w| {
+                    None => owe(connection, deadline, |w| {
                         w.down(actor, DownReason::Unknown, "");
                     }),
                 }
@@ -261,14 +308,15 @@ fn dispatch(
 }
 
 /// Hands a told message to the exported actor `actor`, waiting for room as the module
-/// documentation says; tells the peer when it cannot. Returns `false` when a wait for room
-/// outlasted the deadline.
+/// documentation says, with its part of `frame_share`; tells the peer when it cannot.
+/// Returns `false` when a wait for room outlasted the deadline.
 fn deliver(
     connection: &Connection,
     actor: u64,
     replies: &[u8],
     payload: &[u8],
     registry: &SharedRegistry,
+    frame_share: &mut Ticket,
     deadline: &mut Deadline,
 ) -> bool {
     if replies.len() > message::MAX_REPLIES * 8 {
@@ -289,7 +337,9 @@ fn deliver(
             let Some(room) = take_room(connection, export.mailbox(), 0, deadline) else {
                 return false;
             };
-            match export.deliver(payload, registry, ticket.join(room), deadline.get()) {
+            // Three shares, each given back once the actor has handled the message.
+            let ticket = ticket.join(room).join(frame_share.split(payload.len()));
+            match export.deliver(payload, registry, ticket, deadline.get()) {
                 Delivery::Queued => return true,
                 Delivery::Blocked => return false,
                 Delivery::Refused(why) => why,

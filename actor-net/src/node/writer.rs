@@ -23,6 +23,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actor_core::codec::FrameConfig;
 use actor_core::{Budget, BudgetError, SendWait, Ticket};
 use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 use parking_lot::Mutex;
@@ -34,6 +35,12 @@ use crate::session::Sealer;
 /// The most the writer packs into one frame before sealing it, unless the frame limit is
 /// lower.
 const BATCH_BYTES: usize = 64 * 1024;
+
+/// The most the writer keeps of a buffer (a batch, a sealed frame) between frames: one that
+/// grew past it for a large message is released once its frame is written, so that a
+/// connection that sent a large answer and went idle does not keep the answer's memory. The
+/// same as a frame reader keeps, which leaves room for a full batch and its frame.
+const RETAINED: usize = FrameConfig::DEFAULT_RETAINED_CAPACITY as usize;
 
 /// What the writer thread takes from its queue.
 enum Outgoing {
@@ -79,7 +86,11 @@ impl WriteSide {
     fn write(&mut self, body: &[u8]) -> Result<(), NetError> {
         self.frame.clear();
         self.sealer.seal(body, &mut self.frame)?;
-        self.socket.write_all(&self.frame)?;
+        let written = self.socket.write_all(&self.frame);
+        if self.frame.capacity() > RETAINED {
+            self.frame = Vec::new();
+        }
+        written?;
         Ok(())
     }
 }
@@ -223,6 +234,9 @@ impl Writer {
                 side.write(&body)?;
             }
             drop(side);
+            if body.capacity() > RETAINED {
+                body = Vec::with_capacity(batch_limit);
+            }
             drop(tickets.take());
             if closing {
                 return Ok(());
