@@ -26,7 +26,9 @@ mod identity;
 mod member;
 mod membership;
 mod packet;
+mod query;
 mod settings;
+mod view;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -35,22 +37,24 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actor_core::Exchange;
 use crossbeam_channel::Sender;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 
 pub use identity::{NodeId, ParseNodeIdError};
 pub use member::{ClusterMember, MEMBERS_EXCHANGE, MemberState};
+pub use query::{CLUSTER, ClusterMsg};
 pub use settings::{ClusterError, ClusterSettings};
 
 use crate::error::NetError;
 use crate::secret::Secret;
 use identity::Identity;
-use membership::{Command, Counters, Membership, Table};
+use membership::{Command, Counters, Membership};
 use packet::PacketKey;
+pub(crate) use query::ClusterActor;
+pub(crate) use view::View;
 
 /// A node's part in its cluster: the membership thread and what it shares with the node.
 pub(crate) struct Cluster {
-    identity: Identity,
-    table: Arc<RwLock<Table>>,
+    view: Arc<View>,
     counters: Arc<Counters>,
     commands: Sender<Command>,
     /// The socket's address, to wake the thread with an empty datagram.
@@ -87,16 +91,15 @@ impl Cluster {
             started_ms,
             rejoins: 0,
         };
-        let table = Arc::new(RwLock::new(Table::default()));
+        let view = Arc::new(View::new(identity));
         let counters = Arc::new(Counters::default());
         let (commands, received) = crossbeam_channel::unbounded();
         let membership = Membership {
-            identity,
             settings,
             socket: socket.try_clone()?,
             key: PacketKey::derive(secret),
             seeds: seeds.into_iter().filter(|seed| *seed != addr).collect(),
-            table: Arc::clone(&table),
+            view: Arc::clone(&view),
             counters: Arc::clone(&counters),
             events,
             commands: received,
@@ -106,8 +109,7 @@ impl Cluster {
             .stack_size(256 * 1024)
             .spawn(move || membership.run())?;
         Ok(Cluster {
-            identity,
-            table,
+            view,
             counters,
             commands,
             wake: addr,
@@ -118,31 +120,17 @@ impl Cluster {
 
     /// This node's id.
     pub(crate) fn id(&self) -> NodeId {
-        self.identity.id
+        self.view.identity.id
+    }
+
+    /// The member table, shared with the `cluster` actor.
+    pub(crate) fn view(&self) -> &Arc<View> {
+        &self.view
     }
 
     /// Every member this node knows of, itself first (up), then the others by address.
     pub(crate) fn members(&self) -> Vec<ClusterMember> {
-        let mut others: Vec<ClusterMember> = self
-            .table
-            .read()
-            .members
-            .iter()
-            .map(|(id, (identity, state))| ClusterMember {
-                id: *id,
-                addr: identity.addr,
-                state: *state,
-            })
-            .collect();
-        others.sort_by_key(|member| (member.addr, member.id));
-        let mut members = Vec::with_capacity(others.len() + 1);
-        members.push(ClusterMember {
-            id: self.identity.id,
-            addr: self.identity.addr,
-            state: MemberState::Up,
-        });
-        members.extend(others);
-        members
+        self.view.members()
     }
 
     /// Bytes of membership datagrams sent and received so far, and datagrams refused.
@@ -176,8 +164,8 @@ impl Drop for Cluster {
 impl std::fmt::Debug for Cluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cluster")
-            .field("id", &self.identity.id)
-            .field("addr", &self.identity.addr)
+            .field("id", &self.view.identity.id)
+            .field("addr", &self.view.identity.addr)
             .finish_non_exhaustive()
     }
 }

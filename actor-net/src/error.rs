@@ -88,6 +88,9 @@ pub enum NetError {
     /// The node has been shut down.
     #[error("the node has been shut down")]
     ShutDown,
+    /// The node could not start one of its own actors (the `cluster` actor of a member).
+    #[error("the node could not start its actor")]
+    Spawn(#[from] actor_core::SpawnError),
     /// The node cannot be a cluster member as configured.
     #[error("cannot join a cluster")]
     Cluster(#[from] crate::cluster::ClusterError),

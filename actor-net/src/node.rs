@@ -38,7 +38,10 @@ use actor_core::{ActorRef, Budget, Escaped, ExitReason, System};
 use parking_lot::{Condvar, Mutex};
 use serde::de::DeserializeOwned;
 
-use crate::cluster::{Cluster, ClusterError, ClusterMember, ClusterSettings, NodeId};
+use crate::cluster::{
+    CLUSTER, Cluster, ClusterActor, ClusterError, ClusterMember, ClusterMsg, ClusterSettings,
+    NodeId,
+};
 use crate::error::NetError;
 use crate::handshake::{self, HandshakeConfig};
 use crate::remote_message::RemoteMessage;
@@ -149,6 +152,8 @@ pub struct Node {
     accept: Mutex<Option<JoinHandle<()>>>,
     /// The node's part in its cluster, if it joined one.
     cluster: Option<Cluster>,
+    /// The actor a cluster member exports as `cluster`.
+    cluster_actor: Option<ActorRef<ClusterMsg>>,
     /// The actor system whose exchanges the node publishes on.
     system: System,
 }
@@ -491,6 +496,9 @@ impl Node {
         }
         if let Some(cluster) = &self.cluster {
             cluster.leave();
+        }
+        if let Some(actor) = &self.cluster_actor {
+            actor.stop();
         }
         if let Some(addr) = shared.local_addr {
             // Wakes the accept thread, which then sees the flag.
@@ -972,12 +980,23 @@ impl NodeBuilder {
         if let Some(addr) = local_addr {
             tracing::info!(%addr, name = %shared.config.name, "node listening");
         }
-        Ok(Node {
+        let cluster_actor = match &cluster {
+            Some(cluster) => Some(system.spawn(ClusterActor {
+                view: Arc::clone(cluster.view()),
+            })?),
+            None => None,
+        };
+        let node = Node {
             shared,
             accept: Mutex::new(accept),
             cluster,
+            cluster_actor,
             system,
-        })
+        };
+        if let Some(actor) = &node.cluster_actor {
+            node.export(CLUSTER, actor)?;
+        }
+        Ok(node)
     }
 
     /// Binds the listener, and for a cluster member the membership socket on the same address

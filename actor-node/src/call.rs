@@ -46,6 +46,18 @@ enum CallActor {
     Time,
 }
 
+/// A node that only connects, with its connecting, handshake and lookups each bounded by
+/// `timeout`.
+pub(crate) fn client_node(key: &KeyArgs, timeout: Duration) -> Result<Node, CliError> {
+    Node::builder(key.secret()?)
+        .name(format!("actor-node-client-{}", std::process::id()))
+        .connect_timeout(timeout)
+        .handshake_timeout(timeout)
+        .request_timeout(timeout)
+        .build()
+        .map_err(|e| CliError::Client(Box::new(e)))
+}
+
 /// Connects to the node, asks the chosen actor, and prints its answer on one line, with its
 /// control characters escaped.
 pub(crate) fn call(args: CallArgs) -> Result<(), CliError> {
@@ -56,13 +68,7 @@ pub(crate) fn call(args: CallArgs) -> Result<(), CliError> {
     // stretch a call past the timeout, to at most a few times it, never without bound.
     let deadline = Instant::now() + timeout;
     let left = || deadline.saturating_duration_since(Instant::now());
-    let node = Node::builder(args.key.secret()?)
-        .name(format!("actor-node-call-{}", std::process::id()))
-        .connect_timeout(timeout)
-        .handshake_timeout(timeout)
-        .request_timeout(timeout)
-        .build()
-        .map_err(|e| CliError::Client(Box::new(e)))?;
+    let node = client_node(&args.key, timeout)?;
     let addr = args.addr.as_str();
     let lookup_error = |actor| {
         move |source| CliError::Lookup {

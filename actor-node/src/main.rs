@@ -25,6 +25,7 @@ mod call;
 mod error;
 mod key;
 mod keygen;
+mod members;
 mod serve;
 mod stop_signals;
 
@@ -40,6 +41,7 @@ use tracing_subscriber::filter::LevelFilter;
 use crate::call::{CallArgs, call};
 use crate::key::KEY_HELP;
 use crate::keygen::{KeygenArgs, keygen};
+use crate::members::{MembersArgs, members};
 use crate::serve::{ServeArgs, serve};
 
 /// Serve or call remote actors over HMAC-authenticated TCP, and make their shared keys.
@@ -68,6 +70,10 @@ enum Command {
     /// a key is never written over a file.
     #[command(after_help = KEY_HELP)]
     Keygen(KeygenArgs),
+    /// Print the members of a node's cluster, one per line: `<node id> <address> <state>`,
+    /// the state one of `up`, `suspect`, `down`, `left`; the asked node comes first.
+    #[command(after_help = KEY_HELP)]
+    Members(MembersArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +86,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(*args),
         Command::Call(args) => call(args),
         Command::Keygen(args) => keygen(args),
+        Command::Members(args) => members(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! `actor-node serve`: a node exporting the echo and time actors, and the classic listeners.
 
 use std::io::{self, Write};
+use std::net::ToSocketAddrs;
 use std::time::Duration;
 
 use actor_core::System;
@@ -20,6 +21,10 @@ pub(crate) struct ServeArgs {
     /// The name the node gives its peers
     #[arg(long, value_name = "NAME", default_value = "actor-node")]
     name: String,
+    /// Join the cluster of the member at ADDR (repeat for more seeds). Without it, a node
+    /// that listens on a specific address starts a cluster of its own, which others may join
+    #[arg(long, value_name = "ADDR")]
+    join: Vec<String>,
     /// Echo over TCP (RFC 862) on ADDR
     #[arg(long, value_name = "ADDR")]
     echo_tcp: Option<String>,
@@ -167,6 +172,15 @@ impl FlowArgs {
     }
 }
 
+/// Whether `listen` resolves to an address other than `0.0.0.0` or `::`.
+fn listens_on_a_specific_address(listen: &str) -> bool {
+    listen
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| !addr.ip().is_unspecified())
+}
+
 /// Starts the node and the listeners, prints their addresses, and serves until SIGTERM or
 /// SIGINT; then says goodbye to every peer, stops, and returns `Ok`.
 ///
@@ -200,17 +214,22 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
             builder = builder.listen(protocol, addr);
         }
     }
-    let node = args
+    let system = System::new();
+    let mut node_builder = args
         .flow
         .apply(args.handshakes.apply(Node::builder(secret)))
         .name(args.name)
         .listen(args.listen.clone())
-        .build()
-        .map_err(|source| CliError::Node {
-            addr: args.listen,
-            source: Box::new(source),
-        })?;
-    let system = System::new();
+        .system(&system);
+    // A member must listen where others can reach it: a node on 0.0.0.0 joins no cluster
+    // unless told to (and then fails with the reason).
+    if !args.join.is_empty() || listens_on_a_specific_address(&args.listen) {
+        node_builder = node_builder.join(args.join);
+    }
+    let node = node_builder.build().map_err(|source| CliError::Node {
+        addr: args.listen,
+        source: Box::new(source),
+    })?;
     let services = builder.build(&system)?;
     services
         .export(&node)
@@ -226,6 +245,9 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
     }
     out.flush()?;
     drop(out);
+    if let Some(id) = node.node_id() {
+        tracing::info!(%id, "cluster member");
+    }
     tracing::info!(addr = %node_addr, "serving the echo and time actors; stop with Ctrl-C");
     let signal = signals.wait();
     tracing::info!(signal, "stopping: saying goodbye to the peers");

@@ -17,7 +17,9 @@ use std::net::SocketAddr;
 /// assert_eq!(id.to_string(), "000000000000002a");
 /// assert_eq!("000000000000002a".parse::<NodeId>(), Ok(id));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct NodeId(u64);
 
 impl NodeId {

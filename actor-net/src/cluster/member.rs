@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+use serde::{Deserialize, Serialize};
+
 use super::identity::NodeId;
 
 /// The exchange on which a node publishes each change of a member's state, as a
@@ -18,7 +20,7 @@ pub const MEMBERS_EXCHANGE: &str = "cluster.members";
 ///
 /// assert_eq!(MemberState::Suspect.to_string(), "suspect");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MemberState {
     /// Answering probes.
     Up,
@@ -56,7 +58,7 @@ impl std::fmt::Display for MemberState {
 /// assert_eq!(member.to_string(), "0000000000000001 127.0.0.1:7000 up");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ClusterMember {
     /// The member's node id.
     pub id: NodeId,

@@ -19,7 +19,6 @@ use actor_core::Exchange;
 use bytes::{Buf, BufMut};
 use crossbeam_channel::{Receiver, TryRecvError};
 use foca::{BroadcastHandler, Foca, Invalidates, Notification, Runtime, State, Timer};
-use parking_lot::RwLock;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -28,19 +27,13 @@ use super::identity::{Identity, NodeId};
 use super::member::{ClusterMember, MemberState};
 use super::packet::{self, PacketKey, ReplayGuard};
 use super::settings::{ClusterSettings, MAX_PAYLOAD};
+use super::view::View;
 
 /// What the node asks of the membership thread.
 #[derive(Debug)]
 pub(crate) enum Command {
     /// Tells the cluster that this node leaves, then stops.
     Leave,
-}
-
-/// The member table the node reads, kept by the membership thread.
-#[derive(Debug, Default)]
-pub(crate) struct Table {
-    /// The latest identity and state of each member other than this node.
-    pub(crate) members: HashMap<NodeId, (Identity, MemberState)>,
 }
 
 /// Counters of the membership thread, for tests and figures.
@@ -54,12 +47,11 @@ pub(crate) struct Counters {
 
 /// Everything the membership thread runs with.
 pub(crate) struct Membership {
-    pub(crate) identity: Identity,
     pub(crate) settings: ClusterSettings,
     pub(crate) socket: UdpSocket,
     pub(crate) key: PacketKey,
     pub(crate) seeds: Vec<SocketAddr>,
-    pub(crate) table: Arc<RwLock<Table>>,
+    pub(crate) view: Arc<View>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) events: Exchange<ClusterMember>,
     pub(crate) commands: Receiver<Command>,
@@ -222,7 +214,7 @@ impl Membership {
             return;
         }
         let mut swim: Swim = Foca::with_custom_broadcast(
-            self.identity,
+            self.view.identity,
             self.settings.foca_config(),
             StdRng::from_seed(seed),
             Codec,
@@ -297,7 +289,7 @@ impl Membership {
         World {
             socket: &self.socket,
             key: &self.key,
-            sender: self.identity.id,
+            sender: self.view.identity.id,
             counters: &self.counters,
             out,
         }
@@ -358,7 +350,7 @@ impl Membership {
         let mut now: HashMap<NodeId, (Identity, MemberState)> = HashMap::new();
         for member in swim.iter_membership_state() {
             let identity = *member.id();
-            if identity.id == self.identity.id {
+            if identity.id == self.view.identity.id {
                 continue;
             }
             let state = match member.state() {
@@ -388,7 +380,7 @@ impl Membership {
                 });
             }
         }
-        self.table.write().members.clone_from(&now);
+        self.view.others.write().clone_from(&now);
         *published = now;
     }
 }
