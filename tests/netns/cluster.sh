@@ -10,7 +10,9 @@
 #   ACTOR_NODE=path/actor-node FAULT_PROXY=path/fault-proxy bash tests/netns/cluster.sh
 #
 # Needs root and `ip` (iproute2); where either is missing, or `ip netns add` fails, it says
-# so on one line and exits 0. Every wait polls with a deadline; a run takes about 15 s.
+# so on one line and exits 0. Every wait polls with a deadline; a run takes about 7 s once the
+# binaries are built (the cluster's checks, once they run, add the time the cluster takes to
+# converge, each wait bounded by 30 to 40 s).
 #
 # Layout (X picked at random, 10.231.X.0/24):
 #
