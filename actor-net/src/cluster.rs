@@ -25,6 +25,7 @@ mod codec;
 mod identity;
 mod member;
 mod membership;
+mod names;
 mod packet;
 mod query;
 mod settings;
@@ -41,6 +42,11 @@ use parking_lot::Mutex;
 
 pub use identity::{NodeId, ParseNodeIdError};
 pub use member::{ClusterMember, MEMBERS_EXCHANGE, MemberState};
+pub use names::{MAX_CLUSTER_NAME, NameOwner};
+
+/// The exchange on which a member publishes each change of the owner of a name exported in
+/// the cluster, as a [`NameOwner`].
+pub const NAMES_EXCHANGE: &str = "cluster.names";
 pub use query::{CLUSTER, ClusterMsg};
 pub use settings::{ClusterError, ClusterSettings};
 
@@ -72,6 +78,7 @@ impl Cluster {
         settings: ClusterSettings,
         seeds: Vec<SocketAddr>,
         events: Exchange<ClusterMember>,
+        name_events: Exchange<NameOwner>,
     ) -> Result<Cluster, NetError> {
         settings.check()?;
         if addr.ip().is_unspecified() {
@@ -102,6 +109,7 @@ impl Cluster {
             view: Arc::clone(&view),
             counters: Arc::clone(&counters),
             events,
+            name_events,
             commands: received,
         };
         let thread = std::thread::Builder::new()
@@ -131,6 +139,33 @@ impl Cluster {
     /// Every member this node knows of, itself first (up), then the others by address.
     pub(crate) fn members(&self) -> Vec<ClusterMember> {
         self.view.members()
+    }
+
+    /// Claims `name` in the cluster-wide registry (the node exported it), unless it is the
+    /// node's own `cluster` actor or too long to be registered.
+    pub(crate) fn claim(&self, name: &str) {
+        if name != CLUSTER && name.len() <= MAX_CLUSTER_NAME {
+            self.command(Command::Claim(name.to_owned()));
+        }
+    }
+
+    /// Withdraws the claim on `name` (the node no longer exports it).
+    pub(crate) fn release(&self, name: &str) {
+        if name != CLUSTER && name.len() <= MAX_CLUSTER_NAME {
+            self.command(Command::Release(name.to_owned()));
+        }
+    }
+
+    /// The member that owns `name` in the cluster, as this node sees it.
+    pub(crate) fn whereis(&self, name: &str) -> Option<(NodeId, SocketAddr)> {
+        self.view.names.read().get(name).copied()
+    }
+
+    /// Hands `command` to the membership thread and wakes it.
+    fn command(&self, command: Command) {
+        if self.commands.send(command).is_ok() {
+            let _ = self.socket.send_to(&[], self.wake);
+        }
     }
 
     /// Bytes of membership datagrams sent and received so far, and datagrams refused.

@@ -91,6 +91,10 @@ pub enum NetError {
     /// The node could not start one of its own actors (the `cluster` actor of a member).
     #[error("the node could not start its actor")]
     Spawn(#[from] actor_core::SpawnError),
+    /// No member of the node's cluster exports the name (as the node sees it), or the node is
+    /// not a cluster member.
+    #[error("no member of the cluster exports {0:?}")]
+    NotInCluster(String),
     /// The node cannot be a cluster member as configured.
     #[error("cannot join a cluster")]
     Cluster(#[from] crate::cluster::ClusterError),

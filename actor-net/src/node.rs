@@ -40,7 +40,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cluster::{
     CLUSTER, Cluster, ClusterActor, ClusterError, ClusterMember, ClusterMsg, ClusterSettings,
-    NodeId,
+    NameOwner, NodeId,
 };
 use crate::error::NetError;
 use crate::handshake::{self, HandshakeConfig};
@@ -367,6 +367,11 @@ impl Node {
     /// Any authenticated peer may send to an exported actor; messages that do not decode
     /// as its type are refused (and requests in them answered with an error).
     ///
+    /// On a cluster member ([`NodeBuilder::join`]), the name is also registered in the
+    /// cluster: every member finds it by name alone ([`Node::lookup_name`]). The names of the
+    /// built-in `cluster` actor and names longer than
+    /// [`MAX_CLUSTER_NAME`](crate::cluster::MAX_CLUSTER_NAME) bytes stay local.
+    ///
     /// # Errors
     ///
     /// [`NetError::AlreadyExported`] when the name is taken; [`NetError::MessageName`] when
@@ -379,8 +384,7 @@ impl Node {
     where
         M: RemoteMessage + DeserializeOwned + Send + 'static,
     {
-        let mailbox = self.shared.config.export_mailbox;
-        self.shared.exports.export(name, actor, mailbox)
+        self.export_with_mailbox(name, actor, self.shared.config.export_mailbox)
     }
 
     /// As [`export`](Node::export), with a bounded mailbox of `mailbox` messages (at least 1)
@@ -420,7 +424,11 @@ impl Node {
     where
         M: RemoteMessage + DeserializeOwned + Send + 'static,
     {
-        self.shared.exports.export(name, actor, mailbox.max(1))
+        self.shared.exports.export(name, actor, mailbox.max(1))?;
+        if let Some(cluster) = &self.cluster {
+            cluster.claim(name);
+        }
+        Ok(())
     }
 
     /// Stops exporting `name`; returns `false` if nothing was exported under it. Peers that
@@ -435,7 +443,81 @@ impl Node {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unexport(&self, name: &str) -> bool {
-        self.shared.exports.unexport(name)
+        let unexported = self.shared.exports.unexport(name);
+        if unexported && let Some(cluster) = &self.cluster {
+            cluster.release(name);
+        }
+        unexported
+    }
+
+    /// The member of this node's cluster that owns `name`: its id and address. A name
+    /// exported by several members is owned by the one whose process started first (then the
+    /// smaller id), the same everywhere; see [`cluster`](crate::cluster). `None` when no
+    /// member this node sees as up exports it, or the node is not a cluster member.
+    ///
+    /// # Examples
+    ///
+    /// See [`Node::lookup_name`].
+    pub fn whereis(&self, name: &str) -> Option<(NodeId, SocketAddr)> {
+        self.cluster.as_ref()?.whereis(name)
+    }
+
+    /// Looks up `name` wherever it is exported in this node's cluster ([`Node::whereis`]),
+    /// and returns a ref to it, as [`lookup`](Node::lookup) at its owner's address does.
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::NotInCluster`] when no member exports `name` (as this node sees it), and
+    /// the errors of [`lookup`](Node::lookup).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use actor_core::{Actor, Context, HandlerResult, Reply, System};
+    /// use actor_net::{Node, RemoteMessage, Secret};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Get(Reply<u64>);
+    /// impl RemoteMessage for Get {
+    ///     const NAME: &'static str = "example.counter.get";
+    /// }
+    /// struct Counter;
+    /// impl Actor for Counter {
+    ///     type Msg = Get;
+    ///     fn handle(&mut self, Get(reply): Get, _: &mut Context<Get>) -> HandlerResult {
+    ///         reply.send(42);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let secret = Secret::generate()?;
+    /// let first = Node::builder(secret.clone()).listen("127.0.0.1:0").join(Vec::<String>::new()).build()?;
+    /// let seed = first.local_addr().unwrap().to_string();
+    /// let second = Node::builder(secret).listen("127.0.0.1:0").join([seed]).build()?;
+    /// second.export("counter", &system.spawn(Counter)?)?;
+    ///
+    /// // The first node finds it by name alone, once the news has reached it.
+    /// let deadline = Instant::now() + Duration::from_secs(10);
+    /// while first.whereis("counter").is_none() {
+    ///     assert!(Instant::now() < deadline);
+    ///     std::thread::sleep(Duration::from_millis(10));
+    /// }
+    /// let counter = first.lookup_name::<Get>("counter")?;
+    /// assert_eq!(counter.ask(Get, Duration::from_secs(5))?, 42);
+    /// # system.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lookup_name<M>(&self, name: &str) -> Result<ActorRef<M>, NetError>
+    where
+        M: RemoteMessage + serde::Serialize + Send + 'static,
+    {
+        let (_, addr) = self
+            .whereis(name)
+            .ok_or_else(|| NetError::NotInCluster(name.to_owned()))?;
+        self.lookup(addr, name)
     }
 
     /// The number of authenticated connections open now (inbound and outbound).
@@ -1021,6 +1103,9 @@ impl NodeBuilder {
         let events = system
             .exchange::<ClusterMember>(crate::cluster::MEMBERS_EXCHANGE)
             .map_err(|_| ClusterError::MembersExchange)?;
+        let name_events = system
+            .exchange::<NameOwner>(crate::cluster::NAMES_EXCHANGE)
+            .map_err(|_| ClusterError::MembersExchange)?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -1032,6 +1117,7 @@ impl NodeBuilder {
                 self.cluster_settings,
                 seeds.clone(),
                 events.clone(),
+                name_events.clone(),
             );
             match started {
                 Ok(cluster) => return Ok((Some(listener), Some(cluster))),

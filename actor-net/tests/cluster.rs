@@ -147,3 +147,136 @@ fn joining_needs_a_reachable_listen_address() {
         .unwrap_err();
     assert!(matches!(err, actor_net::NetError::Cluster(_)), "{err:?}");
 }
+
+mod names {
+    use std::time::Duration;
+
+    use actor_core::{Actor, Context, HandlerResult, Reply, System};
+    use actor_net::cluster::NameOwner;
+    use actor_net::{NetError, Node, RemoteMessage, Secret};
+    use serde::{Deserialize, Serialize};
+
+    use super::{member, wait_until};
+
+    #[derive(Serialize, Deserialize)]
+    struct Which(Reply<String>);
+
+    impl RemoteMessage for Which {
+        const NAME: &'static str = "tests.cluster.which";
+    }
+
+    /// Answers with its own label, so that a test sees which export answered.
+    struct Labelled(&'static str);
+
+    impl Actor for Labelled {
+        type Msg = Which;
+        fn handle(&mut self, Which(reply): Which, _: &mut Context<Which>) -> HandlerResult {
+            reply.send(self.0.to_owned());
+            Ok(())
+        }
+    }
+
+    fn ask(node: &Node, name: &str) -> Result<String, Box<dyn std::error::Error>> {
+        let actor = node.lookup_name::<Which>(name)?;
+        Ok(actor.ask(Which, Duration::from_secs(5))?)
+    }
+
+    #[test]
+    fn a_name_exported_on_one_member_is_found_and_asked_from_another_by_name_alone() {
+        let system = System::new();
+        let secret = Secret::generate().unwrap();
+        let a = member(&secret, &[]);
+        let seed = vec![a.local_addr().unwrap().to_string()];
+        let b = member(&secret, &seed);
+        let c = member(&secret, &seed);
+        c.export("counter", &system.spawn(Labelled("c")).unwrap())
+            .unwrap();
+        wait_until("every member knows where counter is", || {
+            [&a, &b, &c].iter().all(|node| {
+                node.whereis("counter") == Some((c.node_id().unwrap(), c.local_addr().unwrap()))
+            })
+        });
+        assert_eq!(ask(&a, "counter").unwrap(), "c");
+        assert_eq!(ask(&b, "counter").unwrap(), "c");
+        assert!(matches!(
+            a.lookup_name::<Which>("nothing"),
+            Err(NetError::NotInCluster(_))
+        ));
+        system.shutdown();
+    }
+
+    #[test]
+    fn a_name_disappears_with_its_member_and_comes_back_with_another_export() {
+        let system = System::new();
+        let secret = Secret::generate().unwrap();
+        let a = member(&secret, &[]);
+        let seed = vec![a.local_addr().unwrap().to_string()];
+        let b = member(&secret, &seed);
+        let c = member(&secret, &seed);
+        b.export("svc", &system.spawn(Labelled("b")).unwrap())
+            .unwrap();
+        wait_until("a sees b's svc", || a.whereis("svc").is_some());
+        assert_eq!(ask(&a, "svc").unwrap(), "b");
+
+        b.shutdown();
+        wait_until("svc gone with b", || a.whereis("svc").is_none());
+        c.export("svc", &system.spawn(Labelled("c")).unwrap())
+            .unwrap();
+        wait_until("a sees c's svc", || {
+            a.whereis("svc").map(|(id, _)| id) == c.node_id()
+        });
+        assert_eq!(ask(&a, "svc").unwrap(), "c");
+
+        // Withdrawn by unexport: gone everywhere too.
+        assert!(c.unexport("svc"));
+        wait_until("svc withdrawn", || a.whereis("svc").is_none());
+        system.shutdown();
+    }
+
+    #[test]
+    fn of_two_exports_of_one_name_the_older_member_wins_everywhere_and_the_other_is_told() {
+        let system = System::new();
+        let secret = Secret::generate().unwrap();
+        let older = member(&secret, &[]);
+        // Process start times are in milliseconds: the younger starts strictly later.
+        std::thread::sleep(Duration::from_millis(5));
+        let younger_system = System::new();
+        let (told, news) = crossbeam_channel::unbounded::<NameOwner>();
+        let _watch = younger_system
+            .exchange::<NameOwner>("cluster.names")
+            .unwrap()
+            .subscribe(told);
+        let younger = Node::builder(secret.clone())
+            .listen("127.0.0.1:0")
+            .join([older.local_addr().unwrap().to_string()])
+            .system(&younger_system)
+            .build()
+            .unwrap();
+        let third = member(&secret, &[older.local_addr().unwrap().to_string()]);
+        younger
+            .export("dup", &system.spawn(Labelled("younger")).unwrap())
+            .unwrap();
+        older
+            .export("dup", &system.spawn(Labelled("older")).unwrap())
+            .unwrap();
+        let winner = (older.node_id().unwrap(), older.local_addr().unwrap());
+        wait_until("every member agrees on the older", || {
+            [&older, &younger, &third]
+                .iter()
+                .all(|node| node.whereis("dup") == Some(winner))
+        });
+        assert_eq!(ask(&third, "dup").unwrap(), "older");
+        // The younger owner was told that the name is another member's.
+        let deadline = std::time::Instant::now() + super::WAIT;
+        loop {
+            let change = news
+                .recv_deadline(deadline)
+                .expect("an event naming the winner");
+            if change.name == "dup" && change.owner == Some(winner) {
+                break;
+            }
+        }
+        system.shutdown();
+        younger_system.shutdown();
+    }
+}

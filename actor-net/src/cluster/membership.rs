@@ -25,6 +25,7 @@ use rand::rngs::StdRng;
 use super::codec::{self, Codec};
 use super::identity::{Identity, NodeId};
 use super::member::{ClusterMember, MemberState};
+use super::names::{self, Claim, NameOwner, Registry};
 use super::packet::{self, PacketKey, ReplayGuard};
 use super::settings::{ClusterSettings, MAX_PAYLOAD};
 use super::view::View;
@@ -34,6 +35,10 @@ use super::view::View;
 pub(crate) enum Command {
     /// Tells the cluster that this node leaves, then stops.
     Leave,
+    /// Claims a name in the cluster-wide registry: the node exported it.
+    Claim(String),
+    /// Withdraws a claim: the node no longer exports the name.
+    Release(String),
 }
 
 /// Counters of the membership thread, for tests and figures.
@@ -54,7 +59,26 @@ pub(crate) struct Membership {
     pub(crate) view: Arc<View>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) events: Exchange<ClusterMember>,
+    pub(crate) name_events: Exchange<NameOwner>,
     pub(crate) commands: Receiver<Command>,
+}
+
+/// How often a member sends its claims to one member, in turn, which repairs what a lost
+/// NAMES datagram left out.
+const NAMES_SYNC: Duration = Duration::from_secs(2);
+
+/// The registry's state in the membership thread.
+#[derive(Default)]
+struct Names {
+    registry: Registry,
+    /// This node's own claims, withdrawn ones included (their serial must keep growing).
+    own: BTreeMap<String, Claim>,
+    serial: u64,
+    /// The owner of each name, as last published.
+    owners: BTreeMap<String, (NodeId, SocketAddr)>,
+    last_sync: Option<Instant>,
+    /// Which member the next periodic sync goes to, turning through the members.
+    next_sync: usize,
 }
 
 /// The largest datagram read; longer ones are cut and so fail their tag.
@@ -132,6 +156,18 @@ struct Outgoing {
     timers: Timers,
     /// The datagram being sealed, reused.
     datagram: Vec<u8>,
+    /// Set when foca rejoined under a renewed identity: the others may have forgotten this
+    /// node's claims.
+    rejoined: bool,
+}
+
+/// What handling a received datagram may change.
+struct Received<'a> {
+    swim: &'a mut Swim,
+    guard: &'a mut ReplayGuard,
+    out: &'a mut Outgoing,
+    names: &'a mut Names,
+    published: &'a HashMap<NodeId, (Identity, MemberState)>,
 }
 
 /// The world as foca sees it during one of its calls.
@@ -153,6 +189,7 @@ impl Runtime<Identity> for World<'_> {
                 rejoins = identity.rejoins,
                 "rejoined the cluster after being declared down"
             );
+            self.out.rejoined = true;
         }
     }
 
@@ -230,6 +267,7 @@ impl Membership {
         let mut buf = vec![0_u8; RECV_BUFFER];
         let mut last_seed_announce: Option<Instant> = None;
         let mut published: HashMap<NodeId, (Identity, MemberState)> = HashMap::new();
+        let mut names = Names::default();
         loop {
             let now = Instant::now();
             // Joining: until some member is known, announce to the seeds now and then.
@@ -257,14 +295,47 @@ impl Membership {
                     tracing::debug!(%error, "membership timer failed");
                 }
             }
-            match self.commands.try_recv() {
-                Ok(Command::Leave) => {
-                    self.leave(&mut swim, &mut out);
-                    break;
+            let mut claims_changed = false;
+            let stop = loop {
+                match self.commands.try_recv() {
+                    Ok(Command::Leave) => {
+                        self.leave(&mut swim, &mut out);
+                        break true;
+                    }
+                    Ok(Command::Claim(name)) => claims_changed |= names.claim(name, true),
+                    Ok(Command::Release(name)) => claims_changed |= names.claim(name, false),
+                    // The node is gone without a word (it panicked, or was leaked): stop quietly.
+                    Err(TryRecvError::Disconnected) => break true,
+                    Err(TryRecvError::Empty) => break false,
                 }
-                // The node is gone without a word (it panicked, or was leaked): stop quietly.
-                Err(TryRecvError::Disconnected) => break,
-                Err(TryRecvError::Empty) => {}
+            };
+            if stop {
+                break;
+            }
+            if claims_changed || std::mem::take(&mut out.rejoined) {
+                let own: Vec<(String, Claim)> = names
+                    .own
+                    .iter()
+                    .map(|(name, claim)| (name.clone(), *claim))
+                    .collect();
+                names.registry.apply(*swim.identity(), &own);
+                for (identity, state) in published.values() {
+                    if matches!(state, MemberState::Up | MemberState::Suspect) {
+                        self.send_names(&swim, &names, identity.addr, &mut out);
+                    }
+                }
+            }
+            if names.last_sync.is_none_or(|at| at.elapsed() >= NAMES_SYNC) {
+                names.last_sync = Some(Instant::now());
+                let up: Vec<SocketAddr> = published
+                    .values()
+                    .filter(|(_, state)| *state == MemberState::Up)
+                    .map(|(identity, _)| identity.addr)
+                    .collect();
+                if !up.is_empty() {
+                    names.next_sync = (names.next_sync + 1) % up.len();
+                    self.send_names(&swim, &names, up[names.next_sync], &mut out);
+                }
             }
             let wait = out
                 .timers
@@ -277,11 +348,72 @@ impl Membership {
             if let Ok((len, from)) = self.socket.recv_from(&mut buf)
                 && len > 0
             {
-                self.receive(&buf[..len], from, &mut swim, &mut guard, &mut out);
+                let mut received = Received {
+                    swim: &mut swim,
+                    guard: &mut guard,
+                    out: &mut out,
+                    names: &mut names,
+                    published: &published,
+                };
+                self.receive(&buf[..len], from, &mut received);
             }
-            self.publish_changes(&swim, &left, &mut published);
+            let came_up = self.publish_changes(&swim, &left, &mut published, &mut names);
+            for addr in came_up {
+                self.send_names(&swim, &names, addr, &mut out);
+            }
+            self.publish_owners(&mut names);
         }
-        self.publish_changes(&swim, &left, &mut published);
+        self.publish_changes(&swim, &left, &mut published, &mut names);
+        self.publish_owners(&mut names);
+    }
+
+    /// Sends this node's claims to `to`, in as many NAMES datagrams as they take.
+    fn send_names(&self, swim: &Swim, names: &Names, to: SocketAddr, out: &mut Outgoing) {
+        for payload in names::encode(swim.identity(), &names.own, MAX_PAYLOAD) {
+            out.datagram.clear();
+            out.seq += 1;
+            self.key.seal_as(
+                packet::NAMES_MAGIC,
+                self.view.identity.id,
+                out.seq,
+                &payload,
+                &mut out.datagram,
+            );
+            match self.socket.send_to(&out.datagram, to) {
+                Ok(sent) => {
+                    self.counters
+                        .sent_bytes
+                        .fetch_add(sent as u64, Ordering::Relaxed);
+                }
+                Err(error) => tracing::trace!(%to, %error, "names datagram not sent"),
+            }
+        }
+    }
+
+    /// Publishes each change of a name's owner on `cluster.names`, and updates the view.
+    fn publish_owners(&self, names: &mut Names) {
+        let owners = names.registry.owners();
+        if owners == names.owners {
+            return;
+        }
+        for (name, owner) in &owners {
+            if names.owners.get(name) != Some(owner) {
+                self.name_events.publish(NameOwner {
+                    name: name.clone(),
+                    owner: Some(*owner),
+                });
+            }
+        }
+        for name in names.owners.keys() {
+            if !owners.contains_key(name) {
+                self.name_events.publish(NameOwner {
+                    name: name.clone(),
+                    owner: None,
+                });
+            }
+        }
+        self.view.names.write().clone_from(&owners);
+        names.owners = owners;
     }
 
     /// A runtime for one call into the protocol.
@@ -296,25 +428,39 @@ impl Membership {
     }
 
     /// Opens a datagram and hands its payload to the protocol.
-    fn receive(
-        &self,
-        datagram: &[u8],
-        from: SocketAddr,
-        swim: &mut Swim,
-        guard: &mut ReplayGuard,
-        out: &mut Outgoing,
-    ) {
+    fn receive(&self, datagram: &[u8], from: SocketAddr, state: &mut Received<'_>) {
         self.counters
             .received_bytes
             .fetch_add(datagram.len() as u64, Ordering::Relaxed);
-        let payload = match self.key.open(datagram) {
-            Ok((sender, number, payload)) => match guard.accept(sender, number, Instant::now()) {
-                Ok(()) => payload,
+        let (magic, sender, payload) = match self.key.open_any(datagram) {
+            Ok(opened) => match state
+                .guard
+                .accept(opened.sender, opened.seq, Instant::now())
+            {
+                Ok(()) => (opened.magic, opened.sender, opened.payload),
                 Err(error) => return self.refuse(from, &error),
             },
             Err(error) => return self.refuse(from, &error),
         };
-        let mut world = self.world(out);
+        if magic == packet::NAMES_MAGIC {
+            match names::decode(payload) {
+                // A member speaks for its own names only, and only while it is seen as up:
+                // the claims of a member declared down are not taken back from a late datagram.
+                Ok((owner, claims))
+                    if owner.id == sender
+                        && state.published.get(&sender).is_some_and(|(_, seen)| {
+                            matches!(seen, MemberState::Up | MemberState::Suspect)
+                        }) =>
+                {
+                    state.names.registry.apply(owner, &claims);
+                }
+                Ok(_) => {}
+                Err(error) => tracing::debug!(%from, %error, "names datagram not used"),
+            }
+            return;
+        }
+        let swim = &mut *state.swim;
+        let mut world = self.world(state.out);
         if let Err(error) = swim.handle_data(payload, &mut world) {
             tracing::debug!(%from, %error, "membership datagram not used");
         }
@@ -340,12 +486,14 @@ impl Membership {
 
     /// Compares the protocol's member list with what was published; publishes each change on
     /// `cluster.members` and updates the table.
+    /// Returns the addresses of the members that came up, to send them this node's claims.
     fn publish_changes(
         &self,
         swim: &Swim,
         left: &LeftSet,
         published: &mut HashMap<NodeId, (Identity, MemberState)>,
-    ) {
+        names: &mut Names,
+    ) -> Vec<SocketAddr> {
         let left = left.lock();
         let mut now: HashMap<NodeId, (Identity, MemberState)> = HashMap::new();
         for member in swim.iter_membership_state() {
@@ -369,18 +517,52 @@ impl Membership {
         }
         drop(left);
         if now == *published {
-            return;
+            return Vec::new();
         }
+        let mut came_up = Vec::new();
         for (id, (identity, state)) in &now {
-            if published.get(id).map(|(_, s)| s) != Some(state) {
+            let before = published.get(id).map(|(_, s)| *s);
+            if before != Some(*state) {
                 self.events.publish(ClusterMember {
                     id: *id,
                     addr: identity.addr,
                     state: *state,
                 });
+                if *state == MemberState::Up && before != Some(MemberState::Suspect) {
+                    came_up.push(identity.addr);
+                }
+            }
+            if matches!(state, MemberState::Down | MemberState::Left) {
+                names.registry.forget(*id);
+            }
+        }
+        for id in published.keys() {
+            if !now.contains_key(id) {
+                names.registry.forget(*id);
             }
         }
         self.view.others.write().clone_from(&now);
         *published = now;
+        came_up
+    }
+}
+
+impl Names {
+    /// Records a claim (or its withdrawal) of this node; returns whether it changed anything.
+    fn claim(&mut self, name: String, present: bool) -> bool {
+        match self.own.get(&name) {
+            Some(claim) if claim.present == present => return false,
+            None if !present => return false,
+            _ => {}
+        }
+        self.serial += 1;
+        self.own.insert(
+            name,
+            Claim {
+                serial: self.serial,
+                present,
+            },
+        );
+        true
     }
 }

@@ -23,6 +23,9 @@ use crate::secret::{HmacSha256, Secret, keyed_mac};
 
 /// The first bytes of every membership datagram.
 pub(crate) const MAGIC: [u8; 4] = *b"ACTM";
+/// The first bytes of a NAMES datagram, the registry's (`names.rs`); the rest of its layout
+/// is a membership datagram's.
+pub(crate) const NAMES_MAGIC: [u8; 4] = *b"ACTN";
 /// The version of the datagram layout.
 pub(crate) const VERSION: u8 = 1;
 /// Bytes before the payload: magic, version, sender id, sequence number.
@@ -48,6 +51,16 @@ pub(crate) enum PacketError {
     Tag,
     #[error("the membership datagram was received before, or is too old")]
     Replayed,
+}
+
+/// A datagram whose tag verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Opened<'a> {
+    /// [`MAGIC`] or [`NAMES_MAGIC`].
+    pub(crate) magic: [u8; 4],
+    pub(crate) sender: NodeId,
+    pub(crate) seq: u64,
+    pub(crate) payload: &'a [u8],
 }
 
 /// Seals and opens membership datagrams under the key derived from the shared key.
@@ -77,8 +90,20 @@ impl PacketKey {
 
     /// Appends the datagram carrying `payload` to `out`.
     pub(crate) fn seal(&self, sender: NodeId, seq: u64, payload: &[u8], out: &mut Vec<u8>) {
+        self.seal_as(MAGIC, sender, seq, payload, out);
+    }
+
+    /// Appends the datagram carrying `payload` to `out`, with `magic` first.
+    pub(crate) fn seal_as(
+        &self,
+        magic: [u8; 4],
+        sender: NodeId,
+        seq: u64,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) {
         let start = out.len();
-        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&magic);
         out.push(VERSION);
         out.extend_from_slice(&sender.as_u64().to_be_bytes());
         out.extend_from_slice(&seq.to_be_bytes());
@@ -88,12 +113,14 @@ impl PacketKey {
         out.extend_from_slice(&mac.finalize().into_bytes());
     }
 
-    /// Checks a datagram's layout and tag; returns its sender, sequence number and payload.
-    pub(crate) fn open<'a>(
-        &self,
-        datagram: &'a [u8],
-    ) -> Result<(NodeId, u64, &'a [u8]), PacketError> {
-        if datagram.len() < HEADER_LEN + TAG_LEN || datagram[..4] != MAGIC {
+    /// Checks a membership or NAMES datagram's layout and tag; returns its magic, sender,
+    /// sequence number and payload.
+    pub(crate) fn open_any<'a>(&self, datagram: &'a [u8]) -> Result<Opened<'a>, PacketError> {
+        let magic = match datagram.first_chunk::<4>() {
+            Some(magic) if *magic == MAGIC || *magic == NAMES_MAGIC => *magic,
+            _ => return Err(PacketError::NotOurs),
+        };
+        if datagram.len() < HEADER_LEN + TAG_LEN {
             return Err(PacketError::NotOurs);
         }
         if datagram[4] != VERSION {
@@ -107,11 +134,12 @@ impl PacketKey {
         sender.copy_from_slice(&signed[5..13]);
         let mut seq = [0; 8];
         seq.copy_from_slice(&signed[13..21]);
-        Ok((
-            NodeId::from_u64(u64::from_be_bytes(sender)),
-            u64::from_be_bytes(seq),
-            &signed[HEADER_LEN..],
-        ))
+        Ok(Opened {
+            magic,
+            sender: NodeId::from_u64(u64::from_be_bytes(sender)),
+            seq: u64::from_be_bytes(seq),
+            payload: &signed[HEADER_LEN..],
+        })
     }
 }
 
@@ -199,17 +227,22 @@ mod tests {
         key.seal(NodeId::from_u64(7), 42, b"payload", &mut datagram);
         assert_eq!(datagram.len(), HEADER_LEN + 7 + TAG_LEN);
         assert_eq!(
-            key.open(&datagram),
-            Ok((NodeId::from_u64(7), 42, &b"payload"[..]))
+            key.open_any(&datagram),
+            Ok(Opened {
+                magic: MAGIC,
+                sender: NodeId::from_u64(7),
+                seq: 42,
+                payload: &b"payload"[..]
+            })
         );
         for byte in 0..datagram.len() {
             let mut flipped = datagram.clone();
             flipped[byte] ^= 1;
-            assert!(key.open(&flipped).is_err(), "byte {byte}");
+            assert!(key.open_any(&flipped).is_err(), "byte {byte}");
         }
         let other = self::key(b"another membership key: 0123456789 abcdef");
-        assert_eq!(other.open(&datagram), Err(PacketError::Tag));
-        assert_eq!(key.open(&datagram[..20]), Err(PacketError::NotOurs));
+        assert_eq!(other.open_any(&datagram), Err(PacketError::Tag));
+        assert_eq!(key.open_any(&datagram[..20]), Err(PacketError::NotOurs));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! [`View`]: the member table as the node and its `cluster` actor read it, kept by the
 //! membership thread.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 
 use parking_lot::RwLock;
 
@@ -14,6 +15,8 @@ pub(crate) struct View {
     pub(crate) identity: Identity,
     /// The latest identity and state of each member other than this node.
     pub(crate) others: RwLock<HashMap<NodeId, (Identity, MemberState)>>,
+    /// The owner of each name exported in the cluster (`names.rs`).
+    pub(crate) names: RwLock<BTreeMap<String, (NodeId, SocketAddr)>>,
 }
 
 impl View {
@@ -21,6 +24,7 @@ impl View {
         View {
             identity,
             others: RwLock::new(HashMap::new()),
+            names: RwLock::new(BTreeMap::new()),
         }
     }
 
