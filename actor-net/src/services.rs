@@ -353,9 +353,35 @@ impl ServiceSet {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn export(&self, node: &Node) -> Result<(), NetError> {
-        node.export(ECHO, &self.echo)?;
-        if let Err(error) = node.export(TIME, &self.time) {
-            node.unexport(ECHO);
+        self.export_as(node, ECHO, TIME)
+    }
+
+    /// As [`export`](Self::export), under the names `echo` and `time`: several members of a
+    /// cluster can then each offer theirs under a name of its own.
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::AlreadyExported`] when either name is taken (then neither is exported).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::System;
+    /// use actor_net::services::ServiceSet;
+    /// use actor_net::{Node, Secret};
+    ///
+    /// let system = System::new();
+    /// let services = ServiceSet::builder().build(&system)?;
+    /// let node = Node::builder(Secret::generate()?).listen("127.0.0.1:0").build()?;
+    /// services.export_as(&node, "echo-4", "time-4")?;
+    /// assert!(node.unexport("echo-4"));
+    /// # services.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export_as(&self, node: &Node, echo: &str, time: &str) -> Result<(), NetError> {
+        node.export(echo, &self.echo)?;
+        if let Err(error) = node.export(time, &self.time) {
+            node.unexport(echo);
             return Err(error);
         }
         Ok(())

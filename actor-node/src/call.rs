@@ -3,10 +3,12 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use actor_core::Escaped;
-use actor_net::Node;
+use actor_core::{ActorRef, Escaped};
+use actor_net::cluster::{CLUSTER, ClusterMsg};
 use actor_net::services::{self, EchoMsg, TimeMsg};
+use actor_net::{NetError, Node, RemoteMessage};
 use clap::{Args, Subcommand};
+use serde::Serialize;
 
 use crate::error::CliError;
 use crate::key::{KEY_HELP, KeyArgs};
@@ -25,6 +27,10 @@ pub(crate) struct CallArgs {
         global = true
     )]
     timeout: u64,
+    /// The name the actor is exported under, if not `echo` or `time`. When the node does not
+    /// export it but is a cluster member, the member that does is asked
+    #[arg(long = "as", value_name = "NAME", global = true)]
+    name: Option<String>,
     #[command(subcommand)]
     actor: CallActor,
     #[command(flatten)]
@@ -44,6 +50,43 @@ enum CallActor {
     /// Unix epoch.
     #[command(after_help = KEY_HELP)]
     Time,
+}
+
+/// The actor exported as `name` at `addr`; if that node does not export it, the one that the
+/// member at `addr` says owns `name` in its cluster.
+fn find<M>(node: &Node, addr: &str, name: &str, wait: Duration) -> Result<ActorRef<M>, CliError>
+where
+    M: RemoteMessage + Serialize + Send + 'static,
+{
+    let lookup_error = |at: &str| {
+        let at = at.to_owned();
+        move |source| CliError::Lookup {
+            actor: name.to_owned(),
+            addr: at,
+            source: Box::new(source),
+        }
+    };
+    let not_found = match node.lookup::<M>(addr, name) {
+        Ok(actor) => return Ok(actor),
+        Err(error @ NetError::NotFound { .. }) => error,
+        Err(error) => return Err(lookup_error(addr)(error)),
+    };
+    // Not exported there: a cluster member knows where it is, if anywhere.
+    let owner = node
+        .lookup::<ClusterMsg>(addr, CLUSTER)
+        .ok()
+        .and_then(|cluster| {
+            cluster
+                .ask(|reply| ClusterMsg::Whereis(name.to_owned(), reply), wait)
+                .ok()
+        })
+        .flatten();
+    match owner {
+        Some((_, owner)) => node
+            .lookup::<M>(owner, name)
+            .map_err(lookup_error(&owner.to_string())),
+        None => Err(lookup_error(addr)(not_found)),
+    }
 }
 
 /// A node that only connects, with its connecting, handshake and lookups each bounded by
@@ -70,31 +113,23 @@ pub(crate) fn call(args: CallArgs) -> Result<(), CliError> {
     let left = || deadline.saturating_duration_since(Instant::now());
     let node = client_node(&args.key, timeout)?;
     let addr = args.addr.as_str();
-    let lookup_error = |actor| {
-        move |source| CliError::Lookup {
-            actor,
-            addr: addr.to_string(),
-            source: Box::new(source),
-        }
+    let ask_error = |actor: &str| {
+        let actor = actor.to_owned();
+        move |source| CliError::Ask { actor, source }
     };
-    let ask_error = |actor| move |source| CliError::Ask { actor, source };
     let line = match args.actor {
         CallActor::Echo { text } => {
-            let echo = node
-                .lookup::<EchoMsg>(addr, services::ECHO)
-                .map_err(lookup_error(services::ECHO))?;
+            let name = args.name.as_deref().unwrap_or(services::ECHO);
+            let echo = find::<EchoMsg>(&node, addr, name, left())?;
             let echoed = echo
                 .ask(|reply| EchoMsg::Echo(text.into_bytes(), reply), left())
-                .map_err(ask_error(services::ECHO))?;
+                .map_err(ask_error(name))?;
             String::from_utf8_lossy(&echoed).into_owned()
         }
         CallActor::Time => {
-            let time = node
-                .lookup::<TimeMsg>(addr, services::TIME)
-                .map_err(lookup_error(services::TIME))?;
-            let now = time
-                .ask(TimeMsg::Now, left())
-                .map_err(ask_error(services::TIME))?;
+            let name = args.name.as_deref().unwrap_or(services::TIME);
+            let time = find::<TimeMsg>(&node, addr, name, left())?;
+            let now = time.ask(TimeMsg::Now, left()).map_err(ask_error(name))?;
             format!(
                 "{} ({}.{:09} s since the Unix epoch)",
                 now.local, now.secs, now.nanos

@@ -34,14 +34,14 @@ pub(crate) enum CliError {
     Export(#[source] Box<NetError>),
     #[error("cannot reach the {actor} actor at {addr}")]
     Lookup {
-        actor: &'static str,
+        actor: String,
         addr: String,
         #[source]
         source: Box<NetError>,
     },
     #[error("the {actor} actor did not answer")]
     Ask {
-        actor: &'static str,
+        actor: String,
         #[source]
         source: AskError,
     },

@@ -37,7 +37,7 @@ pub(crate) fn members(args: MembersArgs) -> Result<(), CliError> {
     let cluster = node
         .lookup::<ClusterMsg>(args.addr.as_str(), CLUSTER)
         .map_err(|source| CliError::Lookup {
-            actor: CLUSTER,
+            actor: CLUSTER.to_owned(),
             addr: args.addr.clone(),
             source: Box::new(source),
         })?;
@@ -47,7 +47,7 @@ pub(crate) fn members(args: MembersArgs) -> Result<(), CliError> {
             deadline.saturating_duration_since(Instant::now()),
         )
         .map_err(|source| CliError::Ask {
-            actor: CLUSTER,
+            actor: CLUSTER.to_owned(),
             source,
         })?;
     node.shutdown();

@@ -21,6 +21,12 @@ pub(crate) struct ServeArgs {
     /// The name the node gives its peers
     #[arg(long, value_name = "NAME", default_value = "actor-node")]
     name: String,
+    /// The name the echo actor is exported under
+    #[arg(long, value_name = "NAME", default_value = "echo")]
+    echo_name: String,
+    /// The name the time actor is exported under
+    #[arg(long, value_name = "NAME", default_value = "time")]
+    time_name: String,
     /// Join the cluster of the member at ADDR (repeat for more seeds). Without it, a node
     /// that listens on a specific address starts a cluster of its own, which others may join
     #[arg(long, value_name = "ADDR")]
@@ -232,7 +238,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
     })?;
     let services = builder.build(&system)?;
     services
-        .export(&node)
+        .export_as(&node, &args.echo_name, &args.time_name)
         .map_err(|e| CliError::Export(Box::new(e)))?;
     let node_addr = node
         .local_addr()

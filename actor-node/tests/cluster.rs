@@ -2,7 +2,8 @@
 //! first; `actor-node members` shows what each one sees. A process killed with SIGKILL is seen
 //! as down by every survivor, and back as up (with a new id, at the same address) once it is
 //! started again; a process stopped with SIGSTOP (a silent failure: its sockets stay open,
-//! nothing is reset) is seen as down too, and as up again after SIGCONT, with the same id.
+//! nothing is reset) is seen as down too, and as up again after SIGCONT, with the same id. A
+//! name exported on one member is found and asked through another by name alone.
 #![cfg(unix)]
 
 use std::collections::BTreeMap;
@@ -99,12 +100,14 @@ fn five_processes_see_each_other_and_every_failure() {
     let first = Server::start_on("127.0.0.1:0", &key, &[], &[]);
     let seed = first.node.clone();
     let mut servers = vec![first];
-    for _ in 0..4 {
+    for n in 2..=5 {
+        // Each exports its echo actor under a name of its own too: `echo-2` ... `echo-5`.
+        let echo_name = format!("echo-{n}");
         servers.push(Server::start_on(
             "127.0.0.1:0",
             &key,
             &[],
-            &["--join", &seed],
+            &["--join", &seed, "--echo-name", &echo_name],
         ));
     }
     let addrs: Vec<String> = servers.iter().map(|s| s.node.clone()).collect();
@@ -114,6 +117,27 @@ fn five_processes_see_each_other_and_every_failure() {
     });
     println!("5 processes converged in {took:?} (as seen through `members`)");
     let ids: Vec<String> = all.iter().map(|addr| own_id(&key, addr)).collect();
+
+    // A name exported on node 4 only is found, and asked, from node 1 by name alone.
+    let deadline = Instant::now() + DETECTION;
+    let answer = loop {
+        let call = run(actor_node().args([
+            "call",
+            all[0],
+            "echo",
+            "found by name",
+            "--as",
+            "echo-4",
+            "--secret-file",
+            key.path(),
+        ]));
+        if call.status.success() || Instant::now() > deadline {
+            break call;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(answer.status.success(), "{answer:?}");
+    assert_eq!(stdout(&answer), "found by name\n");
 
     // SIGKILL: the process and its sockets are gone at once.
     let killed = 2;
@@ -128,6 +152,18 @@ fn five_processes_see_each_other_and_every_failure() {
         |view| state_of(view, &ids[killed]) == Some("down"),
     );
     println!("a SIGKILLed node was down for every survivor after {took:?}");
+    // Its name went with it: node 1 no longer knows where `echo-3` is.
+    let gone = run(actor_node().args([
+        "call",
+        all[0],
+        "echo",
+        "anyone?",
+        "--as",
+        "echo-3",
+        "--secret-file",
+        key.path(),
+    ]));
+    assert_eq!(gone.status.code(), Some(1), "{gone:?}");
 
     // Started again on its address: a new process, a new id, up everywhere.
     servers[killed] = Server::start_on(all[killed], &key, &[], &["--join", &seed]);

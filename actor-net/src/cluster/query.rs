@@ -1,11 +1,13 @@
 //! [`ClusterMsg`], what a member's `cluster` actor answers: how a program or `actor-node
 //! members` asks a node, over the network, who is in its cluster.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actor_core::{Actor, Context, HandlerResult, Reply};
 use serde::{Deserialize, Serialize};
 
+use super::identity::NodeId;
 use super::member::ClusterMember;
 use super::view::View;
 use crate::RemoteMessage;
@@ -36,6 +38,9 @@ pub enum ClusterMsg {
     /// Asks for the members as the node sees them: itself first, then the others by address
     /// ([`Node::members`](crate::Node::members)).
     Members(Reply<Vec<ClusterMember>>),
+    /// Asks which member owns a name in the cluster, as the node sees it
+    /// ([`Node::whereis`](crate::Node::whereis)): its id and address, or `None`.
+    Whereis(String, Reply<Option<(NodeId, SocketAddr)>>),
 }
 
 /// Declared as `actor.cluster` (version 1); see `PROTOCOL.md`, "Cluster membership".
@@ -64,6 +69,9 @@ impl Actor for ClusterActor {
     fn handle(&mut self, msg: ClusterMsg, _ctx: &mut Context<ClusterMsg>) -> HandlerResult {
         match msg {
             ClusterMsg::Members(reply) => reply.send(self.view.members()),
+            ClusterMsg::Whereis(name, reply) => {
+                reply.send(self.view.names.read().get(&name).copied())
+            }
         }
         Ok(())
     }
