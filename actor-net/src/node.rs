@@ -40,7 +40,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cluster::{
     CLUSTER, Cluster, ClusterActor, ClusterError, ClusterMember, ClusterMsg, ClusterSettings,
-    NameOwner, NodeId,
+    NameOwner, NodeId, View,
 };
 use crate::error::NetError;
 use crate::handshake::{self, HandshakeConfig};
@@ -180,6 +180,8 @@ pub(crate) struct Shared {
     refusals: RefusalLog,
     /// Connections closed because they stayed blocked past the blocked timeout.
     pub(crate) blocked: AtomicU64,
+    /// The cluster's member table and registry, for refs that follow a name.
+    cluster_view: Option<Arc<View>>,
     /// What all connections together have received and not yet handled: the frames being
     /// read and dispatched, and the told messages waiting for their actors (see `reader.rs`).
     pub(crate) inbound: Arc<Budget>,
@@ -465,6 +467,11 @@ impl Node {
     /// Looks up `name` wherever it is exported in this node's cluster ([`Node::whereis`]),
     /// and returns a ref to it, as [`lookup`](Node::lookup) at its owner's address does.
     ///
+    /// The ref follows the name: when the connection to its member is lost, the next send
+    /// asks the cluster where the name is now, and reaches the member that exports it then
+    /// (a send fails as unreachable while no member does). So a ref by name survives the
+    /// loss of its member once another member exports the name.
+    ///
     /// # Errors
     ///
     /// [`NetError::NotInCluster`] when no member exports `name` (as this node sees it), and
@@ -517,7 +524,7 @@ impl Node {
         let (_, addr) = self
             .whereis(name)
             .ok_or_else(|| NetError::NotInCluster(name.to_owned()))?;
-        self.lookup(addr, name)
+        self.lookup_at(addr, name, true)
     }
 
     /// The number of authenticated connections open now (inbound and outbound).
@@ -1045,6 +1052,7 @@ impl NodeBuilder {
             refused: AtomicU64::new(0),
             refusals: RefusalLog::default(),
             blocked: AtomicU64::new(0),
+            cluster_view: cluster.as_ref().map(|cluster| Arc::clone(cluster.view())),
             inbound,
         });
         let accept = match listener {
@@ -1184,6 +1192,13 @@ impl Shared {
                 return;
             }
         }
+    }
+
+    /// The address of the member that owns `name` in the cluster, if this node is a member
+    /// and knows one.
+    pub(crate) fn whereis(&self, name: &str) -> Option<SocketAddr> {
+        let view = self.cluster_view.as_ref()?;
+        view.names.read().get(name).map(|(_, addr)| *addr)
     }
 
     /// Removes a closed connection from the tables.

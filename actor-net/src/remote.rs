@@ -30,7 +30,7 @@ mod link;
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
-use std::net::ToSocketAddrs;
+use std::net::{SocketAddr, ToSocketAddrs};
 
 use actor_core::codec::{Bincode, Codec};
 use actor_core::wire;
@@ -239,10 +239,23 @@ impl Node {
     where
         M: RemoteMessage + Serialize + Send + 'static,
     {
+        self.lookup_at(resolve(addr)?, name, false)
+    }
+
+    /// [`lookup`](Node::lookup) at `peer`; with `by_name`, the ref follows `name` to whichever
+    /// cluster member exports it when it reconnects (`remote/link.rs`).
+    pub(crate) fn lookup_at<M>(
+        &self,
+        peer: SocketAddr,
+        name: &str,
+        by_name: bool,
+    ) -> Result<ActorRef<M>, NetError>
+    where
+        M: RemoteMessage + Serialize + Send + 'static,
+    {
         // Checked before connecting: a bad name is the caller's bug, not the network's.
         let requested = remote_message::identity::<M>()?;
-        let peer = resolve(addr)?;
-        let link = Link::establish(self.shared(), peer, name, requested)?;
+        let link = Link::establish(self.shared(), peer, name, requested, by_name)?;
         Ok(ActorRef::remote(RemoteActor {
             link,
             message: PhantomData,

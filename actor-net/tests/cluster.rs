@@ -234,6 +234,34 @@ mod names {
     }
 
     #[test]
+    fn a_ref_by_name_follows_the_name_when_its_member_is_lost() {
+        let system = System::new();
+        let secret = Secret::generate().unwrap();
+        let a = member(&secret, &[]);
+        let seed = vec![a.local_addr().unwrap().to_string()];
+        let b = member(&secret, &seed);
+        let c = member(&secret, &seed);
+        b.export("svc", &system.spawn(Labelled("b")).unwrap())
+            .unwrap();
+        wait_until("a sees b's svc", || a.whereis("svc").is_some());
+        let svc = a.lookup_name::<Which>("svc").unwrap();
+        assert_eq!(svc.ask(Which, Duration::from_secs(5)).unwrap(), "b");
+
+        b.shutdown();
+        c.export("svc", &system.spawn(Labelled("c")).unwrap())
+            .unwrap();
+        // The same ref, without a new lookup: sends fail as unreachable until the cluster
+        // knows the name's new member, then reach it.
+        let mut answer = None;
+        wait_until("the ref reaches c's svc", || {
+            answer = svc.ask(Which, Duration::from_secs(5)).ok();
+            answer.is_some()
+        });
+        assert_eq!(answer.as_deref(), Some("c"));
+        system.shutdown();
+    }
+
+    #[test]
     fn of_two_exports_of_one_name_the_older_member_wins_everywhere_and_the_other_is_told() {
         let system = System::new();
         let secret = Secret::generate().unwrap();
