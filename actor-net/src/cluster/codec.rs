@@ -11,20 +11,24 @@ use super::identity::{Identity, NodeId};
 
 /// Why a membership payload does not decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum CodecError {
+pub enum CodecError {
+    /// The payload ends inside a field.
     #[error("membership payload cut short")]
     Short,
+    /// An identity's address family is neither 4 nor 6.
     #[error("unknown address family {0}")]
     Family(u8),
+    /// A header's kind is not one of the 11.
     #[error("unknown membership message kind {0}")]
     Kind(u8),
+    /// A member update's state is not 0, 1 or 2.
     #[error("unknown member state {0}")]
     State(u8),
 }
 
 /// The codec foca runs with.
 #[derive(Debug, Default)]
-pub(crate) struct Codec;
+pub struct Codec;
 
 const FAMILY_V4: u8 = 4;
 const FAMILY_V6: u8 = 6;
@@ -65,7 +69,8 @@ fn get_u64(buf: &mut impl Buf) -> Result<u64, CodecError> {
     Ok(buf.get_u64())
 }
 
-pub(crate) fn put_identity(buf: &mut impl BufMut, identity: &Identity) {
+/// Appends `identity` to `buf`: id, start, rejoins, address family, address and port.
+pub fn put_identity(buf: &mut impl BufMut, identity: &Identity) {
     buf.put_u64(identity.id.as_u64());
     buf.put_u64(identity.started_ms);
     buf.put_u16(identity.rejoins);
@@ -82,7 +87,13 @@ pub(crate) fn put_identity(buf: &mut impl BufMut, identity: &Identity) {
     buf.put_u16(identity.addr.port());
 }
 
-pub(crate) fn get_identity(buf: &mut impl Buf) -> Result<Identity, CodecError> {
+/// Reads an identity from the front of `buf`, as [`put_identity`] writes it.
+///
+/// # Errors
+///
+/// [`CodecError::Short`] if `buf` ends inside it, [`CodecError::Family`] for an unknown
+/// address family.
+pub fn get_identity(buf: &mut impl Buf) -> Result<Identity, CodecError> {
     let id = NodeId::from_u64(get_u64(buf)?);
     let started_ms = get_u64(buf)?;
     let rejoins = get_u16(buf)?;

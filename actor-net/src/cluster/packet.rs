@@ -22,37 +22,41 @@ use super::identity::NodeId;
 use crate::secret::{HmacSha256, Secret, keyed_mac};
 
 /// The first bytes of every membership datagram.
-pub(crate) const MAGIC: [u8; 4] = *b"ACTM";
+pub const MAGIC: [u8; 4] = *b"ACTM";
 /// The version of the datagram layout.
-pub(crate) const VERSION: u8 = 1;
+pub const VERSION: u8 = 1;
 /// Bytes before the payload: magic, version, sender id, sequence number.
-pub(crate) const HEADER_LEN: usize = 4 + 1 + 8 + 8;
+pub const HEADER_LEN: usize = 4 + 1 + 8 + 8;
 /// Bytes of the tag after the payload.
-pub(crate) const TAG_LEN: usize = 32;
+pub const TAG_LEN: usize = 32;
 /// The label of the membership key's derivation.
 const KEY_LABEL: &[u8] = b"actor/2 membership key";
 /// How far behind the newest sequence number of a sender a datagram may be and still be
 /// accepted (once): datagrams may arrive out of order.
-pub(crate) const REPLAY_WINDOW: u64 = 64;
+pub const REPLAY_WINDOW: u64 = 64;
 /// The most senders whose sequence numbers are remembered.
-pub(crate) const MAX_SENDERS: usize = 4096;
+pub const MAX_SENDERS: usize = 4096;
 
 /// Why a datagram is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum PacketError {
+pub enum PacketError {
+    /// Shorter than a header and a tag, or without the magic.
     #[error("not a membership datagram")]
     NotOurs,
+    /// A layout version other than 1.
     #[error("membership datagram version {0} is not 1")]
     Version(u8),
+    /// The tag is not the HMAC of the datagram under the membership key.
     #[error("the membership datagram's tag does not verify")]
     Tag,
+    /// The sender's sequence number was accepted before, or is too far behind.
     #[error("the membership datagram was received before, or is too old")]
     Replayed,
 }
 
 /// Seals and opens membership datagrams under the key derived from the shared key.
 #[derive(Clone)]
-pub(crate) struct PacketKey {
+pub struct PacketKey {
     mac: HmacSha256,
 }
 
@@ -64,7 +68,8 @@ impl std::fmt::Debug for PacketKey {
 
 impl PacketKey {
     /// Derives the membership key from the shared key.
-    pub(crate) fn derive(secret: &Secret) -> PacketKey {
+    #[must_use]
+    pub fn derive(secret: &Secret) -> PacketKey {
         let mut mac = keyed_mac(secret.expose());
         mac.update(KEY_LABEL);
         let mut key: [u8; 32] = mac.finalize().into_bytes().into();
@@ -76,7 +81,7 @@ impl PacketKey {
     }
 
     /// Appends the datagram carrying `payload` to `out`.
-    pub(crate) fn seal(&self, sender: NodeId, seq: u64, payload: &[u8], out: &mut Vec<u8>) {
+    pub fn seal(&self, sender: NodeId, seq: u64, payload: &[u8], out: &mut Vec<u8>) {
         let start = out.len();
         out.extend_from_slice(&MAGIC);
         out.push(VERSION);
@@ -89,10 +94,12 @@ impl PacketKey {
     }
 
     /// Checks a datagram's layout and tag; returns its sender, sequence number and payload.
-    pub(crate) fn open<'a>(
-        &self,
-        datagram: &'a [u8],
-    ) -> Result<(NodeId, u64, &'a [u8]), PacketError> {
+    ///
+    /// # Errors
+    ///
+    /// [`PacketError::NotOurs`], [`PacketError::Version`] or [`PacketError::Tag`], checked in
+    /// that order.
+    pub fn open<'a>(&self, datagram: &'a [u8]) -> Result<(NodeId, u64, &'a [u8]), PacketError> {
         if datagram.len() < HEADER_LEN + TAG_LEN || datagram[..4] != MAGIC {
             return Err(PacketError::NotOurs);
         }
@@ -121,7 +128,7 @@ impl PacketKey {
 /// Only datagrams whose tag verifies reach it, so only holders of the key add senders; even
 /// so, it remembers at most [`MAX_SENDERS`], forgetting the one heard from least recently.
 #[derive(Debug, Default)]
-pub(crate) struct ReplayGuard {
+pub struct ReplayGuard {
     senders: HashMap<NodeId, Window>,
 }
 
@@ -136,12 +143,12 @@ struct Window {
 
 impl ReplayGuard {
     /// Accepts `seq` from `sender` if it was not seen before and is recent enough.
-    pub(crate) fn accept(
-        &mut self,
-        sender: NodeId,
-        seq: u64,
-        now: Instant,
-    ) -> Result<(), PacketError> {
+    ///
+    /// # Errors
+    ///
+    /// [`PacketError::Replayed`] if it was, or is [`REPLAY_WINDOW`] or more behind the
+    /// newest number accepted from `sender`.
+    pub fn accept(&mut self, sender: NodeId, seq: u64, now: Instant) -> Result<(), PacketError> {
         if let Some(window) = self.senders.get_mut(&sender) {
             if seq > window.newest {
                 let shift = seq - window.newest;
