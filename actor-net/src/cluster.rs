@@ -21,14 +21,22 @@
 //!
 //! The layout of the datagrams is in `PROTOCOL.md` ("Cluster membership").
 
-mod codec;
-mod identity;
+// The encoding, the datagrams and the protocol's construction are visible to the crate root,
+// and their items `pub`, so that the `fuzzing` feature can re-export them for the tests of
+// `PROTOCOL.md`'s membership vectors; without the feature, the cluster is their only user.
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+pub(crate) mod codec;
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+pub(crate) mod identity;
 mod member;
-mod membership;
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+pub(crate) mod membership;
 mod names;
-mod packet;
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+pub(crate) mod packet;
 mod query;
-mod settings;
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+pub(crate) mod settings;
 mod view;
 
 use std::net::{SocketAddr, UdpSocket};

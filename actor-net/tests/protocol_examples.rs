@@ -1,11 +1,12 @@
 //! Checks the examples of `PROTOCOL.md` in hexadecimal against the implementation: the
-//! encoding of message values, the calls of the built-in services (against a serving node, and
-//! as a client node sends them), the whole frames of the echo call, the largest answer, the
-//! answers to malformed ERROR frames, and the frame limit of the WELCOME.
+//! encoding of message values, the calls of the built-in services and of a member's `cluster`
+//! actor (against a serving node, and as a client node sends them), the whole frames of the
+//! echo call, the largest answer, the answers to malformed ERROR frames, and the frame limit of
+//! the WELCOME.
 //!
 //! The examples are read from the document itself, so a changed byte on either side fails a
 //! test. (The example lookup and batch are checked by the tests of `src/message.rs`, the test
-//! vectors by `protocol_vectors.rs`.)
+//! vectors by `protocol_vectors.rs` and `membership_vectors.rs`.)
 
 use std::collections::VecDeque;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -15,12 +16,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actor_core::codec::{Bincode, Codec, FrameConfig, FrameReader};
 use actor_core::{Actor, Context, HandlerResult, Reply, System};
+use actor_net::cluster::{CLUSTER, ClusterMsg};
 use actor_net::handshake::{
     self, ClientHandshake, HandshakeConfig, HandshakeError, Handshaken, ServerHandshake, Side, Step,
 };
 use actor_net::services::{EchoMsg, ServiceSet, TimeMsg, TimeOfDay};
 use actor_net::session::{OVERHEAD, Opener, Sealer};
-use actor_net::{KeyCheck, Node, NodeBuilder, RemoteMessage, Secret, frame};
+use actor_net::{
+    ClusterMember, KeyCheck, MemberState, Node, NodeBuilder, NodeId, RemoteMessage, Secret, frame,
+};
 use serde::{Deserialize, Serialize};
 
 const PROTOCOL: &str = include_str!("../PROTOCOL.md");
@@ -477,6 +481,99 @@ fn a_client_node_sends_the_documented_time_call_and_reads_the_answer() {
     assert_eq!(answer.nanos, 123_456_789);
     assert_eq!(answer.local, "2026-11-27 13:15:03 +00:00 UTC");
     assert_eq!(answer.daytime, "Fri Nov 27 13:15:03 2026");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cluster actor.
+
+/// The answer of "Example: calling cluster": the member A of the membership vectors, itself,
+/// and B, which A sees as suspect.
+fn documented_members() -> Vec<ClusterMember> {
+    vec![
+        ClusterMember {
+            id: NodeId::from_u64(0x8a5f_3c2e_1d4b_6a79),
+            addr: "192.0.2.1:7700".parse().unwrap(),
+            state: MemberState::Up,
+        },
+        ClusterMember {
+            id: NodeId::from_u64(0x1f0e_2d3c_4b5a_6978),
+            addr: "[2001:db8::2]:7701".parse().unwrap(),
+            state: MemberState::Suspect,
+        },
+    ]
+}
+
+#[test]
+fn a_member_answers_the_documented_cluster_call() {
+    let [lookup, lookup_ok, tell, reply] = &messages("### Example: calling cluster")[..] else {
+        panic!("four messages");
+    };
+    // A member serving the services, as `actor-node serve` on a specific address.
+    let served = Served::start(|b| b.join(Vec::<String>::new()));
+    let mut wire = Wire::connect(served.addr());
+    wire.send(lookup);
+    assert_eq!(hex(&wire.recv()), hex(lookup_ok));
+    wire.send(tell);
+    let answered = wire.recv();
+    // REPLY, its length, reply id 1, status 0, as in the example; then the members.
+    assert_eq!(answered[0], reply[0]);
+    assert_eq!(
+        u32::from_be_bytes(answered[1..5].try_into().unwrap()) as usize,
+        answered.len() - 5
+    );
+    assert_eq!(answered[5..14], reply[5..14]);
+    // Alone in its cluster, the member lists itself, up, read as a client in another
+    // language would: one element, its id, `00` and the 4 bytes of 127.0.0.1, its port, `00`.
+    let mut answer = &answered[14..];
+    assert_eq!(read_varint(&mut answer), 1);
+    let id = served.node.node_id().unwrap();
+    assert_eq!(read_varint(&mut answer), u128::from(id.as_u64()));
+    assert_eq!(answer[..5], [0, 127, 0, 0, 1]);
+    answer = &answer[5..];
+    assert_eq!(read_varint(&mut answer), u128::from(served.addr().port()));
+    assert_eq!(answer, [0]);
+    assert_eq!(hex(&answered[14..]), hex(&encode(&served.node.members())));
+
+    // On a member, `echo` comes second (the example of calling echo, but for the id).
+    let [echo_lookup, ..] = &messages("### Example: calling echo")[..] else {
+        panic!("four messages");
+    };
+    wire.send(echo_lookup);
+    assert_eq!(
+        hex(&wire.recv()),
+        hex(&unhex("02 00000010 0000000000000001 0000000000000002"))
+    );
+}
+
+#[test]
+fn a_client_node_sends_the_documented_cluster_call_and_reads_the_answer() {
+    let [lookup, lookup_ok, tell, reply] =
+        messages("### Example: calling cluster").try_into().unwrap();
+    let members = against_fake_server(
+        move |wire| {
+            answer_lookup(wire, &lookup, &lookup_ok);
+            let id = check_tell(&wire.recv(), &tell);
+            wire.send(&[&reply[..5], &id, &reply[13..]].concat());
+        },
+        |node, addr| {
+            let cluster = node.lookup::<ClusterMsg>(addr, CLUSTER).unwrap();
+            cluster.ask(ClusterMsg::Members, WAIT).unwrap()
+        },
+    );
+    assert_eq!(members, documented_members());
+}
+
+#[test]
+fn the_documented_cluster_answer_is_the_members_encoding() {
+    let [.., reply] = &messages("### Example: calling cluster")[..] else {
+        panic!("four messages");
+    };
+    assert_eq!(reply[..14], unhex("05 0000003a 0000000000000001 00"));
+    assert_eq!(hex(&reply[14..]), hex(&encode(&documented_members())));
+    assert_eq!(
+        (ClusterMsg::NAME, ClusterMsg::VERSION),
+        ("actor.cluster", 1)
+    );
 }
 
 #[test]

@@ -11,20 +11,31 @@ use super::identity::{Identity, NodeId};
 
 /// Why a membership payload does not decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum CodecError {
+pub enum CodecError {
+    /// The payload ends inside a field.
     #[error("membership payload cut short")]
     Short,
+    /// An identity's address family is neither 4 nor 6.
     #[error("unknown address family {0}")]
     Family(u8),
+    /// A header's kind is not one of the 11.
     #[error("unknown membership message kind {0}")]
     Kind(u8),
+    /// A member update's state is not 0, 1 or 2.
     #[error("unknown member state {0}")]
     State(u8),
+    /// No room left in the payload for one more member update.
+    #[error("no room for a member update")]
+    NoRoom,
 }
 
 /// The codec foca runs with.
 #[derive(Debug, Default)]
-pub(crate) struct Codec;
+pub struct Codec;
+
+/// A member update's length but for its address: id, start, rejoins, family, port,
+/// incarnation and state.
+const UPDATE_LEN: usize = 8 + 8 + 2 + 1 + 2 + 2 + 1;
 
 const FAMILY_V4: u8 = 4;
 const FAMILY_V6: u8 = 6;
@@ -65,7 +76,8 @@ fn get_u64(buf: &mut impl Buf) -> Result<u64, CodecError> {
     Ok(buf.get_u64())
 }
 
-pub(crate) fn put_identity(buf: &mut impl BufMut, identity: &Identity) {
+/// Appends `identity` to `buf`: id, start, rejoins, address family, address and port.
+pub fn put_identity(buf: &mut impl BufMut, identity: &Identity) {
     buf.put_u64(identity.id.as_u64());
     buf.put_u64(identity.started_ms);
     buf.put_u16(identity.rejoins);
@@ -82,7 +94,13 @@ pub(crate) fn put_identity(buf: &mut impl BufMut, identity: &Identity) {
     buf.put_u16(identity.addr.port());
 }
 
-pub(crate) fn get_identity(buf: &mut impl Buf) -> Result<Identity, CodecError> {
+/// Reads an identity from the front of `buf`, as [`put_identity`] writes it.
+///
+/// # Errors
+///
+/// [`CodecError::Short`] if `buf` ends inside it, [`CodecError::Family`] for an unknown
+/// address family.
+pub fn get_identity(buf: &mut impl Buf) -> Result<Identity, CodecError> {
     let id = NodeId::from_u64(get_u64(buf)?);
     let started_ms = get_u64(buf)?;
     let rejoins = get_u16(buf)?;
@@ -214,6 +232,15 @@ impl foca::Codec<Identity> for Codec {
         member: &Member<Identity>,
         mut buf: impl BufMut,
     ) -> Result<(), CodecError> {
+        // foca fills a Feed with as many members as it guesses will fit, and stops at the
+        // first one that does not: writing it would panic, and foca wants the buffer as it was.
+        let address = match member.id().addr {
+            SocketAddr::V4(_) => 4,
+            SocketAddr::V6(_) => 16,
+        };
+        if buf.remaining_mut() < UPDATE_LEN + address {
+            return Err(CodecError::NoRoom);
+        }
         put_identity(&mut buf, member.id());
         buf.put_u16(member.incarnation());
         buf.put_u8(match member.state() {
@@ -305,6 +332,67 @@ mod tests {
             Codec.encode_member(&member, &mut wire).unwrap();
             assert_eq!(Codec.decode_member(&wire[..]).unwrap(), member);
         }
+    }
+
+    #[test]
+    fn an_update_that_does_not_fit_is_refused_and_writes_nothing() {
+        for (addr, len) in [("10.0.0.1:7000", 28), ("[2001:db8::1]:7001", 40)] {
+            let member = Member::alive(identity(addr));
+            let mut fits = Vec::new();
+            Codec
+                .encode_member(&member, (&mut fits).limit(len))
+                .unwrap();
+            assert_eq!(fits.len(), len);
+            let mut short = vec![0xaa];
+            let refused = Codec.encode_member(&member, (&mut short).limit(len - 1));
+            assert_eq!(refused, Err(CodecError::NoRoom));
+            assert_eq!(short, [0xaa]);
+        }
+    }
+
+    /// A member that knew 49 or more others, all on IPv4, panicked as it fed a joiner: the
+    /// Feed's last member did not fit in the 1400 bytes.
+    #[test]
+    fn a_feed_of_a_large_cluster_holds_what_fits() {
+        let member = |n: u16| Identity {
+            id: NodeId::from_u64(n.into()),
+            addr: SocketAddr::from(([10, 0, (n >> 8) as u8, n as u8], 7000)),
+            started_ms: 1,
+            rejoins: 0,
+        };
+        let settings = crate::ClusterSettings::default();
+        let left = std::sync::Arc::default();
+        let mut seed = crate::cluster::membership::swim(member(1), &settings, [0; 32], left);
+        let mut runtime = foca::AccumulatingRuntime::new();
+        seed.apply_many(
+            (2..102).map(|n| Member::alive(member(n))),
+            true,
+            &mut runtime,
+        )
+        .unwrap();
+        while runtime.to_send().is_some() {}
+        let joiner = member(500);
+        let mut announce = Vec::new();
+        let header = Header {
+            src: joiner,
+            src_incarnation: 0,
+            dst: member(1),
+            message: Message::Announce,
+        };
+        Codec.encode_header(&header, &mut announce).unwrap();
+        seed.handle_data(&announce, &mut runtime).unwrap();
+        let (to, feed) = runtime.to_send().expect("a Feed");
+        assert_eq!(to, joiner);
+        assert!(feed.len() <= crate::cluster::settings::MAX_PAYLOAD);
+        let mut feed = &feed[..];
+        assert_eq!(
+            Codec.decode_header(&mut feed).unwrap().message,
+            Message::Feed
+        );
+        // After a header of two IPv4 identities (53 bytes) and the count, 1345 bytes hold 48
+        // updates of 28.
+        assert_eq!(feed.get_u16(), 48);
+        assert_eq!(feed.len(), 48 * 28);
     }
 
     #[test]

@@ -85,14 +85,15 @@ impl std::str::FromStr for NodeId {
 /// they differ, the one that started later wins the address (a restart), then the one that
 /// rejoined more often (the same process, back after it was declared down).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct Identity {
-    pub(crate) id: NodeId,
+pub struct Identity {
+    /// The member's node id.
+    pub id: NodeId,
     /// Where the member listens, for TCP connections and membership datagrams alike.
-    pub(crate) addr: SocketAddr,
+    pub addr: SocketAddr,
     /// When the member's process started its membership, in milliseconds since 1970.
-    pub(crate) started_ms: u64,
+    pub started_ms: u64,
     /// How many times the member has rejoined after it was declared down.
-    pub(crate) rejoins: u16,
+    pub rejoins: u16,
 }
 
 impl foca::Identity for Identity {

@@ -90,14 +90,23 @@ const MAX_SLEEP: Duration = Duration::from_secs(1);
 
 /// The custom broadcast that says a member left on purpose (PROTOCOL.md, "Cluster
 /// membership"): kind 1, then the member's identity.
-const LEFT: u8 = 1;
+pub const LEFT: u8 = 1;
+
+/// The LEFT broadcast about `identity`, which a member that leaves sends about itself.
+#[must_use]
+pub fn left_item(identity: &Identity) -> Vec<u8> {
+    let mut item = Vec::with_capacity(64);
+    item.put_u8(LEFT);
+    codec::put_identity(&mut item, identity);
+    item
+}
 
 /// The members known to have left, shared by the broadcast handler and the thread.
 type LeftSet = Arc<parking_lot::Mutex<HashSet<NodeId>>>;
 
 /// Keeps only the newest broadcast about a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct LeftKey(NodeId);
+pub(crate) struct LeftKey(NodeId);
 
 impl Invalidates for LeftKey {
     fn invalidates(&self, other: &Self) -> bool {
@@ -107,7 +116,7 @@ impl Invalidates for LeftKey {
 
 /// Why a custom broadcast is refused.
 #[derive(Debug, thiserror::Error)]
-enum BroadcastError {
+pub(crate) enum BroadcastError {
     #[error("unknown broadcast kind {0}")]
     Kind(u8),
     #[error("malformed broadcast: {0}")]
@@ -116,7 +125,8 @@ enum BroadcastError {
     Trailing,
 }
 
-struct Broadcasts {
+/// Receives the custom broadcasts: a LEFT is kept, and passed on, the first time only.
+pub(crate) struct Broadcasts {
     left: LeftSet,
 }
 
@@ -147,6 +157,23 @@ impl BroadcastHandler<Identity> for Broadcasts {
 }
 
 type Swim = Foca<Identity, Codec, StdRng, Broadcasts>;
+
+/// The protocol as a member runs it: foca with this crate's codec, the configuration of
+/// `settings`, an RNG seeded with `seed`, and the LEFT broadcasts, whose members go to `left`.
+pub(crate) fn swim(
+    identity: Identity,
+    settings: &ClusterSettings,
+    seed: [u8; 32],
+    left: LeftSet,
+) -> Swim {
+    Foca::with_custom_broadcast(
+        identity,
+        settings.foca_config(),
+        StdRng::from_seed(seed),
+        Codec,
+        Broadcasts { left },
+    )
+}
 
 /// What the thread keeps between calls into the protocol.
 #[derive(Default)]
@@ -250,15 +277,7 @@ impl Membership {
             tracing::error!(%error, "no random seed for the membership protocol; not joining");
             return;
         }
-        let mut swim: Swim = Foca::with_custom_broadcast(
-            self.view.identity,
-            self.settings.foca_config(),
-            StdRng::from_seed(seed),
-            Codec,
-            Broadcasts {
-                left: Arc::clone(&left),
-            },
-        );
+        let mut swim = swim(self.view.identity, &self.settings, seed, Arc::clone(&left));
         let mut out = Outgoing {
             datagram: Vec::with_capacity(packet::HEADER_LEN + MAX_PAYLOAD + packet::TAG_LEN),
             ..Outgoing::default()
@@ -473,9 +492,7 @@ impl Membership {
 
     /// Says goodbye: a LEFT broadcast, then the protocol's own leave.
     fn leave(&self, swim: &mut Swim, out: &mut Outgoing) {
-        let mut item = Vec::with_capacity(64);
-        item.put_u8(LEFT);
-        codec::put_identity(&mut item, swim.identity());
+        let item = left_item(swim.identity());
         if let Err(error) = swim.add_broadcast(&item) {
             tracing::debug!(%error, "could not queue the leave broadcast");
         }

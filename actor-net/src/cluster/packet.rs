@@ -22,50 +22,57 @@ use super::identity::NodeId;
 use crate::secret::{HmacSha256, Secret, keyed_mac};
 
 /// The first bytes of every membership datagram.
-pub(crate) const MAGIC: [u8; 4] = *b"ACTM";
+pub const MAGIC: [u8; 4] = *b"ACTM";
 /// The first bytes of a NAMES datagram, the registry's (`names.rs`); the rest of its layout
 /// is a membership datagram's.
-pub(crate) const NAMES_MAGIC: [u8; 4] = *b"ACTN";
+pub const NAMES_MAGIC: [u8; 4] = *b"ACTN";
 /// The version of the datagram layout.
-pub(crate) const VERSION: u8 = 1;
+pub const VERSION: u8 = 1;
 /// Bytes before the payload: magic, version, sender id, sequence number.
-pub(crate) const HEADER_LEN: usize = 4 + 1 + 8 + 8;
+pub const HEADER_LEN: usize = 4 + 1 + 8 + 8;
 /// Bytes of the tag after the payload.
-pub(crate) const TAG_LEN: usize = 32;
+pub const TAG_LEN: usize = 32;
 /// The label of the membership key's derivation.
 const KEY_LABEL: &[u8] = b"actor/2 membership key";
 /// How far behind the newest sequence number of a sender a datagram may be and still be
 /// accepted (once): datagrams may arrive out of order.
-pub(crate) const REPLAY_WINDOW: u64 = 64;
+pub const REPLAY_WINDOW: u64 = 64;
 /// The most senders whose sequence numbers are remembered.
-pub(crate) const MAX_SENDERS: usize = 4096;
+pub const MAX_SENDERS: usize = 4096;
 
 /// Why a datagram is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum PacketError {
+pub enum PacketError {
+    /// Shorter than a header and a tag, or without the magic.
     #[error("not a membership datagram")]
     NotOurs,
+    /// A layout version other than 1.
     #[error("membership datagram version {0} is not 1")]
     Version(u8),
+    /// The tag is not the HMAC of the datagram under the membership key.
     #[error("the membership datagram's tag does not verify")]
     Tag,
+    /// The sender's sequence number was accepted before, or is too far behind.
     #[error("the membership datagram was received before, or is too old")]
     Replayed,
 }
 
 /// A datagram whose tag verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Opened<'a> {
+pub struct Opened<'a> {
     /// [`MAGIC`] or [`NAMES_MAGIC`].
-    pub(crate) magic: [u8; 4],
-    pub(crate) sender: NodeId,
-    pub(crate) seq: u64,
-    pub(crate) payload: &'a [u8],
+    pub magic: [u8; 4],
+    /// The sender's node id.
+    pub sender: NodeId,
+    /// The sender's sequence number.
+    pub seq: u64,
+    /// What the datagram carries.
+    pub payload: &'a [u8],
 }
 
 /// Seals and opens membership datagrams under the key derived from the shared key.
 #[derive(Clone)]
-pub(crate) struct PacketKey {
+pub struct PacketKey {
     mac: HmacSha256,
 }
 
@@ -77,7 +84,8 @@ impl std::fmt::Debug for PacketKey {
 
 impl PacketKey {
     /// Derives the membership key from the shared key.
-    pub(crate) fn derive(secret: &Secret) -> PacketKey {
+    #[must_use]
+    pub fn derive(secret: &Secret) -> PacketKey {
         let mut mac = keyed_mac(secret.expose());
         mac.update(KEY_LABEL);
         let mut key: [u8; 32] = mac.finalize().into_bytes().into();
@@ -89,12 +97,12 @@ impl PacketKey {
     }
 
     /// Appends the datagram carrying `payload` to `out`.
-    pub(crate) fn seal(&self, sender: NodeId, seq: u64, payload: &[u8], out: &mut Vec<u8>) {
+    pub fn seal(&self, sender: NodeId, seq: u64, payload: &[u8], out: &mut Vec<u8>) {
         self.seal_as(MAGIC, sender, seq, payload, out);
     }
 
     /// Appends the datagram carrying `payload` to `out`, with `magic` first.
-    pub(crate) fn seal_as(
+    pub fn seal_as(
         &self,
         magic: [u8; 4],
         sender: NodeId,
@@ -113,9 +121,33 @@ impl PacketKey {
         out.extend_from_slice(&mac.finalize().into_bytes());
     }
 
+    /// Checks a membership datagram's layout and tag; returns its sender, sequence number and
+    /// payload.
+    ///
+    /// # Errors
+    ///
+    /// [`PacketError::NotOurs`] (a NAMES datagram included), [`PacketError::Version`] or
+    /// [`PacketError::Tag`], checked in that order.
+    #[cfg_attr(not(feature = "fuzzing"), allow(dead_code))]
+    pub fn open<'a>(&self, datagram: &'a [u8]) -> Result<(NodeId, u64, &'a [u8]), PacketError> {
+        match self.open_any(datagram)? {
+            Opened {
+                magic: MAGIC,
+                sender,
+                seq,
+                payload,
+            } => Ok((sender, seq, payload)),
+            _ => Err(PacketError::NotOurs),
+        }
+    }
+
     /// Checks a membership or NAMES datagram's layout and tag; returns its magic, sender,
     /// sequence number and payload.
-    pub(crate) fn open_any<'a>(&self, datagram: &'a [u8]) -> Result<Opened<'a>, PacketError> {
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open).
+    pub fn open_any<'a>(&self, datagram: &'a [u8]) -> Result<Opened<'a>, PacketError> {
         let magic = match datagram.first_chunk::<4>() {
             Some(magic) if *magic == MAGIC || *magic == NAMES_MAGIC => *magic,
             _ => return Err(PacketError::NotOurs),
@@ -149,7 +181,7 @@ impl PacketKey {
 /// Only datagrams whose tag verifies reach it, so only holders of the key add senders; even
 /// so, it remembers at most [`MAX_SENDERS`], forgetting the one heard from least recently.
 #[derive(Debug, Default)]
-pub(crate) struct ReplayGuard {
+pub struct ReplayGuard {
     senders: HashMap<NodeId, Window>,
 }
 
@@ -164,12 +196,12 @@ struct Window {
 
 impl ReplayGuard {
     /// Accepts `seq` from `sender` if it was not seen before and is recent enough.
-    pub(crate) fn accept(
-        &mut self,
-        sender: NodeId,
-        seq: u64,
-        now: Instant,
-    ) -> Result<(), PacketError> {
+    ///
+    /// # Errors
+    ///
+    /// [`PacketError::Replayed`] if it was, or is [`REPLAY_WINDOW`] or more behind the
+    /// newest number accepted from `sender`.
+    pub fn accept(&mut self, sender: NodeId, seq: u64, now: Instant) -> Result<(), PacketError> {
         if let Some(window) = self.senders.get_mut(&sender) {
             if seq > window.newest {
                 let shift = seq - window.newest;

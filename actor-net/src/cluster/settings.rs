@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// The largest membership payload (foca's packet), so that a sealed datagram fits an
 /// Ethernet frame: 1400 + 53 bytes of wrapping + 28 of IP and UDP headers < 1500.
-pub(crate) const MAX_PAYLOAD: usize = 1400;
+pub const MAX_PAYLOAD: usize = 1400;
 
 /// The timing of membership and failure detection. The defaults suit a LAN or loopback.
 ///
