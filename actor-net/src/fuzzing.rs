@@ -91,6 +91,9 @@ pub mod cluster {
     pub use crate::cluster::codec::{Codec, CodecError, get_identity, put_identity};
     pub use crate::cluster::identity::Identity;
     pub use crate::cluster::membership::{LEFT, left_item};
+    pub use crate::cluster::names::{
+        Claim, NamesError, decode as decode_names, encode as encode_names,
+    };
     pub use crate::cluster::packet::{
         HEADER_LEN, MAGIC, MAX_SENDERS, NAMES_MAGIC, Opened, PacketError, PacketKey, REPLAY_WINDOW,
         ReplayGuard, TAG_LEN, VERSION,

@@ -15,8 +15,9 @@ use std::time::Instant;
 
 use actor_core::codec::{Bincode, Codec as _};
 use actor_net::fuzzing::cluster::{
-    Codec, HEADER_LEN, Identity, MAGIC, MAX_PAYLOAD, PacketError, PacketKey, REPLAY_WINDOW,
-    ReplayGuard, TAG_LEN, VERSION, get_identity, left_item, put_identity, swim,
+    Claim, Codec, HEADER_LEN, Identity, MAGIC, MAX_PAYLOAD, NAMES_MAGIC, PacketError, PacketKey,
+    REPLAY_WINDOW, ReplayGuard, TAG_LEN, VERSION, decode_names, encode_names, get_identity,
+    left_item, put_identity, swim,
 };
 use actor_net::{ClusterMember, ClusterSettings, KeyCheck, MemberState, NodeId, Secret};
 use foca::{AccumulatingRuntime, Codec as _, Header, Member, Message, State, Timer};
@@ -36,6 +37,8 @@ const NAMES: &[&str] = &[
     "membership_datagram",
     "membership_announce",
     "membership_members_answer",
+    "membership_names_payload",
+    "membership_names_datagram",
 ];
 
 /// A, the member that pings (PROTOCOL.md, "Membership vectors").
@@ -524,4 +527,48 @@ fn the_cluster_actors_answer_is_encoded_as_documented() {
         .decode(v.get("membership_members_answer"))
         .unwrap();
     assert_eq!(decoded, members);
+}
+
+#[test]
+fn a_names_payload_and_its_datagram_are_encoded_as_documented() {
+    let v = Vectors::read();
+    let claims = BTreeMap::from([
+        (
+            "counter".to_owned(),
+            Claim {
+                serial: 3,
+                present: true,
+            },
+        ),
+        (
+            "old".to_owned(),
+            Claim {
+                serial: 2,
+                present: false,
+            },
+        ),
+    ]);
+    let payloads = encode_names(&a(), &claims, MAX_PAYLOAD);
+    assert_eq!(payloads.len(), 1);
+    let key = PacketKey::derive(&key(&v));
+    let mut datagram = Vec::new();
+    key.seal_as(NAMES_MAGIC, a().id, 8, &payloads[0], &mut datagram);
+    v.assert("membership_names_payload", &payloads[0]);
+    v.assert("membership_names_datagram", &datagram);
+    let (owner, decoded) = decode_names(v.get("membership_names_payload")).unwrap();
+    assert_eq!(owner, a());
+    assert_eq!(decoded.into_iter().collect::<BTreeMap<_, _>>(), claims);
+    let opened = key.open_any(v.get("membership_names_datagram")).unwrap();
+    assert_eq!(
+        (opened.magic, opened.sender, opened.seq),
+        (NAMES_MAGIC, a().id, 8)
+    );
+    // Not a membership datagram: `open` (membership only) refuses it.
+    assert_eq!(
+        key.open(v.get("membership_names_datagram")),
+        Err(PacketError::NotOurs)
+    );
+    for cut in 0..payloads[0].len() {
+        assert!(decode_names(&payloads[0][..cut]).is_err(), "cut at {cut}");
+    }
 }

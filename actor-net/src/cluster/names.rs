@@ -62,9 +62,11 @@ impl std::fmt::Display for NameOwner {
 
 /// One member's claim on a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Claim {
-    pub(crate) serial: u64,
-    pub(crate) present: bool,
+pub struct Claim {
+    /// Grows with each change of the owner's claims.
+    pub serial: u64,
+    /// Exported (`true`) or withdrawn.
+    pub present: bool,
 }
 
 /// The claims of one member, with its identity (for the winner rule and its address).
@@ -136,12 +138,9 @@ impl Registry {
     }
 }
 
-/// Encodes the claims of `owner` into payloads of at most `max` bytes each.
-pub(crate) fn encode(
-    owner: &Identity,
-    claims: &BTreeMap<String, Claim>,
-    max: usize,
-) -> Vec<Vec<u8>> {
+/// Encodes the claims of `owner` into NAMES payloads of at most `max` bytes each.
+#[must_use]
+pub fn encode(owner: &Identity, claims: &BTreeMap<String, Claim>, max: usize) -> Vec<Vec<u8>> {
     let mut payloads = Vec::new();
     let mut current = Vec::new();
     let mut count = 0_u16;
@@ -174,19 +173,28 @@ pub(crate) fn encode(
 
 /// Why a NAMES payload is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum NamesError {
+pub enum NamesError {
+    /// The owner's identity does not decode, or the payload is cut short.
     #[error(transparent)]
     Codec(#[from] CodecError),
+    /// A name longer than [`MAX_CLUSTER_NAME`] bytes, or not UTF-8.
     #[error("a claimed name is longer than 255 bytes or not UTF-8")]
     BadName,
+    /// A presence byte other than 0 and 1.
     #[error("a claim's presence byte is neither 0 nor 1")]
     BadPresence,
+    /// Bytes after the last claim.
     #[error("bytes after the last claim")]
     Trailing,
 }
 
 /// Decodes a NAMES payload: the owner and its claims.
-pub(crate) fn decode(mut payload: &[u8]) -> Result<(Identity, Vec<(String, Claim)>), NamesError> {
+///
+/// # Errors
+///
+/// A [`NamesError`] for a payload cut short, a name longer than [`MAX_CLUSTER_NAME`] bytes
+/// or not UTF-8, a presence byte other than 0 and 1, or bytes after the last claim.
+pub fn decode(mut payload: &[u8]) -> Result<(Identity, Vec<(String, Claim)>), NamesError> {
     let owner = codec::get_identity(&mut payload)?;
     if payload.remaining() < 2 {
         return Err(CodecError::Short.into());
