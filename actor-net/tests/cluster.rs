@@ -308,3 +308,67 @@ mod names {
         younger_system.shutdown();
     }
 }
+
+/// Datagrams that say a member is down: one forged (sealed under another key) and one sealed
+/// under the cluster's key but sent twice. The forged one and the replay are refused before
+/// the protocol sees them; the member stays up.
+#[test]
+fn forged_and_replayed_membership_datagrams_are_refused() {
+    use actor_net::fuzzing::cluster::{Codec, Identity, PacketKey};
+    use foca::{Codec as _, Header, Member, Message};
+
+    let secret = Secret::generate().unwrap();
+    let a = member(&secret, &[]);
+    let b = member(&secret, &[a.local_addr().unwrap().to_string()]);
+    let ids = [a.node_id().unwrap(), b.node_id().unwrap()];
+    wait_until("both up", || states(&a) == all_up(&ids));
+
+    let forger = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = a.local_addr().unwrap();
+    let identity = |id: NodeId, addr| Identity {
+        id,
+        addr,
+        started_ms: 1,
+        rejoins: 0,
+    };
+    let sender = identity(NodeId::from_u64(0x0f07_9e4d), forger.local_addr().unwrap());
+    // A Gossip to `a` that says `b` is down.
+    let mut payload = Vec::new();
+    let header = Header {
+        src: sender,
+        src_incarnation: 0,
+        dst: identity(ids[0], target),
+        message: Message::Gossip,
+    };
+    Codec.encode_header(&header, &mut payload).unwrap();
+    payload.extend_from_slice(&1_u16.to_be_bytes());
+    let down = Member::down(identity(ids[1], b.local_addr().unwrap()));
+    Codec.encode_member(&down, &mut payload).unwrap();
+
+    let refused = || a.membership_traffic().2;
+    let base = refused();
+    let seal = |key: &PacketKey, seq| {
+        let mut datagram = Vec::new();
+        key.seal(sender.id, seq, &payload, &mut datagram);
+        datagram
+    };
+    let forged = seal(&PacketKey::derive(&Secret::generate().unwrap()), 1);
+    let genuine = seal(&PacketKey::derive(&secret), 1);
+    // In order, from one socket on loopback: the forged one, the genuine one, its replay, and a
+    // forged marker. Once the marker is counted, exactly the forged one, the replay and the
+    // marker must have been refused.
+    forger.send_to(&forged, target).unwrap();
+    forger.send_to(&genuine, target).unwrap();
+    forger.send_to(&genuine, target).unwrap();
+    forger
+        .send_to(
+            &seal(&PacketKey::derive(&Secret::generate().unwrap()), 2),
+            target,
+        )
+        .unwrap();
+    wait_until("the marker is refused", || refused() >= base + 3);
+    assert_eq!(refused(), base + 3, "the genuine datagram was refused too");
+    // The forged news changed nothing; `b` answers its probes, so whatever the genuine copy
+    // (a key holder's) said is refuted: `b` is up again, if it ever left that state.
+    wait_until("b up on a", || states(&a) == all_up(&ids));
+}
