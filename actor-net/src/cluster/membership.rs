@@ -148,7 +148,11 @@ impl BroadcastHandler<Identity> for Broadcasts {
                 if data.has_remaining() {
                     return Err(BroadcastError::Trailing);
                 }
-                let new = self.left.lock().insert(identity.id);
+                let mut left = self.left.lock();
+                // Bounded like the member table: past it, a member that leaves is listed as
+                // down rather than left.
+                let new = left.len() < MAX_LEFT && left.insert(identity.id);
+                drop(left);
                 Ok(new.then_some(LeftKey(identity.id)))
             }
             other => Err(BroadcastError::Kind(other)),
@@ -186,6 +190,43 @@ struct Outgoing {
     /// Set when foca rejoined under a renewed identity: the others may have forgotten this
     /// node's claims.
     rejoined: bool,
+}
+
+/// The most members a node keeps in its table, itself aside. A payload that would add
+/// another is dropped: the table, and the work every datagram costs, stay bounded even
+/// against a key holder that announces members by the million.
+pub(crate) const MAX_MEMBERS: usize = 1024;
+/// The most members remembered as having left.
+const MAX_LEFT: usize = 4 * MAX_MEMBERS;
+
+/// Whether a membership payload names a member (its sender, or one of its updates) that is
+/// not in `known` and is not this node. A payload that does not decode names no one: the
+/// protocol refuses it anyway.
+fn brings_strangers(
+    mut payload: &[u8],
+    known: &HashMap<NodeId, (Identity, MemberState)>,
+    me: NodeId,
+) -> bool {
+    use foca::Codec as _;
+    let stranger = |id: NodeId| id != me && !known.contains_key(&id);
+    let Ok(header) = Codec.decode_header(&mut payload) else {
+        return false;
+    };
+    if stranger(header.src.id) {
+        return true;
+    }
+    if payload.len() < 2 || header.message == foca::Message::Broadcast {
+        return false;
+    }
+    let count = payload.get_u16();
+    for _ in 0..count {
+        match Codec.decode_member(&mut payload) {
+            Ok(member) if stranger(member.id().id) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 /// What handling a received datagram may change.
@@ -478,6 +519,11 @@ impl Membership {
             }
             return;
         }
+        if state.published.len() >= MAX_MEMBERS
+            && brings_strangers(payload, state.published, self.view.identity.id)
+        {
+            return self.refuse(from, &"the member table is full");
+        }
         let swim = &mut *state.swim;
         let mut world = self.world(state.out);
         if let Err(error) = swim.handle_data(payload, &mut world) {
@@ -581,5 +627,52 @@ impl Names {
             },
         );
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use foca::{Codec as _, Header, Member, Message};
+
+    use super::*;
+
+    fn identity(id: u64) -> Identity {
+        Identity {
+            id: NodeId::from_u64(id),
+            addr: SocketAddr::from(([127, 0, 0, 1], 7000)),
+            started_ms: 1,
+            rejoins: 0,
+        }
+    }
+
+    fn gossip(src: u64, updates: &[u64]) -> Vec<u8> {
+        let mut payload = Vec::new();
+        let header = Header {
+            src: identity(src),
+            src_incarnation: 0,
+            dst: identity(1),
+            message: Message::Gossip,
+        };
+        Codec.encode_header(&header, &mut payload).unwrap();
+        payload.put_u16(u16::try_from(updates.len()).unwrap());
+        for id in updates {
+            Codec
+                .encode_member(&Member::alive(identity(*id)), &mut payload)
+                .unwrap();
+        }
+        payload
+    }
+
+    #[test]
+    fn a_payload_naming_an_unknown_member_brings_a_stranger() {
+        let known: HashMap<NodeId, (Identity, MemberState)> = [2, 3]
+            .into_iter()
+            .map(|id| (NodeId::from_u64(id), (identity(id), MemberState::Up)))
+            .collect();
+        let me = NodeId::from_u64(1);
+        assert!(!brings_strangers(&gossip(2, &[3, 1]), &known, me));
+        assert!(brings_strangers(&gossip(4, &[]), &known, me));
+        assert!(brings_strangers(&gossip(2, &[3, 5]), &known, me));
+        assert!(!brings_strangers(b"not a payload", &known, me));
     }
 }

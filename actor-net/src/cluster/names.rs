@@ -27,6 +27,9 @@ use super::identity::{Identity, NodeId};
 pub const MAX_CLUSTER_NAME: usize = 255;
 /// The most names one member may claim; claims beyond it are ignored.
 pub(crate) const MAX_CLAIMS_PER_MEMBER: usize = 4096;
+/// The most claims kept in all, so that members claiming names by the thousand cannot make
+/// the registry hold more than some megabytes; new claims beyond it are ignored.
+pub(crate) const MAX_CLAIMS: usize = 65_536;
 
 /// A change of the owner of a name, as a member sees it: published on `cluster.names`.
 ///
@@ -86,11 +89,12 @@ impl Registry {
     /// Applies `claims` of `owner`; each is taken if its serial is newer than the one known.
     /// Returns whether anything changed.
     pub(crate) fn apply(&mut self, owner: Identity, claims: &[(String, Claim)]) -> bool {
+        let mut total: usize = self.by_member.values().map(|c| c.names.len()).sum();
         let known = self.by_member.entry(owner.id).or_default();
         known.owner = Some(owner);
         let mut changed = false;
         for (name, claim) in claims {
-            let full = known.names.len() >= MAX_CLAIMS_PER_MEMBER;
+            let full = known.names.len() >= MAX_CLAIMS_PER_MEMBER || total >= MAX_CLAIMS;
             match known.names.get_mut(name) {
                 Some(old) if old.serial >= claim.serial => {}
                 Some(old) => {
@@ -99,6 +103,7 @@ impl Registry {
                 }
                 None if !full => {
                     known.names.insert(name.clone(), *claim);
+                    total += 1;
                     changed = true;
                 }
                 None => {}
