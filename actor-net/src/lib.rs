@@ -33,6 +33,7 @@ mod error;
 // the crate is their only user.
 #[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
 mod message;
+mod net_event;
 mod node;
 mod random;
 mod remote;
@@ -44,6 +45,7 @@ pub use cluster::{
     ClusterError, ClusterMember, ClusterSettings, MemberState, NodeId, ParseNodeIdError,
 };
 pub use error::NetError;
+pub use net_event::{NET_EXCHANGE, NetEvent};
 pub use node::{Node, NodeBuilder};
 pub use remote_message::{MAX_MESSAGE_NAME, MessageNameError, RemoteMessage};
 pub use secret::{KeyCheck, Secret, SecretError, Weakness};

@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use actor_core::{ActorRef, Budget, Escaped, ExitReason, System};
+use actor_core::{ActorRef, Budget, Escaped, Exchange, ExitReason, System};
 use parking_lot::{Condvar, Mutex};
 use serde::de::DeserializeOwned;
 
@@ -44,6 +44,7 @@ use crate::cluster::{
 };
 use crate::error::NetError;
 use crate::handshake::{self, HandshakeConfig};
+use crate::net_event::{NET_EXCHANGE, NetEvent};
 use crate::remote_message::RemoteMessage;
 use crate::secret::Secret;
 use crate::session::Opener;
@@ -182,6 +183,8 @@ pub(crate) struct Shared {
     pub(crate) blocked: AtomicU64,
     /// The cluster's member table and registry, for refs that follow a name.
     cluster_view: Option<Arc<View>>,
+    /// Where the node's connection events go (`system.net`).
+    net_events: Option<Exchange<NetEvent>>,
     /// What all connections together have received and not yet handled: the frames being
     /// read and dispatched, and the told messages waiting for their actors (see `reader.rs`).
     pub(crate) inbound: Arc<Budget>,
@@ -1053,6 +1056,8 @@ impl NodeBuilder {
             refusals: RefusalLog::default(),
             blocked: AtomicU64::new(0),
             cluster_view: cluster.as_ref().map(|cluster| Arc::clone(cluster.view())),
+            // Taken already with another type: the node's events are not published.
+            net_events: system.exchange::<NetEvent>(NET_EXCHANGE).ok(),
             inbound,
         });
         let accept = match listener {
@@ -1194,6 +1199,16 @@ impl Shared {
         }
     }
 
+    /// Publishes the event `make` builds on `system.net`, if anyone listens (the event is
+    /// not even built otherwise: refusals can come by the thousand).
+    pub(crate) fn net_event(&self, make: impl FnOnce() -> NetEvent) {
+        if let Some(events) = &self.net_events
+            && events.subscriber_count() > 0
+        {
+            events.publish(make());
+        }
+    }
+
     /// The address of the member that owns `name` in the cluster, if this node is a member
     /// and knows one.
     pub(crate) fn whereis(&self, name: &str) -> Option<SocketAddr> {
@@ -1264,11 +1279,16 @@ impl Shared {
             if let Err(full) = self.admit(source) {
                 self.refused.fetch_add(1, Ordering::Relaxed);
                 self.refusals.refused(peer, &"node", &full);
+                self.net_event(|| NetEvent::Refused {
+                    peer,
+                    reason: full.to_string(),
+                });
                 let mut stream = stream;
                 let _ = handshake::refuse_busy(&mut stream, &self.handshake);
                 continue;
             }
             tracing::debug!(%peer, "connection accepted");
+            self.net_event(|| NetEvent::Connected { peer });
             let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
             match stream.try_clone() {
                 Ok(handle) => {
@@ -1318,6 +1338,10 @@ impl Shared {
                 Ok(done) => done,
                 Err(error) => {
                     self.refusals.refused(peer, &"node", &Escaped(&error));
+                    self.net_event(|| NetEvent::Refused {
+                        peer,
+                        reason: error.to_string(),
+                    });
                     return;
                 }
             };
@@ -1338,6 +1362,11 @@ impl Shared {
         }
         drop(slot);
         tracing::info!(%peer, name = %Escaped(connection.peer_name()), "peer authenticated");
+        self.net_event(|| NetEvent::Authenticated {
+            peer,
+            name: connection.peer_name().to_owned(),
+            inbound: true,
+        });
         if self.shutting_down.load(Ordering::SeqCst) {
             connection.close(ExitReason::Stopped);
         }
@@ -1426,6 +1455,11 @@ impl Shared {
             }
         }
         tracing::info!(peer = %addr, name = %Escaped(connection.peer_name()), "connected to peer");
+        self.net_event(|| NetEvent::Authenticated {
+            peer: addr,
+            name: connection.peer_name().to_owned(),
+            inbound: false,
+        });
         Ok(connection)
     }
 }

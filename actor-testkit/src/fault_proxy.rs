@@ -96,8 +96,8 @@ impl std::fmt::Display for Protocol {
 /// client.read_exact(&mut answer)?;
 /// assert_eq!(&answer, b"hello");
 /// echo.join().unwrap()?;
-/// assert_eq!(proxy.stats().to_client.forwarded_bytes, 5);
-/// proxy.stop();
+/// let stats = proxy.stop();
+/// assert_eq!(stats.to_client.forwarded_bytes, 5);
 /// # Ok(())
 /// # }
 /// ```
@@ -265,7 +265,9 @@ impl FaultProxy {
     }
 
     /// Stops the proxy: closes the listening socket and every connection or flow (what is
-    /// still delayed is discarded), and joins every thread.
+    /// still delayed is discarded), and joins every thread. Returns the final counters: once
+    /// every thread has ended, they count everything the proxy did (a counter is updated
+    /// after its write, so a snapshot taken while data flows may lag what a peer received).
     ///
     /// Returns within about 20 ms, plus, for a TCP connection still connecting to an
     /// unreachable upstream, what is left of its
@@ -286,8 +288,11 @@ impl FaultProxy {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn stop(mut self) {
+    // Called for the stop itself as often as for the counters: not `must_use`.
+    #[allow(clippy::must_use_candidate)]
+    pub fn stop(mut self) -> ProxyStats {
         self.stop_and_join();
+        self.stats()
     }
 
     fn stop_and_join(&mut self) {

@@ -30,6 +30,7 @@ use super::pending_requests::{LookupAnswer, PendingRequests};
 use super::writer::{Refused, Writer};
 use crate::error::NetError;
 use crate::message::{self, DownReason, ReplyStatus};
+use crate::net_event::NetEvent;
 use crate::session::Sealer;
 
 /// One authenticated connection to a peer; see the module documentation.
@@ -253,6 +254,11 @@ impl Connection {
         self.pending.end(&reason);
         if let Some(node) = self.node.upgrade() {
             node.forget(self.id);
+            node.net_event(|| NetEvent::Disconnected {
+                peer: self.peer,
+                name: self.peer_name.clone(),
+                reason: reason.to_string(),
+            });
         }
     }
 
