@@ -79,6 +79,8 @@ struct Names {
     last_sync: Option<Instant>,
     /// Which member the next periodic sync goes to, turning through the members.
     next_sync: usize,
+    /// Whether the registry changed since the owners were last computed.
+    dirty: bool,
 }
 
 /// The largest datagram read; longer ones are cut and so fail their tag.
@@ -378,7 +380,7 @@ impl Membership {
                     .iter()
                     .map(|(name, claim)| (name.clone(), *claim))
                     .collect();
-                names.registry.apply(*swim.identity(), &own);
+                names.dirty |= names.registry.apply(*swim.identity(), &own);
                 for (identity, state) in published.values() {
                     if matches!(state, MemberState::Up | MemberState::Suspect) {
                         self.send_names(&swim, &names, identity.addr, &mut out);
@@ -452,6 +454,9 @@ impl Membership {
 
     /// Publishes each change of a name's owner on `cluster.names`, and updates the view.
     fn publish_owners(&self, names: &mut Names) {
+        if !std::mem::take(&mut names.dirty) {
+            return;
+        }
         let owners = names.registry.owners();
         if owners == names.owners {
             return;
@@ -512,7 +517,7 @@ impl Membership {
                             matches!(seen, MemberState::Up | MemberState::Suspect)
                         }) =>
                 {
-                    state.names.registry.apply(owner, &claims);
+                    state.names.dirty |= state.names.registry.apply(owner, &claims);
                 }
                 Ok(_) => {}
                 Err(error) => tracing::debug!(%from, %error, "names datagram not used"),
@@ -596,12 +601,12 @@ impl Membership {
                 }
             }
             if matches!(state, MemberState::Down | MemberState::Left) {
-                names.registry.forget(*id);
+                names.dirty |= names.registry.forget(*id);
             }
         }
         for id in published.keys() {
             if !now.contains_key(id) {
-                names.registry.forget(*id);
+                names.dirty |= names.registry.forget(*id);
             }
         }
         self.view.others.write().clone_from(&now);
