@@ -1,7 +1,9 @@
 //! [`Sample`]: one figure of a measurement, and the `RESULT` line that carries it.
 //!
 //! The line format is fixed by BENCH-WORKLOADS.md, tab-separated:
-//! `RESULT <system> <workload> <variant> <metric> <value> <unit>`.
+//! `RESULT <system> <workload> <variant> <metric> <value> <unit>`. A measurement whose figures
+//! depend on settings of the framework (W8, the cluster's timing) also prints them, on a line
+//! of its own: `SETTINGS <workload> <variant> <text>`.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -11,11 +13,13 @@ use crate::error::{BenchError, BenchResult};
 /// One figure: what was measured, its value and its unit.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Sample {
-    /// `throughput`, `mean`, `p50`, `p99`, `spawn`, `rss` or `cost`.
+    /// `throughput`, `mean`, `p50`, `p99`, `spawn`, `rss`, `cost`, or one of W8's
+    /// (`convergence`, `kill-detection`, ...).
     pub(crate) metric: &'static str,
     /// The figure.
     pub(crate) value: f64,
-    /// `msgs/s`, `deliveries/s`, `us`, `us/actor`, `bytes/actor`, `ns/op` or `us/task`.
+    /// `msgs/s`, `deliveries/s`, `us`, `us/actor`, `bytes/actor`, `ns/op`, `us/task`, `s` or
+    /// `bytes/s`.
     pub(crate) unit: &'static str,
 }
 
@@ -71,6 +75,12 @@ pub(crate) fn result_lines(
     Ok(out)
 }
 
+/// The `SETTINGS` line of a measurement whose figures depend on `settings` (one line of
+/// text without tabs).
+pub(crate) fn settings_line(workload: &str, variant: &str, settings: &str) -> String {
+    format!("SETTINGS\t{workload}\t{variant}\t{settings}\n")
+}
+
 /// One decimal for large figures (rates), three for small ones (latencies in µs).
 fn format_value(value: f64) -> String {
     if value.abs() >= 1000.0 {
@@ -121,6 +131,14 @@ mod tests {
         assert_eq!(
             lines,
             "RESULT\tactor\tW1\tunbounded\tthroughput\t26359895.5\tmsgs/s\n"
+        );
+    }
+
+    #[test]
+    fn the_settings_line_is_tab_separated_too() {
+        assert_eq!(
+            settings_line("W8", "5-nodes", "probe_interval=250ms indirect_probes=3"),
+            "SETTINGS\tW8\t5-nodes\tprobe_interval=250ms indirect_probes=3\n"
         );
     }
 
