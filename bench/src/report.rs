@@ -81,12 +81,15 @@ pub(crate) fn settings_line(workload: &str, variant: &str, settings: &str) -> St
     format!("SETTINGS\t{workload}\t{variant}\t{settings}\n")
 }
 
-/// One decimal for large figures (rates), three for small ones (latencies in µs).
+/// One decimal for large figures (rates), three for small ones (latencies in µs), six for
+/// tiny ones (W8's times in seconds, some below a millisecond).
 fn format_value(value: f64) -> String {
     if value.abs() >= 1000.0 {
         format!("{value:.1}")
-    } else {
+    } else if value.abs() >= 0.1 {
         format!("{value:.3}")
+    } else {
+        format!("{value:.6}")
     }
 }
 
@@ -143,9 +146,11 @@ mod tests {
     }
 
     #[test]
-    fn small_figures_keep_three_decimals() {
+    fn small_figures_keep_three_decimals_and_tiny_ones_six() {
         assert_eq!(format_value(4.12345), "4.123");
         assert_eq!(format_value(1234.56), "1234.6");
+        assert_eq!(format_value(0.000_345_678), "0.000346");
+        assert_eq!(format_value(0.0), "0.000000");
     }
 
     #[test]
