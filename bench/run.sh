@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every measurement of actor-bench ROUNDS times (default 3), interleaved: all once, then
-# all again, and so on. Writes the RESULT lines to bench/results/last-run.tsv and a table of
-# medians, spreads and framework/raw ratios to bench/results/last-run.md, and prints the table.
+# all again, and so on. Writes the RESULT lines (and the SETTINGS lines W8 prints beside its
+# figures) to bench/results/last-run.tsv and a table of medians, spreads and framework/raw
+# ratios to bench/results/last-run.md, and prints the table.
 # A run of every workload also publishes the table as docs/performance.md and a chart of the
 # ratios (bench/chart.py) as docs/performance.svg.
 #
@@ -57,6 +58,7 @@ for ((round = 1; round <= rounds; round++)); do
             lines="$(grep '^RESULT' <<<"$output" || true)"
             if [[ -n "$lines" ]]; then
                 printf '%s\n' "$lines" >>"$tsv"
+                grep '^SETTINGS' <<<"$output" >>"$tsv" || true
             else
                 failures+=("round $round: $workload $variant printed no RESULT line")
             fi

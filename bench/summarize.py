@@ -2,7 +2,9 @@
 """Tabulates the RESULT lines of a bench/run.sh run as Markdown (standard library only).
 
 Each figure: the median over the rounds with its min-max spread, and for a framework
-figure the ratio of its median to the median of its raw baseline from the same run.
+figure the ratio of its median to the median of its raw baseline from the same run. A
+figure without a baseline (W8's) has no ratio; its goal, if any, is absolute. The SETTINGS
+lines some measurements print beside their figures are listed under the table.
 """
 
 import argparse
@@ -27,7 +29,20 @@ GOALS = {
     ("W6", "thread", "spawn"): ("ratio", "<=", 1.5),
     ("W6", "dispatcher", "spawn"): ("absolute", "<=", 2.0),
     ("W6", "dispatcher", "rss"): ("absolute", "<=", 512.0),
+    # The cluster at its default settings: 16 members converge within 2 s; a killed member is
+    # listed down everywhere within 1 s, a stopped (silent) one within 3 s; idle membership
+    # traffic under 2 KB/s per member, read on the bytes the busiest member sends.
+    ("W8", "16-nodes", "convergence"): ("absolute", "<=", 2.0),
+    ("W8", "5-nodes", "kill-detection"): ("absolute", "<=", 1.0),
+    ("W8", "16-nodes", "kill-detection"): ("absolute", "<=", 1.0),
+    ("W8", "5-nodes", "stop-detection"): ("absolute", "<=", 3.0),
+    ("W8", "16-nodes", "stop-detection"): ("absolute", "<=", 3.0),
+    ("W8", "5-nodes", "idle-sent-max"): ("absolute", "<=", 2000.0),
+    ("W8", "16-nodes", "idle-sent-max"): ("absolute", "<=", 2000.0),
 }
+
+# The first field of the lines that carry a measurement's settings rather than a figure.
+SETTINGS = "SETTINGS"
 
 
 def parse_args():
@@ -55,17 +70,35 @@ def read_pairs(path, columns):
 
 
 def read_results(path):
-    """{(workload, variant): (system, OrderedDict{metric: (unit, [values])})}."""
+    """{(workload, variant): (system, OrderedDict{metric: (unit, [values])})}; SETTINGS lines
+    are passed over (see read_settings)."""
     results = {}
     with open(path, encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             fields = line.rstrip("\n").split("\t")
+            if len(fields) == 4 and fields[0] == SETTINGS:
+                continue
             if len(fields) != 7 or fields[0] != "RESULT":
                 sys.exit(f"summarize.py: {path}:{number}: not a RESULT line: {line!r}")
             _, system, workload, variant, metric, value, unit = fields
             _, metrics = results.setdefault((workload, variant), (system, OrderedDict()))
             metrics.setdefault(metric, (unit, []))[1].append(float(value))
     return results
+
+
+def read_settings(path):
+    """{workload: OrderedDict{settings text: [variants]}} from the SETTINGS lines, each
+    variant once per text."""
+    settings = OrderedDict()
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) == 4 and fields[0] == SETTINGS:
+                _, workload, variant, text = fields
+                variants = settings.setdefault(workload, OrderedDict()).setdefault(text, [])
+                if variant not in variants:
+                    variants.append(variant)
+    return settings
 
 
 def median_ratio(results, workload, baseline, metric, median):
@@ -99,6 +132,8 @@ def goal_status(workload, variant, metric, unit, median, ratio):
 
 def fmt(value):
     magnitude = abs(value)
+    if 0 < magnitude < 0.1:
+        return f"{value:.2g}"
     if magnitude >= 100:
         return f"{value:,.0f}"
     if magnitude >= 10:
@@ -122,6 +157,7 @@ def main():
     order = read_pairs(args.order, 2)
     baselines = {(w, v): b for w, v, b in read_pairs(args.baselines, 3)}
     results = read_results(args.tsv)
+    settings = read_settings(args.tsv)
 
     print("# actor-bench: last run")
     print()
@@ -141,7 +177,13 @@ def main():
         "costs more than its baseline. **goal** is the goal set for a figure and whether this "
         "run's median meets it: a bound on the actor/raw ratio (×), or, for the dispatcher "
         "(W6 `dispatcher`, 100,000 actors on 2 threads), absolute bounds per idle actor; its "
-        "ratio to `std-thread` is shown for reference."
+        "ratio to `std-thread` is shown for reference. W8 (a cluster of 5 or 16 processes) "
+        "has no raw baseline: its figures are seconds (`convergence`; `kill-detection`, "
+        "`stop-detection`: until every other member lists a killed or stopped member down; "
+        "`rejoin`: until they list the stopped one up again after SIGCONT) and bytes sent "
+        "per second per member while idle (`idle-sent`: the mean over the members, "
+        "`idle-sent-max`: the busiest), at the settings listed under the table, with "
+        "absolute goals."
     )
     print()
     print("| workload | system | variant | metric | median | min–max | unit | runs "
@@ -169,6 +211,11 @@ def main():
                 f"| {unit} | {len(values)}/{args.rounds} | {better} | {baseline or ''} "
                 f"| {'' if ratio is None else f'{ratio:.2f}'} | {goal} |"
             )
+    for workload, texts in settings.items():
+        print()
+        for text, variants in texts.items():
+            names = ", ".join(f"`{variant}`" for variant in variants)
+            print(f"Settings of {workload} ({names}): `{text}`.")
 
 
 if __name__ == "__main__":

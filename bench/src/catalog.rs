@@ -16,9 +16,16 @@
 //! absolute figures), and micro's `worker` and `thread-pool` against `channel-worker`. The
 //! process pool's workers are processes too, but started by the pool itself (see
 //! [`micro::process_pool`]), not through `serve`.
+//!
+//! W8 (the cluster, Unix only: it stops and continues processes) has no raw baseline: its
+//! figures are times and rates at the cluster's settings, which its rows print beside them
+//! ([`Measurement::settings`]). Its member processes are started through `serve` too, many
+//! per run, and its `N` is their number.
 
 use crate::error::BenchResult;
 use crate::report::Sample;
+#[cfg(unix)]
+use crate::w8_cluster;
 use crate::{
     micro, w1_tell, w2_ask, w3_fanout, w4_remote_tell, w5_remote_ask, w6_dispatcher, w6_spawn,
 };
@@ -60,6 +67,9 @@ pub(crate) struct Measurement {
     /// For a two-process measurement, what the serving process runs with the same `N`: it
     /// serves until its stdin closes, and fails if its own checks did not hold.
     pub(crate) serve: Option<fn(u64) -> BenchResult<()>>,
+    /// For a measurement whose figures depend on settings of the framework, those settings
+    /// as one line of text, printed beside the figures.
+    pub(crate) settings: Option<fn() -> String>,
 }
 
 impl Measurement {
@@ -78,6 +88,7 @@ impl Measurement {
             default_n,
             run,
             serve: None,
+            settings: None,
         }
     }
 
@@ -95,6 +106,7 @@ impl Measurement {
             default_n,
             run,
             serve: None,
+            settings: None,
         }
     }
 
@@ -102,6 +114,15 @@ impl Measurement {
     const fn served_by(self, serve: fn(u64) -> BenchResult<()>) -> Measurement {
         Measurement {
             serve: Some(serve),
+            ..self
+        }
+    }
+
+    /// The same measurement, its figures printed with the settings `settings` describes.
+    #[cfg(unix)]
+    const fn with_settings(self, settings: fn() -> String) -> Measurement {
+        Measurement {
+            settings: Some(settings),
             ..self
         }
     }
@@ -187,6 +208,14 @@ pub(crate) const CATALOG: &[Measurement] = &[
         w6_dispatcher::N,
         w6_dispatcher::actor,
     ),
+    #[cfg(unix)]
+    Measurement::actor("W8", "5-nodes", None, w8_cluster::SMALL, w8_cluster::small)
+        .served_by(w8_cluster::serve)
+        .with_settings(w8_cluster::settings_text),
+    #[cfg(unix)]
+    Measurement::actor("W8", "16-nodes", None, w8_cluster::LARGE, w8_cluster::large)
+        .served_by(w8_cluster::serve)
+        .with_settings(w8_cluster::settings_text),
     Measurement::actor(
         "micro",
         "codec",
@@ -271,7 +300,7 @@ mod tests {
     #[test]
     fn the_two_process_measurements_have_a_serving_process() {
         for m in CATALOG {
-            let two_processes = matches!(m.workload, "W4" | "W5")
+            let two_processes = matches!(m.workload, "W4" | "W5" | "W8")
                 || (m.workload, m.variant) == ("micro", "process-echo");
             assert_eq!(
                 m.serve.is_some(),
@@ -280,6 +309,13 @@ mod tests {
                 m.workload,
                 m.variant
             );
+        }
+    }
+
+    #[test]
+    fn only_the_cluster_prints_settings() {
+        for m in CATALOG {
+            assert_eq!(m.settings.is_some(), m.workload == "W8", "{}", m.variant);
         }
     }
 

@@ -1,7 +1,9 @@
 //! [`Sample`]: one figure of a measurement, and the `RESULT` line that carries it.
 //!
 //! The line format is fixed by BENCH-WORKLOADS.md, tab-separated:
-//! `RESULT <system> <workload> <variant> <metric> <value> <unit>`.
+//! `RESULT <system> <workload> <variant> <metric> <value> <unit>`. A measurement whose figures
+//! depend on settings of the framework (W8, the cluster's timing) also prints them, on a line
+//! of its own: `SETTINGS <workload> <variant> <text>`.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -11,11 +13,13 @@ use crate::error::{BenchError, BenchResult};
 /// One figure: what was measured, its value and its unit.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Sample {
-    /// `throughput`, `mean`, `p50`, `p99`, `spawn`, `rss` or `cost`.
+    /// `throughput`, `mean`, `p50`, `p99`, `spawn`, `rss`, `cost`, or one of W8's
+    /// (`convergence`, `kill-detection`, ...).
     pub(crate) metric: &'static str,
     /// The figure.
     pub(crate) value: f64,
-    /// `msgs/s`, `deliveries/s`, `us`, `us/actor`, `bytes/actor`, `ns/op` or `us/task`.
+    /// `msgs/s`, `deliveries/s`, `us`, `us/actor`, `bytes/actor`, `ns/op`, `us/task`, `s` or
+    /// `bytes/s`.
     pub(crate) unit: &'static str,
 }
 
@@ -71,12 +75,21 @@ pub(crate) fn result_lines(
     Ok(out)
 }
 
-/// One decimal for large figures (rates), three for small ones (latencies in µs).
+/// The `SETTINGS` line of a measurement whose figures depend on `settings` (one line of
+/// text without tabs).
+pub(crate) fn settings_line(workload: &str, variant: &str, settings: &str) -> String {
+    format!("SETTINGS\t{workload}\t{variant}\t{settings}\n")
+}
+
+/// One decimal for large figures (rates), three for small ones (latencies in µs), six for
+/// tiny ones (W8's times in seconds, some below a millisecond).
 fn format_value(value: f64) -> String {
     if value.abs() >= 1000.0 {
         format!("{value:.1}")
-    } else {
+    } else if value.abs() >= 0.1 {
         format!("{value:.3}")
+    } else {
+        format!("{value:.6}")
     }
 }
 
@@ -125,9 +138,19 @@ mod tests {
     }
 
     #[test]
-    fn small_figures_keep_three_decimals() {
+    fn the_settings_line_is_tab_separated_too() {
+        assert_eq!(
+            settings_line("W8", "5-nodes", "probe_interval=250ms indirect_probes=3"),
+            "SETTINGS\tW8\t5-nodes\tprobe_interval=250ms indirect_probes=3\n"
+        );
+    }
+
+    #[test]
+    fn small_figures_keep_three_decimals_and_tiny_ones_six() {
         assert_eq!(format_value(4.12345), "4.123");
         assert_eq!(format_value(1234.56), "1234.6");
+        assert_eq!(format_value(0.000_345_678), "0.000346");
+        assert_eq!(format_value(0.0), "0.000000");
     }
 
     #[test]
