@@ -14,8 +14,8 @@
 //! cluster that it leaves, so the others list it as `left` rather than `down`.
 //!
 //! Failure detection, with the default [`ClusterSettings`]: each member probes one other
-//! every 250 ms and waits 100 ms for the answer, then asks 3 others to probe it; a member
-//! that answers none is suspected, and declared down 750 ms later unless it refutes the
+//! every 150 ms and waits 60 ms for the answer, then asks 3 others to probe it; a member
+//! that answers none is suspected, and declared down 400 ms later unless it refutes the
 //! suspicion. A member declared down while it is alive (a long pause, a partition) rejoins by
 //! itself under a renewed identity (same id), and is listed as up again.
 //!

@@ -17,8 +17,8 @@ mod support;
 use support::{KeyFile, Server, actor_node, run, stdout};
 
 /// How long a failure may take to be seen by every member: with the default settings a
-/// member is suspected within about two probe rounds (0.25 s each, plus the 0.1 s probe
-/// timeout) and declared down 0.75 s later; the rest is how long the news takes to spread,
+/// member is suspected within about two probe rounds (0.15 s each, plus the 0.06 s probe
+/// timeout) and declared down 0.4 s later; the rest is how long the news takes to spread,
 /// and the time this test's `members` calls take. Generous: a bound, not a speed figure.
 const DETECTION: Duration = Duration::from_secs(10);
 

@@ -21,19 +21,19 @@ pub const MAX_PAYLOAD: usize = 1400;
 ///     suspect_timeout: Duration::from_secs(2),
 ///     ..ClusterSettings::default()
 /// };
-/// assert_eq!(settings.probe_interval, Duration::from_millis(250));
+/// assert_eq!(settings.probe_interval, Duration::from_millis(150));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClusterSettings {
-    /// How often a member probes another. Default 250 ms.
+    /// How often a member probes another. Default 150 ms.
     pub probe_interval: Duration,
     /// How long a probe waits for its answer before others are asked to probe too; must be
-    /// shorter than `probe_interval`. Default 100 ms.
+    /// shorter than `probe_interval`. Default 60 ms.
     pub probe_timeout: Duration,
     /// How many others are asked to probe a member that did not answer. Default 3.
     pub indirect_probes: usize,
     /// How long a suspected member has to refute the suspicion before it is declared down.
-    /// Default 750 ms.
+    /// Default 400 ms.
     pub suspect_timeout: Duration,
     /// How often a member announces itself to members it sees as down, so that two sides of
     /// a healed partition find each other again. Default 2 s.
@@ -45,10 +45,10 @@ pub struct ClusterSettings {
 impl Default for ClusterSettings {
     fn default() -> Self {
         ClusterSettings {
-            probe_interval: Duration::from_millis(250),
-            probe_timeout: Duration::from_millis(100),
+            probe_interval: Duration::from_millis(150),
+            probe_timeout: Duration::from_millis(60),
             indirect_probes: 3,
-            suspect_timeout: Duration::from_millis(750),
+            suspect_timeout: Duration::from_millis(400),
             rejoin_interval: Duration::from_secs(2),
             forget_down_after: Duration::from_secs(60),
         }
@@ -79,7 +79,7 @@ impl ClusterSettings {
                 num_members: NonZeroUsize::new(2).unwrap_or(one),
             }),
             periodic_gossip: Some(foca::PeriodicParams {
-                frequency: Duration::from_millis(200),
+                frequency: Duration::from_millis(100),
                 num_members: NonZeroUsize::new(3).unwrap_or(one),
             }),
         }

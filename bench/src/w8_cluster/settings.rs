@@ -4,7 +4,7 @@
 //! durations in `ms` or `s`:
 //!
 //! ```text
-//! probe_interval=250ms probe_timeout=100ms indirect_probes=3 suspect_timeout=750ms
+//! probe_interval=150ms probe_timeout=60ms indirect_probes=3 suspect_timeout=400ms
 //! rejoin_interval=2s forget_down_after=60s
 //! ```
 //!
@@ -98,7 +98,7 @@ mod tests {
         let text = text(&ClusterSettings::default());
         assert_eq!(
             text,
-            "probe_interval=250ms probe_timeout=100ms indirect_probes=3 suspect_timeout=750ms \
+            "probe_interval=150ms probe_timeout=60ms indirect_probes=3 suspect_timeout=400ms \
              rejoin_interval=2s forget_down_after=60s"
         );
     }
