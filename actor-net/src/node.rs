@@ -933,8 +933,9 @@ impl NodeBuilder {
     /// Makes the node a member of a cluster, which it joins through any of `seeds` (addresses
     /// of members; none for the first member). Seeds that do not answer are tried again every
     /// second until one does. A member must [`listen`](Self::listen) on an address the others
-    /// can reach: membership runs over UDP on the same address and port. See
-    /// [`cluster`](crate::cluster).
+    /// can reach: membership runs over UDP on the same address and port. A member exports its
+    /// own `cluster` actor ([`ClusterMsg`](crate::cluster::ClusterMsg)) under the name
+    /// `cluster`, which is therefore taken. See [`cluster`](crate::cluster).
     ///
     /// # Examples
     ///
