@@ -309,9 +309,10 @@ mod names {
     }
 }
 
-/// Datagrams that say a member is down: one forged (sealed under another key) and one sealed
-/// under the cluster's key but sent twice. The forged one and the replay are refused before
-/// the protocol sees them; the member stays up.
+/// Datagrams that say a member is down: one forged (sealed under another key), one sealed
+/// under the cluster's key but sent twice, and one under the cluster's key whose wrapper
+/// names another sender than its payload. All but the first copy of the genuine one are
+/// refused before the protocol sees them; the member stays up.
 #[test]
 fn forged_and_replayed_membership_datagrams_are_refused() {
     use actor_net::fuzzing::cluster::{Codec, Identity, PacketKey};
@@ -354,20 +355,18 @@ fn forged_and_replayed_membership_datagrams_are_refused() {
     };
     let forged = seal(&PacketKey::derive(&Secret::generate().unwrap()), 1);
     let genuine = seal(&PacketKey::derive(&secret), 1);
-    // In order, from one socket on loopback: the forged one, the genuine one, its replay, and a
-    // forged marker. Once the marker is counted, exactly the forged one, the replay and the
-    // marker must have been refused.
-    forger.send_to(&forged, target).unwrap();
-    forger.send_to(&genuine, target).unwrap();
-    forger.send_to(&genuine, target).unwrap();
-    forger
-        .send_to(
-            &seal(&PacketKey::derive(&Secret::generate().unwrap()), 2),
-            target,
-        )
-        .unwrap();
-    wait_until("the marker is refused", || refused() >= base + 3);
-    assert_eq!(refused(), base + 3, "the genuine datagram was refused too");
+    // Under the cluster's key, but the wrapper names another sender than the payload's source.
+    let mut borrowed = Vec::new();
+    PacketKey::derive(&secret).seal(NodeId::from_u64(0x5eed), 1, &payload, &mut borrowed);
+    let marker = seal(&PacketKey::derive(&Secret::generate().unwrap()), 2);
+    // In order, from one socket on loopback: the forged one, the genuine one, its replay, the
+    // borrowed one, and a forged marker. Once the marker is counted, exactly the forged one,
+    // the replay, the borrowed one and the marker must have been refused.
+    for datagram in [&forged, &genuine, &genuine, &borrowed, &marker] {
+        forger.send_to(datagram, target).unwrap();
+    }
+    wait_until("the marker is refused", || refused() >= base + 4);
+    assert_eq!(refused(), base + 4, "the genuine datagram was refused too");
     // The forged news changed nothing; `b` answers its probes, so whatever the genuine copy
     // (a key holder's) said is refuted: `b` is up again, if it ever left that state.
     wait_until("b up on a", || states(&a) == all_up(&ids));

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use actor_core::Exchange;
 use bytes::{Buf, BufMut};
 use crossbeam_channel::{Receiver, TryRecvError};
-use foca::{BroadcastHandler, Foca, Invalidates, Notification, Runtime, State, Timer};
+use foca::{BroadcastHandler, Codec as _, Foca, Invalidates, Notification, Runtime, State, Timer};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -209,7 +209,6 @@ fn brings_strangers(
     known: &HashMap<NodeId, (Identity, MemberState)>,
     me: NodeId,
 ) -> bool {
-    use foca::Codec as _;
     let stranger = |id: NodeId| id != me && !known.contains_key(&id);
     let Ok(header) = Codec.decode_header(&mut payload) else {
         return false;
@@ -523,6 +522,15 @@ impl Membership {
                 Err(error) => tracing::debug!(%from, %error, "names datagram not used"),
             }
             return;
+        }
+        // A key holder speaks for itself only: the sender the wrapper names (whose numbers the
+        // replay window tracks) must be the payload's source.
+        let mut header = payload;
+        if Codec
+            .decode_header(&mut header)
+            .is_ok_and(|header| header.src.id != sender)
+        {
+            return self.refuse(from, &"the datagram's sender is not its payload's source");
         }
         if state.published.len() >= MAX_MEMBERS
             && brings_strangers(payload, state.published, self.view.identity.id)
