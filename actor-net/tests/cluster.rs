@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use actor_core::System;
-use actor_net::{ClusterMember, MemberState, Node, NodeId, Secret};
+use actor_net::{ClusterMember, ClusterSettings, MemberState, Node, NodeId, Secret};
 
 /// The bound on every wait.
 const WAIT: Duration = Duration::from_secs(20);
@@ -16,9 +16,23 @@ fn member(secret: &Secret, seeds: &[String]) -> Node {
     Node::builder(secret.clone())
         .listen("127.0.0.1:0")
         .join(seeds.iter().cloned())
+        .cluster_settings(SETTINGS)
         .build()
         .unwrap()
 }
+
+/// The tests here are about what members agree on, not about how fast they detect a failure
+/// (that is `actor-node/tests/cluster.rs` and W8): a suspicion timeout longer than the
+/// default keeps a member slowed down by the other tests of this binary, all running at
+/// once on a loaded machine, from being declared down meanwhile.
+const SETTINGS: ClusterSettings = ClusterSettings {
+    probe_interval: Duration::from_millis(150),
+    probe_timeout: Duration::from_millis(60),
+    indirect_probes: 3,
+    suspect_timeout: Duration::from_secs(3),
+    rejoin_interval: Duration::from_secs(2),
+    forget_down_after: Duration::from_secs(60),
+};
 
 /// Waits until `condition` holds, polling; panics with `what` after `WAIT`.
 fn wait_until(what: &str, mut condition: impl FnMut() -> bool) -> Duration {
@@ -96,6 +110,7 @@ fn every_change_is_published_on_cluster_members() {
     let watcher = Node::builder(secret.clone())
         .listen("127.0.0.1:0")
         .join(Vec::<String>::new())
+        .cluster_settings(SETTINGS)
         .system(&system)
         .build()
         .unwrap();
@@ -108,8 +123,16 @@ fn every_change_is_published_on_cluster_members() {
         (other_id, other.local_addr().unwrap(), MemberState::Up)
     );
     other.shutdown();
-    let left = received.recv_timeout(WAIT).unwrap();
-    assert_eq!((left.id, left.state), (other_id, MemberState::Left));
+    // A loaded machine may have made the watcher suspect the other meanwhile: those changes
+    // are published too. The last one is the leave.
+    let left = loop {
+        let change = received.recv_timeout(WAIT).expect("the leave");
+        assert_eq!(change.id, other_id, "{change}");
+        if change.state != MemberState::Suspect && change.state != MemberState::Up {
+            break change;
+        }
+    };
+    assert_eq!(left.state, MemberState::Left, "{left}");
     assert_eq!(left.to_string(), format!("{other_id} {} left", left.addr));
 }
 
@@ -283,6 +306,7 @@ mod names {
         let younger = Node::builder(secret.clone())
             .listen("127.0.0.1:0")
             .join([older.local_addr().unwrap().to_string()])
+            .cluster_settings(super::SETTINGS)
             .system(&younger_system)
             .build()
             .unwrap();
