@@ -10,15 +10,11 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use actor_testkit::{Direction, FaultProxy, FaultProxyBuilder, Protocol, ProxyStats};
+use actor_testkit::{Direction, FaultProxy, FaultProxyBuilder, Protocol};
 
-/// The bound on every wait.
-const WAIT: Duration = Duration::from_secs(10);
-/// The delay under test, and how long a receive waits to show that nothing came early.
-const DELAY: Duration = Duration::from_millis(800);
-const EARLY: Duration = Duration::from_millis(100);
-/// How long a receive waits to show that the blackhole keeps a side silent.
-const SILENCE: Duration = Duration::from_millis(200);
+mod support;
+
+use support::{DELAY, EARLY, SILENCE, WAIT, wait_for_stats};
 
 /// An upstream listener, and a proxy in front of it built from `builder`.
 fn proxy(
@@ -77,23 +73,6 @@ fn silent_for(stream: &mut TcpStream, wait: Duration) -> bool {
     );
     stream.set_read_timeout(Some(WAIT)).unwrap();
     silent
-}
-
-/// Polls the proxy's counters until `done` holds, within `WAIT`.
-fn wait_for_stats(
-    proxy: &FaultProxy,
-    what: &str,
-    done: impl Fn(&ProxyStats) -> bool,
-) -> ProxyStats {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let stats = proxy.stats();
-        if done(&stats) {
-            return stats;
-        }
-        assert!(Instant::now() < deadline, "never {what}: {stats:?}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// Whether the peer closed `stream` (end of stream or a reset) within `WAIT`.

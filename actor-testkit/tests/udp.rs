@@ -7,17 +7,13 @@
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actor_testkit::{Direction, FaultProxy, FaultProxyBuilder, Protocol, ProxyStats};
 
-/// The bound on every wait.
-const WAIT: Duration = Duration::from_secs(10);
-/// The delay under test, and how long a receive waits to show that nothing came early.
-const DELAY: Duration = Duration::from_millis(800);
-const EARLY: Duration = Duration::from_millis(100);
-/// How long a receive waits to show that nothing comes.
-const SILENCE: Duration = Duration::from_millis(200);
+mod support;
+
+use support::{DELAY, EARLY, SILENCE, WAIT, wait_for_stats};
 
 /// A socket on 127.0.0.1 that waits at most `WAIT` for a datagram.
 fn socket() -> UdpSocket {
@@ -49,23 +45,6 @@ fn silent_for(socket: &UdpSocket, wait: Duration) -> bool {
     let silent = socket.recv_from(&mut buf).is_err();
     socket.set_read_timeout(Some(WAIT)).unwrap();
     silent
-}
-
-/// Polls the proxy's counters until `done` holds, within `WAIT`.
-fn wait_for_stats(
-    proxy: &FaultProxy,
-    what: &str,
-    done: impl Fn(&ProxyStats) -> bool,
-) -> ProxyStats {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let stats = proxy.stats();
-        if done(&stats) {
-            return stats;
-        }
-        assert!(Instant::now() < deadline, "never {what}: {stats:?}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// Datagrams that the proxy has handled going upstream, forwarded or dropped.
