@@ -205,6 +205,17 @@ mod names {
         }
     }
 
+    /// An actor system for the exported actors, and three members: `b` and `c` joined
+    /// through `a`.
+    fn three_members() -> (System, Node, Node, Node) {
+        let secret = Secret::generate().unwrap();
+        let a = member(&secret, &[]);
+        let seed = vec![a.local_addr().unwrap().to_string()];
+        let b = member(&secret, &seed);
+        let c = member(&secret, &seed);
+        (System::new(), a, b, c)
+    }
+
     fn ask(node: &Node, name: &str) -> Result<String, Box<dyn std::error::Error>> {
         let actor = node.lookup_name::<Which>(name)?;
         Ok(actor.ask(Which, Duration::from_secs(5))?)
@@ -212,12 +223,7 @@ mod names {
 
     #[test]
     fn a_name_exported_on_one_member_is_found_and_asked_from_another_by_name_alone() {
-        let system = System::new();
-        let secret = Secret::generate().unwrap();
-        let a = member(&secret, &[]);
-        let seed = vec![a.local_addr().unwrap().to_string()];
-        let b = member(&secret, &seed);
-        let c = member(&secret, &seed);
+        let (system, a, b, c) = three_members();
         c.export("counter", &system.spawn(Labelled("c")).unwrap())
             .unwrap();
         wait_until("every member knows where counter is", || {
@@ -236,12 +242,7 @@ mod names {
 
     #[test]
     fn a_name_disappears_with_its_member_and_comes_back_with_another_export() {
-        let system = System::new();
-        let secret = Secret::generate().unwrap();
-        let a = member(&secret, &[]);
-        let seed = vec![a.local_addr().unwrap().to_string()];
-        let b = member(&secret, &seed);
-        let c = member(&secret, &seed);
+        let (system, a, b, c) = three_members();
         b.export("svc", &system.spawn(Labelled("b")).unwrap())
             .unwrap();
         wait_until("a sees b's svc", || a.whereis("svc").is_some());
@@ -264,12 +265,7 @@ mod names {
 
     #[test]
     fn a_ref_by_name_follows_the_name_when_its_member_is_lost() {
-        let system = System::new();
-        let secret = Secret::generate().unwrap();
-        let a = member(&secret, &[]);
-        let seed = vec![a.local_addr().unwrap().to_string()];
-        let b = member(&secret, &seed);
-        let c = member(&secret, &seed);
+        let (system, a, b, c) = three_members();
         b.export("svc", &system.spawn(Labelled("b")).unwrap())
             .unwrap();
         wait_until("a sees b's svc", || a.whereis("svc").is_some());
