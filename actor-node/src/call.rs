@@ -18,6 +18,19 @@ pub(crate) struct CallArgs {
     /// The address of the node to call
     #[arg(value_name = "ADDR")]
     addr: String,
+    /// The name the actor is exported under, if not `echo` or `time`. When the node does not
+    /// export it but is a cluster member, the member that does is asked
+    #[arg(long = "as", value_name = "NAME", global = true)]
+    name: Option<String>,
+    #[command(subcommand)]
+    actor: CallActor,
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+/// What a command that only connects to a node takes: how long it may wait, and the key.
+#[derive(Debug, Args)]
+pub(crate) struct ClientArgs {
     /// How long to wait for the connection, for the handshake and for the answer
     #[arg(
         long,
@@ -27,14 +40,30 @@ pub(crate) struct CallArgs {
         global = true
     )]
     timeout: u64,
-    /// The name the actor is exported under, if not `echo` or `time`. When the node does not
-    /// export it but is a cluster member, the member that does is asked
-    #[arg(long = "as", value_name = "NAME", global = true)]
-    name: Option<String>,
-    #[command(subcommand)]
-    actor: CallActor,
     #[command(flatten)]
     key: KeyArgs,
+}
+
+impl ClientArgs {
+    /// A node that only connects, with its connecting, handshake and lookups each bounded by
+    /// the timeout, and the moment the whole command's answer is due.
+    ///
+    /// Connecting and the handshake are each bounded by the timeout (the node's own handshake
+    /// limit, 5 s, is longer than a short `--timeout`), and an answer is awaited only for what
+    /// is left of it from the start. A server that answers each step just in time can still
+    /// stretch a command past the timeout, to at most a few times it, never without bound.
+    pub(crate) fn connect(&self) -> Result<(Node, Instant), CliError> {
+        let timeout = Duration::from_secs(self.timeout);
+        let deadline = Instant::now() + timeout;
+        let node = Node::builder(self.key.secret()?)
+            .name(format!("actor-node-client-{}", std::process::id()))
+            .connect_timeout(timeout)
+            .handshake_timeout(timeout)
+            .request_timeout(timeout)
+            .build()
+            .map_err(|e| CliError::Client(Box::new(e)))?;
+        Ok((node, deadline))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,29 +118,11 @@ where
     }
 }
 
-/// A node that only connects, with its connecting, handshake and lookups each bounded by
-/// `timeout`.
-pub(crate) fn client_node(key: &KeyArgs, timeout: Duration) -> Result<Node, CliError> {
-    Node::builder(key.secret()?)
-        .name(format!("actor-node-client-{}", std::process::id()))
-        .connect_timeout(timeout)
-        .handshake_timeout(timeout)
-        .request_timeout(timeout)
-        .build()
-        .map_err(|e| CliError::Client(Box::new(e)))
-}
-
 /// Connects to the node, asks the chosen actor, and prints its answer on one line, with its
 /// control characters escaped.
 pub(crate) fn call(args: CallArgs) -> Result<(), CliError> {
-    let timeout = Duration::from_secs(args.timeout);
-    // Connecting and the handshake are each bounded by the timeout (the node's own handshake
-    // limit, 5 s, is longer than a short `--timeout`), and the answer is awaited only for what
-    // is left of it from the start. A server that answers each step just in time can still
-    // stretch a call past the timeout, to at most a few times it, never without bound.
-    let deadline = Instant::now() + timeout;
+    let (node, deadline) = args.client.connect()?;
     let left = || deadline.saturating_duration_since(Instant::now());
-    let node = client_node(&args.key, timeout)?;
     let addr = args.addr.as_str();
     let ask_error = |actor: &str| {
         let actor = actor.to_owned();

@@ -2,38 +2,27 @@
 //! member.
 
 use std::io::{self, Write};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actor_net::cluster::{CLUSTER, ClusterMsg};
 use clap::Args;
 
-use crate::call::client_node;
+use crate::call::ClientArgs;
 use crate::error::CliError;
-use crate::key::KeyArgs;
 
 #[derive(Debug, Args)]
 pub(crate) struct MembersArgs {
     /// The address of a cluster member
     #[arg(value_name = "ADDR")]
     addr: String,
-    /// How long to wait for the connection, for the handshake and for the answer
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 10,
-        value_parser = clap::value_parser!(u64).range(1..)
-    )]
-    timeout: u64,
     #[command(flatten)]
-    key: KeyArgs,
+    client: ClientArgs,
 }
 
 /// Asks the member's `cluster` actor for the members and prints them, one per line:
 /// `<node id> <address> <state>`, the asked node first.
 pub(crate) fn members(args: MembersArgs) -> Result<(), CliError> {
-    let timeout = Duration::from_secs(args.timeout);
-    let deadline = Instant::now() + timeout;
-    let node = client_node(&args.key, timeout)?;
+    let (node, deadline) = args.client.connect()?;
     let cluster = node
         .lookup::<ClusterMsg>(args.addr.as_str(), CLUSTER)
         .map_err(|source| CliError::Lookup {
