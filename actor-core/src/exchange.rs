@@ -25,11 +25,11 @@ use std::sync::atomic::Ordering;
 
 use crate::event::{Events, SystemEvent};
 
+pub use pattern::Pattern;
 pub(crate) use registry::Registry;
 use shared::{Shared, Subscription};
 pub use subscriber::{Delivery, FnSubscriber, Subscriber, from_fn};
-pub(crate) use subscription_guard::Detach;
-pub use subscription_guard::SubscriptionGuard;
+pub use subscription_guard::{Detach, SubscriptionGuard};
 pub use subscription_id::SubscriptionId;
 
 /// A named, typed channel that delivers each published message to every subscriber

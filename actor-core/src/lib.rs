@@ -126,8 +126,8 @@ pub use error::{
 pub use escaped::Escaped;
 pub use event::{DEAD_LETTERS, DROPPED, DeadLetterReason, LIFECYCLE, SUBSCRIBERS, SystemEvent};
 pub use exchange::{
-    Delivery, Exchange, FnSubscriber, Subscriber, SubscriptionGuard, SubscriptionId,
-    SubscriptionInfo, from_fn,
+    Delivery, Detach, Exchange, FnSubscriber, Pattern, Subscriber, SubscriptionGuard,
+    SubscriptionId, SubscriptionInfo, from_fn,
 };
 pub use inbox::Inbox;
 pub use mailbox::{Mailbox, Overflow};

@@ -95,6 +95,22 @@ pub enum NetError {
     /// not a cluster member.
     #[error("no member of the cluster exports {0:?}")]
     NotInCluster(String),
+    /// A node refused a subscription to its exchanges.
+    #[error("{peer} refused the subscription to {pattern:?}")]
+    Subscribe {
+        /// The node.
+        peer: SocketAddr,
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        #[source]
+        reason: crate::pubsub::SubscribeError,
+    },
+
+    /// An exchange name or pattern does not parse.
+    #[error("invalid exchange name or pattern")]
+    Exchange(#[from] actor_core::ExchangeError),
+
     /// The node cannot be a cluster member as configured.
     #[error("cannot join a cluster")]
     Cluster(#[from] crate::cluster::ClusterError),

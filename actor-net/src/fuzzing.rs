@@ -31,7 +31,7 @@ pub mod message {
 
     pub use crate::message::{
         DownReason, LookupFailure, MAX_NAME, MAX_REPLIES, Malformed, Message, Reader, Rejection,
-        ReplyStatus, Writer, reply_ids,
+        ReplyStatus, SubscribeStatus, Writer, reply_ids,
     };
 }
 

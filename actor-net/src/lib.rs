@@ -35,6 +35,7 @@ mod error;
 mod message;
 mod net_event;
 mod node;
+mod pubsub;
 mod random;
 mod remote;
 mod remote_message;
@@ -47,5 +48,6 @@ pub use cluster::{
 pub use error::NetError;
 pub use net_event::{NET_EXCHANGE, NetEvent};
 pub use node::{Node, NodeBuilder};
+pub use pubsub::{MAX_SUBSCRIPTIONS, MAX_TEXT, SubscribeError};
 pub use remote_message::{MAX_MESSAGE_NAME, MessageNameError, RemoteMessage};
 pub use secret::{KeyCheck, Secret, SecretError, Weakness};

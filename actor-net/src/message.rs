@@ -1,5 +1,5 @@
 //! The messages inside session frames: lookups, tells, replies, rejections, heartbeats,
-//! monitors.
+//! monitors, and subscriptions to exchanges with the events they carry.
 //!
 //! A session frame's body is a batch of one or more messages, each `kind u8 | length u32
 //! BE | payload`, so that a writer can pack whatever is queued into one authenticated frame
@@ -21,6 +21,11 @@ mod kind {
     pub(super) const GOODBYE: u8 = 9;
     pub(super) const MONITOR: u8 = 10;
     pub(super) const DOWN: u8 = 11;
+    pub(super) const SUBSCRIBE: u8 = 12;
+    pub(super) const SUBSCRIBED: u8 = 13;
+    pub(super) const UNSUBSCRIBE: u8 = 14;
+    pub(super) const EVENT: u8 = 15;
+    pub(super) const UNSUBSCRIBED: u8 = 16;
 }
 
 /// The longest actor or type name a message may carry.
@@ -95,6 +100,33 @@ pub enum DownReason {
     Unknown = 5,
 }
 
+/// What became of a SUBSCRIBE, as a SUBSCRIBED reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscribeStatus {
+    /// Attached: matching messages follow as EVENTs.
+    Ok = 0,
+    /// The node shares no message type with this declared identity.
+    UnknownType = 1,
+    /// The pattern does not parse.
+    BadPattern = 2,
+    /// The connection holds as many subscriptions as the node allows.
+    TooMany = 3,
+    /// The connection already holds a subscription with this id.
+    Duplicate = 4,
+}
+
+impl fmt::Display for SubscribeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SubscribeStatus::Ok => "subscribed",
+            SubscribeStatus::UnknownType => "the node shares no message type of that identity",
+            SubscribeStatus::BadPattern => "the pattern is not a valid exchange pattern",
+            SubscribeStatus::TooMany => "the connection holds too many subscriptions",
+            SubscribeStatus::Duplicate => "the subscription id is already in use",
+        })
+    }
+}
+
 /// One parsed message, borrowing from the frame body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message<'a> {
@@ -166,6 +198,44 @@ pub enum Message<'a> {
         reason: DownReason,
         /// For a failure, what it was; otherwise empty.
         detail: &'a str,
+    },
+    /// SUBSCRIBE: asks for the messages published on the exchanges matching a pattern.
+    Subscribe {
+        /// Chosen by the subscriber, unique on its connection: the EVENTs carry it.
+        sub: u64,
+        /// The exchange pattern (`orders.>`, `system.*`, or a plain exchange name).
+        pattern: &'a str,
+        /// The declared identity of the message type (`NAME@VERSION`), or empty for the
+        /// `Debug` text of every type the node shows.
+        message_type: &'a str,
+    },
+    /// SUBSCRIBED: what became of a SUBSCRIBE.
+    Subscribed {
+        /// The subscription.
+        sub: u64,
+        /// Attached, or why not.
+        status: SubscribeStatus,
+        /// For a refusal, a human-readable detail; otherwise empty.
+        detail: &'a str,
+    },
+    /// UNSUBSCRIBE: ends a subscription.
+    Unsubscribe {
+        /// The subscription.
+        sub: u64,
+    },
+    /// UNSUBSCRIBED: a subscription has ended; no EVENT of it follows.
+    Unsubscribed {
+        /// The subscription.
+        sub: u64,
+    },
+    /// EVENT: a message published on an exchange matching a subscription.
+    Event {
+        /// The subscription that carries it.
+        sub: u64,
+        /// The exchange it was published on.
+        exchange: &'a str,
+        /// The message, encoded (or its `Debug` text, for a text subscription).
+        payload: &'a [u8],
     },
 }
 
@@ -303,6 +373,53 @@ impl<'a> Writer<'a> {
             put_str(out, detail);
         });
     }
+
+    /// A SUBSCRIBE to the exchanges matching `pattern`, for messages declared as
+    /// `message_type` (empty for `Debug` text).
+    pub fn subscribe(&mut self, sub: u64, pattern: &str, message_type: &str) {
+        self.message(kind::SUBSCRIBE, |out| {
+            out.extend_from_slice(&sub.to_be_bytes());
+            put_str(out, pattern);
+            put_str(out, message_type);
+        });
+    }
+
+    /// A SUBSCRIBED answering the SUBSCRIBE `sub` (`detail` is cut to [`MAX_NAME`] bytes).
+    pub fn subscribed(&mut self, sub: u64, status: SubscribeStatus, detail: &str) {
+        self.message(kind::SUBSCRIBED, |out| {
+            out.extend_from_slice(&sub.to_be_bytes());
+            out.push(status as u8);
+            put_str(out, detail);
+        });
+    }
+
+    /// An UNSUBSCRIBE of `sub`.
+    pub fn unsubscribe(&mut self, sub: u64) {
+        self.message(kind::UNSUBSCRIBE, |out| {
+            out.extend_from_slice(&sub.to_be_bytes())
+        });
+    }
+
+    /// An UNSUBSCRIBED: the subscription `sub` has ended.
+    pub fn unsubscribed(&mut self, sub: u64) {
+        self.message(kind::UNSUBSCRIBED, |out| {
+            out.extend_from_slice(&sub.to_be_bytes())
+        });
+    }
+
+    /// An EVENT of the subscription `sub`: a message published on `exchange`.
+    pub fn event(&mut self, sub: u64, exchange: &str, payload: &[u8]) {
+        self.message(kind::EVENT, |out| {
+            out.extend_from_slice(&sub.to_be_bytes());
+            put_str(out, exchange);
+            out.extend_from_slice(payload);
+        });
+    }
+}
+
+/// The encoded length of an EVENT carrying `payload` for `exchange`.
+pub(crate) fn event_len(exchange: &str, payload: usize) -> usize {
+    5 + 8 + 2 + exchange.len().min(MAX_NAME) + payload
 }
 
 /// Names travel as `u16 BE length | UTF-8`; longer ones are cut at a character boundary.
@@ -427,6 +544,34 @@ fn parse(kind: u8, payload: &[u8]) -> Result<Message<'_>, Malformed> {
             },
             detail: c.str()?,
         },
+        kind::SUBSCRIBE => Message::Subscribe {
+            sub: c.u64()?,
+            pattern: c.str()?,
+            message_type: c.str()?,
+        },
+        kind::SUBSCRIBED => Message::Subscribed {
+            sub: c.u64()?,
+            status: match c.u8()? {
+                0 => SubscribeStatus::Ok,
+                1 => SubscribeStatus::UnknownType,
+                2 => SubscribeStatus::BadPattern,
+                3 => SubscribeStatus::TooMany,
+                4 => SubscribeStatus::Duplicate,
+                _ => return Err(Malformed("unknown subscribe status")),
+            },
+            detail: c.str()?,
+        },
+        kind::UNSUBSCRIBE => Message::Unsubscribe { sub: c.u64()? },
+        kind::UNSUBSCRIBED => Message::Unsubscribed { sub: c.u64()? },
+        kind::EVENT => {
+            let sub = c.u64()?;
+            let exchange = c.str()?;
+            return Ok(Message::Event {
+                sub,
+                exchange,
+                payload: c.0,
+            });
+        }
         _ => return Err(Malformed("unknown message kind")),
     };
     if !c.0.is_empty() {
@@ -515,6 +660,11 @@ mod tests {
         w.goodbye();
         w.monitor(42);
         w.down(42, DownReason::Panicked, "boom");
+        w.subscribe(3, "orders.>", "myapp.order@1");
+        w.subscribed(3, SubscribeStatus::UnknownType, "myapp.order@1");
+        w.unsubscribe(3);
+        w.unsubscribed(3);
+        w.event(3, "orders.eu", b"order");
         body
     }
 
@@ -572,6 +722,23 @@ mod tests {
                     actor: 42,
                     reason: DownReason::Panicked,
                     detail: "boom"
+                },
+                Message::Subscribe {
+                    sub: 3,
+                    pattern: "orders.>",
+                    message_type: "myapp.order@1"
+                },
+                Message::Subscribed {
+                    sub: 3,
+                    status: SubscribeStatus::UnknownType,
+                    detail: "myapp.order@1"
+                },
+                Message::Unsubscribe { sub: 3 },
+                Message::Unsubscribed { sub: 3 },
+                Message::Event {
+                    sub: 3,
+                    exchange: "orders.eu",
+                    payload: b"order"
                 },
             ]
         );

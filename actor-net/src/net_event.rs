@@ -64,6 +64,11 @@ pub enum NetEvent {
     },
 }
 
+/// Shared by every node: a peer subscribes to `system.net` typed.
+impl crate::RemoteMessage for NetEvent {
+    const NAME: &'static str = "actor.net-event";
+}
+
 impl fmt::Display for NetEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

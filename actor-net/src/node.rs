@@ -45,12 +45,13 @@ use crate::cluster::{
 use crate::error::NetError;
 use crate::handshake::{self, HandshakeConfig};
 use crate::net_event::{NET_EXCHANGE, NetEvent};
+use crate::pubsub::Shares;
 use crate::remote_message::RemoteMessage;
 use crate::secret::Secret;
 use crate::session::Opener;
 use crate::source::{RefusalLog, Source};
 
-pub(crate) use connection::Connection;
+pub(crate) use connection::{Connection, encode};
 use export::Exports;
 use redial::Redials;
 pub(crate) use redial::{DialError, Redial};
@@ -185,6 +186,10 @@ pub(crate) struct Shared {
     cluster_view: Option<Arc<View>>,
     /// Where the node's connection events go (`system.net`).
     net_events: Option<Exchange<NetEvent>>,
+    /// The actor system whose exchanges the node publishes on and shares.
+    pub(crate) system: System,
+    /// The message types whose exchanges peers may subscribe to.
+    pub(crate) shares: Shares,
     /// What all connections together have received and not yet handled: the frames being
     /// read and dispatched, and the told messages waiting for their actors (see `reader.rs`).
     pub(crate) inbound: Arc<Budget>,
@@ -249,6 +254,10 @@ pub struct NodeBuilder {
     seeds: Option<Vec<String>>,
     cluster_settings: ClusterSettings,
     system: Option<System>,
+    /// The message types the node shares with its peers.
+    pub(crate) shares: Shares,
+    /// The first type given to `share` whose declared name breaks the rule.
+    pub(crate) share_error: Option<crate::remote_message::MessageNameError>,
 }
 
 impl Node {
@@ -285,6 +294,8 @@ impl Node {
             seeds: None,
             cluster_settings: ClusterSettings::default(),
             system: None,
+            shares: Shares::default(),
+            share_error: None,
         }
     }
 
@@ -1026,6 +1037,9 @@ impl NodeBuilder {
     ///
     /// See [`NodeBuilder`].
     pub fn build(mut self) -> Result<Node, NetError> {
+        if let Some(error) = self.share_error.take() {
+            return Err(error.into());
+        }
         let handshake = HandshakeConfig::builder()
             .name(self.config.name.clone())
             .timeout(self.config.handshake_timeout)
@@ -1059,6 +1073,8 @@ impl NodeBuilder {
             cluster_view: cluster.as_ref().map(|cluster| Arc::clone(cluster.view())),
             // Taken already with another type: the node's events are not published.
             net_events: system.exchange::<NetEvent>(NET_EXCHANGE).ok(),
+            system: system.clone(),
+            shares: std::mem::take(&mut self.shares),
             inbound,
         });
         let accept = match listener {

@@ -19,9 +19,24 @@ pub(crate) fn validate_name(name: &str) -> Result<(), ExchangeError> {
     }
 }
 
-/// A parsed pattern.
+/// A parsed exchange pattern, as [`System::attach_pattern`](crate::System::attach_pattern)
+/// takes: dot-separated segments, where `*` stands for exactly one segment and a last `>` for
+/// one or more.
+///
+/// # Examples
+///
+/// ```
+/// use actor_core::Pattern;
+///
+/// let orders = Pattern::parse("orders.>")?;
+/// assert!(orders.matches("orders.eu.paris"));
+/// assert!(!orders.matches("orders"));
+/// assert!(Pattern::parse("*.eu")?.matches("orders.eu"));
+/// assert!(Pattern::parse("orders..eu").is_err());
+/// # Ok::<(), actor_core::ExchangeError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Pattern {
+pub struct Pattern {
     segments: Vec<Segment>,
 }
 
@@ -35,7 +50,17 @@ enum Segment {
 }
 
 impl Pattern {
-    pub(crate) fn parse(pattern: &str) -> Result<Pattern, ExchangeError> {
+    /// Parses `pattern`.
+    ///
+    /// # Errors
+    ///
+    /// [`ExchangeError::InvalidPattern`] when a segment is empty, holds whitespace, `*` or
+    /// `>` among other characters, or `>` is not last.
+    ///
+    /// # Examples
+    ///
+    /// See [`Pattern`].
+    pub fn parse(pattern: &str) -> Result<Pattern, ExchangeError> {
         let invalid = || ExchangeError::InvalidPattern(pattern.to_string());
         if pattern.is_empty() {
             return Err(invalid());
@@ -58,7 +83,13 @@ impl Pattern {
         Ok(Pattern { segments })
     }
 
-    pub(crate) fn matches(&self, name: &str) -> bool {
+    /// Whether the exchange name `name` matches.
+    ///
+    /// # Examples
+    ///
+    /// See [`Pattern`].
+    #[must_use]
+    pub fn matches(&self, name: &str) -> bool {
         let mut parts = name.split('.');
         for segment in &self.segments {
             match segment {

@@ -7,7 +7,37 @@ use std::sync::Weak;
 use super::subscription_id::SubscriptionId;
 
 /// Detaches a subscription by id; what a [`SubscriptionGuard`] calls on drop.
-pub(crate) trait Detach: Send + Sync {
+///
+/// Exchanges and the system's pattern table implement it. Implement it to hand out guards for
+/// subscriptions kept somewhere else (a remote node's exchanges, for instance), so that they
+/// combine with [`SubscriptionGuard::and`] like any other.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use actor_core::{Detach, SubscriptionGuard, SubscriptionId};
+///
+/// #[derive(Default)]
+/// struct Table(Mutex<Vec<SubscriptionId>>);
+/// impl Detach for Table {
+///     fn detach(&self, id: SubscriptionId) -> bool {
+///         let mut ids = self.0.lock().unwrap();
+///         let before = ids.len();
+///         ids.retain(|kept| *kept != id);
+///         ids.len() < before
+///     }
+/// }
+///
+/// let table = Arc::new(Table::default());
+/// let id = SubscriptionId::next();
+/// table.0.lock().unwrap().push(id);
+/// let as_detach: Arc<dyn Detach> = table.clone();
+/// drop(SubscriptionGuard::new(Arc::downgrade(&as_detach), id));
+/// assert!(table.0.lock().unwrap().is_empty());
+/// ```
+pub trait Detach: Send + Sync {
+    /// Detaches the subscription `id`; returns `false` if it was not attached (any more).
     fn detach(&self, id: SubscriptionId) -> bool;
 }
 
@@ -23,7 +53,12 @@ pub struct SubscriptionGuard {
 }
 
 impl SubscriptionGuard {
-    pub(crate) fn new(detach: Weak<dyn Detach>, id: SubscriptionId) -> SubscriptionGuard {
+    /// A guard that calls `detach` for `id` when dropped, if `detach` is still alive then.
+    ///
+    /// # Examples
+    ///
+    /// See [`Detach`].
+    pub fn new(detach: Weak<dyn Detach>, id: SubscriptionId) -> SubscriptionGuard {
         SubscriptionGuard {
             attachments: vec![(detach, id)],
         }

@@ -8,7 +8,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct SubscriptionId(u64);
 
 impl SubscriptionId {
-    pub(crate) fn next() -> SubscriptionId {
+    /// A new id, never given out before in this process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::SubscriptionId;
+    /// assert_ne!(SubscriptionId::next(), SubscriptionId::next());
+    /// ```
+    #[must_use]
+    pub fn next() -> SubscriptionId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         SubscriptionId(NEXT.fetch_add(1, Ordering::Relaxed))
     }

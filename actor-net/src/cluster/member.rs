@@ -68,6 +68,11 @@ pub struct ClusterMember {
     pub state: MemberState,
 }
 
+/// Shared by every member: a peer subscribes to `cluster.members` typed.
+impl crate::RemoteMessage for ClusterMember {
+    const NAME: &'static str = "actor.cluster-member";
+}
+
 impl std::fmt::Display for ClusterMember {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {} {}", self.id, self.addr, self.state)

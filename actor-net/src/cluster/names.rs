@@ -54,6 +54,11 @@ pub struct NameOwner {
     pub owner: Option<(NodeId, SocketAddr)>,
 }
 
+/// Shared by every member: a peer subscribes to `cluster.names` typed.
+impl crate::RemoteMessage for NameOwner {
+    const NAME: &'static str = "actor.cluster-name";
+}
+
 impl std::fmt::Display for NameOwner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.owner {

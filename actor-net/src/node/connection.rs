@@ -31,6 +31,7 @@ use super::writer::{Refused, Writer};
 use crate::error::NetError;
 use crate::message::{self, DownReason, ReplyStatus};
 use crate::net_event::NetEvent;
+use crate::pubsub::{Feeds, Served};
 use crate::session::Sealer;
 
 /// One authenticated connection to a peer; see the module documentation.
@@ -48,6 +49,10 @@ pub(crate) struct Connection {
     socket: TcpStream,
     closed: AtomicBool,
     node: Weak<Shared>,
+    /// The subscriptions the peer holds on this node's exchanges.
+    served: Served,
+    /// What this node receives from the peer's exchanges.
+    feeds: Feeds,
 }
 
 impl Connection {
@@ -83,6 +88,8 @@ impl Connection {
             socket: handle_socket,
             closed: AtomicBool::new(false),
             node: Arc::downgrade(node),
+            served: Served::default(),
+            feeds: Feeds::default(),
         });
         let writing = Arc::clone(&connection);
         let heartbeat = config.heartbeat_interval;
@@ -124,6 +131,16 @@ impl Connection {
 
     pub(crate) fn pending(&self) -> &PendingRequests {
         &self.pending
+    }
+
+    /// The subscriptions the peer holds on this node's exchanges.
+    pub(crate) fn served(&self) -> &Served {
+        &self.served
+    }
+
+    /// What this node receives from the peer's exchanges.
+    pub(crate) fn feeds(&self) -> &Feeds {
+        &self.feeds
     }
 
     /// What this peer has in flight towards local actors.
@@ -252,7 +269,9 @@ impl Connection {
         let _ = self.socket.shutdown(Shutdown::Both);
         self.writer.close();
         self.pending.end(&reason);
+        self.feeds.end();
         if let Some(node) = self.node.upgrade() {
+            self.served.end(&node);
             node.forget(self.id);
             node.net_event(|| NetEvent::Disconnected {
                 peer: self.peer,
@@ -306,7 +325,7 @@ impl ReplyRegistry for Connection {
 }
 
 /// One control message, written by `write`.
-fn encode(write: impl FnOnce(&mut message::Writer<'_>)) -> Vec<u8> {
+pub(crate) fn encode(write: impl FnOnce(&mut message::Writer<'_>)) -> Vec<u8> {
     let mut msg = Vec::with_capacity(32);
     write(&mut message::Writer::new(&mut msg));
     msg

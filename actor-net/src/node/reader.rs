@@ -1,6 +1,7 @@
 //! [`read`]: the receiving half of a connection — opens each frame, then dispatches its
 //! messages: tells to the exported actors, answers to the requests waiting for them, lookups
-//! to the export table, heartbeats back to the peer.
+//! to the export table, heartbeats back to the peer, subscriptions to this node's exchanges
+//! and the events of the peer's exchanges (`pubsub/`).
 //!
 //! One thread per connection runs it until the connection ends; whatever ends it (the peer
 //! closing, a read error, a bad frame or message, a goodbye) closes the connection with the
@@ -44,7 +45,9 @@ use actor_core::{Budget, Escaped, ExitReason, Failure, ReplyError, SendWait, Tic
 use super::connection::Connection;
 use super::export::Delivery;
 use crate::error::NetError;
-use crate::message::{self, DownReason, LookupFailure, Message, Rejection, ReplyStatus};
+use crate::message::{
+    self, DownReason, LookupFailure, Message, Rejection, ReplyStatus, SubscribeStatus,
+};
 use crate::session::Opener;
 
 /// Reads and dispatches what the peer sends until the connection ends, then closes it.
@@ -297,6 +300,50 @@ fn dispatch(
                 connection
                     .pending()
                     .actor_down(actor, &exit_reason(reason, detail));
+                true
+            }
+            Message::Subscribe {
+                sub,
+                pattern,
+                message_type,
+            } => {
+                let answer = match connection.node() {
+                    Some(node) => {
+                        connection
+                            .served()
+                            .subscribe(connection, &node, sub, pattern, message_type)
+                    }
+                    None => Ok(()),
+                };
+                owe(connection, deadline, |w| match &answer {
+                    Ok(()) => w.subscribed(sub, SubscribeStatus::Ok, ""),
+                    Err((status, detail)) => w.subscribed(sub, *status, detail),
+                })
+            }
+            Message::Subscribed {
+                sub,
+                status,
+                detail,
+            } => {
+                connection.feeds().answered(sub, status, detail);
+                true
+            }
+            Message::Unsubscribe { sub } => {
+                if let Some(node) = connection.node() {
+                    connection.served().unsubscribe(&node, sub);
+                }
+                owe(connection, deadline, |w| w.unsubscribed(sub))
+            }
+            Message::Unsubscribed { sub } => {
+                connection.feeds().unsubscribed(sub);
+                true
+            }
+            Message::Event {
+                sub,
+                exchange,
+                payload,
+            } => {
+                connection.feeds().event(sub, exchange, payload);
                 true
             }
         };

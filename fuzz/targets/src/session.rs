@@ -336,6 +336,23 @@ fn write(writer: &mut message::Writer<'_>, message: &Message<'_>) {
             reason,
             detail,
         } => writer.down(actor, reason, detail),
+        Message::Subscribe {
+            sub,
+            pattern,
+            message_type,
+        } => writer.subscribe(sub, pattern, message_type),
+        Message::Subscribed {
+            sub,
+            status,
+            detail,
+        } => writer.subscribed(sub, status, detail),
+        Message::Unsubscribe { sub } => writer.unsubscribe(sub),
+        Message::Unsubscribed { sub } => writer.unsubscribed(sub),
+        Message::Event {
+            sub,
+            exchange,
+            payload,
+        } => writer.event(sub, exchange, payload),
     }
 }
 
@@ -384,6 +401,10 @@ fn valid_message(kind: u8, payload: &[u8]) -> bool {
         7 | 8 | 10 => c.u64().is_some(),
         9 => true,
         11 => c.u64().is_some() && matches!(c.u8(), Some(1..=5)) && c.str().is_some(),
+        12 => c.u64().and(c.str()).and(c.str()).is_some(),
+        13 => c.u64().is_some() && matches!(c.u8(), Some(0..=4)) && c.str().is_some(),
+        14 | 16 => c.u64().is_some(),
+        15 => return c.u64().and(c.str()).is_some(),
         _ => false,
     };
     fields && c.0.is_empty()
