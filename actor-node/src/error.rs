@@ -45,6 +45,15 @@ pub(crate) enum CliError {
         #[source]
         source: AskError,
     },
+    #[error("cannot subscribe to {pattern:?} at {addr}")]
+    Subscribe {
+        addr: String,
+        pattern: String,
+        #[source]
+        source: Box<NetError>,
+    },
+    #[error("the connection to {0} was lost")]
+    Lost(String),
     #[error("cannot catch SIGTERM and SIGINT")]
     Signals(#[source] io::Error),
     #[error("cannot write to standard output")]

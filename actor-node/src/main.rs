@@ -1,15 +1,21 @@
-//! `actor-node`: serves a node with the echo and time actors and the classic listeners, or
-//! calls the actors of such a node.
+//! `actor-node`: serves a node with the echo and time actors and the classic listeners, calls
+//! the actors of such a node, or taps its exchanges.
 //!
 //! ```text
 //! actor-node serve --listen 127.0.0.1:7700 --secret-file node.key --daytime-tcp 127.0.0.1:1313
 //! actor-node call 127.0.0.1:7700 echo hello --secret-file node.key
 //! actor-node call 127.0.0.1:7700 time --secret-file node.key
+//! actor-node tap 127.0.0.1:7700 'system.>' --secret-file node.key
 //! actor-node keygen node.key
 //! ```
 //!
 //! `keygen FILE` writes a new random key to FILE (mode 0600 on Unix), never over an existing
 //! file; the key must be random, since one handshake lets anyone test guesses offline.
+//!
+//! `tap ADDR PATTERN` prints every message the node publishes on its exchanges matching
+//! PATTERN, numbered, as the `Debug` text the node sends for taps (`msg[1]: system.net:
+//! Connected { .. }`), until SIGINT or SIGTERM; `--json` prints one JSON object per line
+//! instead, `--count N` exits after N messages.
 //!
 //! `serve` prints the node's address as the first line of its standard output, then one line
 //! `PROTOCOL ADDRESS` per classic listener, so that a script can use port 0 everywhere. It
@@ -28,6 +34,7 @@ mod keygen;
 mod members;
 mod serve;
 mod stop_signals;
+mod tap;
 
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
@@ -43,6 +50,7 @@ use crate::key::KEY_HELP;
 use crate::keygen::{KeygenArgs, keygen};
 use crate::members::{MembersArgs, members};
 use crate::serve::{ServeArgs, serve};
+use crate::tap::{TapArgs, tap};
 
 /// Serve or call remote actors over HMAC-authenticated TCP, and make their shared keys.
 #[derive(Debug, Parser)]
@@ -74,6 +82,16 @@ enum Command {
     /// the state one of `up`, `suspect`, `down`, `left`; the asked node comes first.
     #[command(after_help = KEY_HELP)]
     Members(MembersArgs),
+    /// Print what a node publishes on its exchanges matching PATTERN (such as 'system.>'),
+    /// numbered, until interrupted.
+    ///
+    /// Each message is one line, `msg[N]: EXCHANGE: TEXT`, TEXT being the `Debug` text that
+    /// the node sends for taps, with control characters escaped. A node shows its own events
+    /// (`system.*`: who connects, actors started and stopped, ...) and the types its program
+    /// shows or shares. The tap ends with exit code 0 on SIGINT or SIGTERM, or after --count
+    /// messages; with exit code 1 if the connection is lost.
+    #[command(after_help = KEY_HELP)]
+    Tap(TapArgs),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +105,7 @@ fn main() -> ExitCode {
         Command::Call(args) => call(args),
         Command::Keygen(args) => keygen(args),
         Command::Members(args) => members(args),
+        Command::Tap(args) => tap(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

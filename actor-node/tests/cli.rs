@@ -443,6 +443,8 @@ fn every_subcommand_has_help() {
         &["call", "127.0.0.1:1", "echo", "--help"],
         &["call", "127.0.0.1:1", "time", "--help"],
         &["keygen", "--help"],
+        &["tap", "--help"],
+        &["members", "--help"],
         &["help", "serve"],
     ] {
         let output = run(actor_node().args(args));
