@@ -894,6 +894,46 @@ mod tests {
         );
     }
 
+    /// The example subscriptions of PROTOCOL.md, so the document and the code cannot drift.
+    #[test]
+    fn the_example_subscriptions_in_protocol_md_match() {
+        let cases: [(&str, fn(&mut Writer<'_>)); 3] = [
+            ("### Example subscription", |w| {
+                w.subscribe(1, "orders.>", "shop.order@1");
+                w.subscribed(1, SubscribeStatus::Ok, "");
+                w.event(1, "orders.eu", &[0x07]);
+                w.unsubscribe(1);
+                w.unsubscribed(1);
+            }),
+            ("### Example refused subscription", |w| {
+                w.subscribe(2, "orders.>", "shop.order@2");
+                w.subscribed(2, SubscribeStatus::UnknownType, "shop.order@2");
+            }),
+            ("### Example text subscription", |w| {
+                w.subscribe(3, "system.>", "");
+                w.subscribed(3, SubscribeStatus::Ok, "");
+                w.event(3, "system.net", b"Connected { peer: 127.0.0.1:7700 }");
+            }),
+        ];
+        for (heading, write) in cases {
+            let bytes = protocol_example(heading);
+            let mut expected = Vec::new();
+            write(&mut Writer::new(&mut expected));
+            assert_eq!(bytes, expected, "{heading}");
+            assert!(Reader::new(&bytes).all(|m| m.is_ok()), "{heading} parses");
+        }
+        let bytes = protocol_example("### Example subscription");
+        let parsed: Vec<_> = Reader::new(&bytes).collect::<Result<_, _>>().unwrap();
+        assert_eq!(
+            parsed[2],
+            Message::Event {
+                sub: 1,
+                exchange: "orders.eu",
+                payload: &[0x07]
+            }
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
 
