@@ -897,7 +897,8 @@ mod tests {
     /// The example subscriptions of PROTOCOL.md, so the document and the code cannot drift.
     #[test]
     fn the_example_subscriptions_in_protocol_md_match() {
-        let cases: [(&str, fn(&mut Writer<'_>)); 3] = [
+        type Example = (&'static str, fn(&mut Writer<'_>));
+        let cases: [Example; 3] = [
             ("### Example subscription", |w| {
                 w.subscribe(1, "orders.>", "shop.order@1");
                 w.subscribed(1, SubscribeStatus::Ok, "");

@@ -29,12 +29,14 @@
 //! The wire messages (SUBSCRIBE, SUBSCRIBED, UNSUBSCRIBE, UNSUBSCRIBED, EVENT) and their limits
 //! are in `PROTOCOL.md`.
 
+mod cluster;
 mod feed;
 mod outlet;
 mod shares;
 
 use std::fmt::Debug;
-use std::net::ToSocketAddrs;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Instant;
 
 use actor_core::{Subscriber, SubscriptionGuard};
@@ -47,7 +49,7 @@ pub use outlet::{MAX_SUBSCRIPTIONS, MAX_TEXT};
 pub(crate) use shares::Shares;
 
 use crate::error::NetError;
-use crate::node::{Node, NodeBuilder, resolve};
+use crate::node::{Node, NodeBuilder, Shared, resolve};
 use crate::remote_message::{self, RemoteMessage};
 
 /// Why a node refused a subscription; inside [`NetError::Subscribe`].
@@ -227,20 +229,37 @@ impl Node {
         subscriber: Box<dyn Subscriber<M>>,
     ) -> Result<SubscriptionGuard, NetError> {
         actor_core::Pattern::parse(pattern)?;
-        let shared = self.shared();
-        let connection = shared.connect(resolve(addr)?)?;
-        let deadline = Instant::now()
-            .checked_add(shared.config.request_timeout)
-            .unwrap_or_else(Instant::now);
-        let feed =
-            connection
-                .feeds()
-                .feed(&connection, kind, decode)
-                .ok_or(NetError::ConnectionLost {
-                    peer: connection.peer(),
-                })?;
-        feed.add(&connection, pattern, subscriber, deadline)
+        subscribe_at(
+            self.shared(),
+            resolve(addr)?,
+            pattern,
+            kind,
+            decode,
+            subscriber,
+        )
     }
+}
+
+/// Subscribes to the exchanges of the node at `addr` matching `pattern`, for messages of
+/// `kind` (an identity, or empty for text) that `decode` turns into `M`.
+fn subscribe_at<M: Clone + Send + 'static>(
+    shared: &Arc<Shared>,
+    addr: SocketAddr,
+    pattern: &str,
+    kind: &str,
+    decode: fn(&[u8]) -> Option<M>,
+    subscriber: Box<dyn Subscriber<M>>,
+) -> Result<SubscriptionGuard, NetError> {
+    let connection = shared.connect(addr)?;
+    let deadline = Instant::now()
+        .checked_add(shared.config.request_timeout)
+        .unwrap_or_else(Instant::now);
+    let lost = NetError::ConnectionLost { peer: addr };
+    let feed = connection
+        .feeds()
+        .feed(&connection, kind, decode)
+        .ok_or(lost)?;
+    feed.add(&connection, pattern, subscriber, deadline)
 }
 
 fn decode<M: DeserializeOwned>(payload: &[u8]) -> Option<M> {

@@ -400,3 +400,68 @@ fn a_connection_holds_a_bounded_number_of_subscriptions() -> TestResult {
     guards.push(b.subscribe::<Order>(addr(&a), "orders.n0", from_fn(|_: &str, _: Order| {}))?);
     Ok(())
 }
+
+/// A member of a cluster that shares `Order`, with a suspicion timeout long enough that the
+/// other tests of this binary, running at once, cannot get it declared down.
+fn member(seeds: &[String]) -> Node {
+    let settings = actor_net::ClusterSettings {
+        suspect_timeout: Duration::from_secs(3),
+        ..actor_net::ClusterSettings::default()
+    };
+    Node::builder(secret())
+        .listen("127.0.0.1:0")
+        .share::<Order>()
+        .join(seeds.iter().cloned())
+        .cluster_settings(settings)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_cluster_subscription_reaches_every_member_and_those_that_join_later() -> TestResult {
+    let first = member(&[]);
+    let seed = [addr(&first).to_string()];
+    let second = member(&seed);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let guard = first.subscribe_cluster::<Order>("orders.>", tx)?;
+
+    let third = member(&seed);
+    let members = [&first, &second, &third];
+    let exchanges: Vec<_> = members
+        .iter()
+        .map(|node| node.system().exchange::<Order>("orders.eu"))
+        .collect::<Result<_, _>>()?;
+    // Subscribed everywhere, `third` included once `first` has seen it up.
+    wait_until("every member to hold the subscription", || {
+        exchanges
+            .iter()
+            .all(|exchange| exchange.subscriber_count() == 1)
+    });
+    for (n, exchange) in (0..).zip(&exchanges) {
+        exchange.publish(order(n));
+    }
+    let mut got: Vec<u64> = (0..3).map(|_| recv(&rx).seq).collect();
+    got.sort_unstable();
+    assert_eq!(got, [0, 1, 2]);
+
+    drop(guard);
+    wait_until("every member to let go", || {
+        exchanges
+            .iter()
+            .all(|exchange| exchange.subscriber_count() == 0)
+    });
+    Ok(())
+}
+
+#[test]
+fn a_cluster_subscription_needs_a_cluster() {
+    let node = client("alone");
+    let refused = node.subscribe_cluster::<Order>("orders.>", from_fn(|_: &str, _: Order| {}));
+    assert!(
+        matches!(
+            refused,
+            Err(NetError::Cluster(actor_net::ClusterError::NotMember))
+        ),
+        "{refused:?}"
+    );
+}

@@ -64,6 +64,26 @@ impl SubscriptionGuard {
         }
     }
 
+    /// Whether everything this guard's subscriptions are attached to still exists: `false`
+    /// once one of them is gone (a remote subscription whose connection closed, for
+    /// instance), after which that subscription delivers nothing more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let system = actor_core::System::new();
+    /// let (tx, _rx) = crossbeam_channel::unbounded::<u8>();
+    /// let guard = system.exchange::<u8>("ticks")?.subscribe(tx);
+    /// assert!(guard.is_attached());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn is_attached(&self) -> bool {
+        self.attachments
+            .iter()
+            .all(|(detach, _)| detach.strong_count() > 0)
+    }
+
     /// Joins another guard's subscriptions to this one, to be detached together.
     ///
     /// # Examples

@@ -122,4 +122,7 @@ pub enum ClusterError {
     /// The actor system has an exchange `cluster.members` of another message type.
     #[error("the exchange cluster.members exists with another message type")]
     MembersExchange,
+    /// What was asked needs a cluster, and this node did not join one.
+    #[error("this node is not a cluster member: call NodeBuilder::join")]
+    NotMember,
 }

@@ -184,11 +184,6 @@ impl<M: Clone + Send + 'static> Feed<M> {
     ) -> Result<SubscriptionGuard, NetError> {
         let parsed = Pattern::parse(pattern)?;
         let _one_at_a_time = self.subscribing.lock();
-        let shared = self.wire.lock().get(pattern).is_some();
-        if !shared {
-            let sub = self.subscribe(connection, pattern, deadline)?;
-            self.wire.lock().insert(pattern.to_owned(), (sub, 0));
-        }
         let id = SubscriptionId::next();
         let local = Arc::new(Local {
             id,
@@ -196,14 +191,37 @@ impl<M: Clone + Send + 'static> Feed<M> {
             text: pattern.to_owned(),
             subscriber,
         });
-        let mut wire = self.wire.lock();
-        if let Some((_, users)) = wire.get_mut(pattern) {
-            *users += 1;
+        // The subscriber is in place before the peer attaches the subscription, so that
+        // whatever the peer sends once it has attached reaches it.
+        let on_the_wire = {
+            let mut wire = self.wire.lock();
+            let mut locals = Vec::clone(&self.locals.load());
+            locals.push(local);
+            self.locals.store(Arc::new(locals));
+            match wire.get_mut(pattern) {
+                Some((_, users)) => {
+                    *users += 1;
+                    true
+                }
+                None => false,
+            }
+        };
+        if !on_the_wire {
+            let sub = match self.subscribe(connection, pattern, deadline) {
+                Ok(sub) => sub,
+                Err(error) => {
+                    self.remove(id);
+                    return Err(error);
+                }
+            };
+            let mut wire = self.wire.lock();
+            if self.locals.load().iter().any(|local| local.id == id) {
+                wire.insert(pattern.to_owned(), (sub, 1));
+            } else {
+                // Gone meanwhile (its subscriber said so): nobody needs the subscription.
+                connection.send_forced(|w| w.unsubscribe(sub));
+            }
         }
-        let mut locals = Vec::clone(&self.locals.load());
-        locals.push(local);
-        self.locals.store(Arc::new(locals));
-        drop(wire);
         let detach: Arc<dyn Detach> = Arc::clone(self) as Arc<dyn Detach>;
         Ok(SubscriptionGuard::new(Arc::downgrade(&detach), id))
     }
