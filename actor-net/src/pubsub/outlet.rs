@@ -48,25 +48,65 @@ thread_local! {
 /// The outlets of one connection and one kind; see the module documentation.
 #[derive(Default)]
 struct Group {
-    /// The subscriptions, in the order they were made, with their patterns.
-    carriers: ArcSwap<Vec<(u64, Pattern)>>,
+    /// The subscriptions, in the order they were made, with their patterns; and, for each
+    /// exchange already seen, the subscription that carries it. Replaced whole.
+    state: ArcSwap<GroupState>,
+}
+
+#[derive(Default, Clone)]
+struct GroupState {
+    subs: Vec<(u64, Pattern)>,
+    /// Filled as messages are published: the exchanges are the node's own, so it holds at
+    /// most one entry per exchange of the shared types that a subscription matches. Emptied
+    /// when a subscription comes or goes.
+    carrier_of: HashMap<Arc<str>, u64>,
 }
 
 impl Group {
     fn add(&self, sub: u64, pattern: Pattern) {
-        self.carriers.rcu(|carriers| {
-            let mut carriers = Vec::clone(carriers);
-            carriers.push((sub, pattern.clone()));
-            carriers
+        self.state.rcu(|state| {
+            let mut subs = state.subs.clone();
+            subs.push((sub, pattern.clone()));
+            GroupState {
+                subs,
+                carrier_of: HashMap::new(),
+            }
         });
     }
 
     fn remove(&self, sub: u64) {
-        self.carriers.rcu(|carriers| {
-            let mut carriers = Vec::clone(carriers);
-            carriers.retain(|(carrier, _)| *carrier != sub);
-            carriers
+        self.state.rcu(|state| {
+            let mut subs = state.subs.clone();
+            subs.retain(|(carrier, _)| *carrier != sub);
+            GroupState {
+                subs,
+                carrier_of: HashMap::new(),
+            }
         });
+    }
+
+    /// The subscription that carries `exchange`: the first made whose pattern matches it.
+    /// Matched against every pattern once per exchange, then looked up, so that a peer with
+    /// many subscriptions does not make every publish scan them.
+    fn carrier(&self, exchange: &str) -> Option<u64> {
+        let state = self.state.load();
+        if let [(only, _)] = state.subs.as_slice() {
+            return Some(*only);
+        }
+        if let Some(carrier) = state.carrier_of.get(exchange) {
+            return Some(*carrier);
+        }
+        let carrier = state
+            .subs
+            .iter()
+            .find(|(_, pattern)| pattern.matches(exchange))
+            .map(|(sub, _)| *sub)?;
+        let name: Arc<str> = Arc::from(exchange);
+        // Cached only if no subscription came or went meanwhile.
+        let mut cached = GroupState::clone(&state);
+        cached.carrier_of.insert(name, carrier);
+        let _ = self.state.compare_and_swap(&state, Arc::new(cached));
+        Some(carrier)
     }
 }
 
@@ -86,14 +126,7 @@ impl Outlet {
 
     /// Whether this subscription carries messages of `exchange` for its group.
     fn carries(&self, exchange: &str) -> bool {
-        let carriers = self.group.carriers.load();
-        match carriers.as_slice() {
-            [(only, _)] => *only == self.sub,
-            all => all
-                .iter()
-                .find(|(_, pattern)| pattern.matches(exchange))
-                .is_some_and(|(carrier, _)| *carrier == self.sub),
-        }
+        self.group.carrier(exchange) == Some(self.sub)
     }
 
     /// Queues `payload` as an EVENT of `exchange`, never waiting.
@@ -369,5 +402,46 @@ impl ServedSub {
         for id in self.ids {
             let _ = node.system.detach_pattern(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern(text: &str) -> Pattern {
+        Pattern::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_first_matching_subscription_carries_an_exchange() {
+        let group = Group::default();
+        group.add(7, pattern("orders.>"));
+        assert_eq!(group.carrier("anything"), Some(7), "a lone subscription");
+        group.add(3, pattern("orders.eu"));
+        group.add(9, pattern("trades.*"));
+        for _ in 0..2 {
+            // Computed, then cached.
+            assert_eq!(group.carrier("orders.eu"), Some(7));
+            assert_eq!(group.carrier("trades.x"), Some(9));
+            assert_eq!(group.carrier("other"), None);
+        }
+        group.remove(7);
+        assert_eq!(group.carrier("orders.eu"), Some(3));
+        assert_eq!(group.carrier("orders.us"), None);
+    }
+
+    #[test]
+    fn text_is_cut_at_a_character_boundary() {
+        let mut out = Vec::new();
+        let long = "é".repeat(MAX_TEXT);
+        let mut text = Capped {
+            out: &mut out,
+            cut: false,
+        };
+        assert!(write!(text, "{long}").is_err());
+        assert!(text.cut);
+        assert_eq!(out.len(), MAX_TEXT);
+        assert!(std::str::from_utf8(&out).is_ok());
     }
 }
