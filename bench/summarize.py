@@ -14,7 +14,7 @@ import sys
 from collections import OrderedDict
 
 # Metrics where a larger figure is better; for every other one a smaller figure is better.
-HIGHER_IS_BETTER = {"throughput"}
+HIGHER_IS_BETTER = {"throughput", "node-throughput"}
 
 # The goals set for the framework's figures, by (workload, variant, metric): a bound on the
 # ratio to the row's baseline ("ratio"), on the figure itself ("absolute", in the row's
