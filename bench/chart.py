@@ -7,7 +7,8 @@ ratio): the framework's median and its baseline's median, both divided by the ba
 median, so the baseline bar is 1.0; whiskers span each figure's min-max over the rounds,
 divided the same way. The scale is logarithmic, so 0.5x and 2x lie equally far from 1. Each
 label says which way is better; a red mark shows the figure's goal where one is set (an
-absolute goal is drawn as its ratio to the baseline's median).
+absolute goal is drawn as its ratio to the baseline's median; a goal set against another
+framework figure, W7's against W4's, is not drawn).
 
     chart.py --tsv last-run.tsv --baselines baselines.tsv --order list.tsv --out chart.svg
 """
@@ -61,7 +62,7 @@ def groups(order, baselines, results):
                 continue
             goal = GOALS.get((workload, variant, metric))
             goal_ratio = None
-            if goal is not None:
+            if goal is not None and goal[0] in ("ratio", "absolute"):
                 kind, _, bound = goal
                 goal_ratio = bound if kind == "ratio" else bound / base
             found.append({

@@ -14,11 +14,12 @@ import sys
 from collections import OrderedDict
 
 # Metrics where a larger figure is better; for every other one a smaller figure is better.
-HIGHER_IS_BETTER = {"throughput"}
+HIGHER_IS_BETTER = {"throughput", "node-throughput"}
 
 # The goals set for the framework's figures, by (workload, variant, metric): a bound on the
-# ratio to the row's baseline ("ratio"), or on the figure itself ("absolute", in the row's
-# unit), with the comparison that meets it.
+# ratio to the row's baseline ("ratio"), on the figure itself ("absolute", in the row's
+# unit), or on the ratio to another framework figure of the same run ("versus", naming it as
+# (workload, variant, metric)), with the comparison that meets it.
 GOALS = {
     ("W1", "unbounded", "throughput"): ("ratio", ">=", 0.85),
     ("W1", "bounded", "throughput"): ("ratio", ">=", 0.85),
@@ -29,6 +30,9 @@ GOALS = {
     ("W6", "thread", "spawn"): ("ratio", "<=", 1.5),
     ("W6", "dispatcher", "spawn"): ("absolute", "<=", 2.0),
     ("W6", "dispatcher", "rss"): ("absolute", "<=", 512.0),
+    # Pub/sub across nodes: the records arriving at each subscribing node per second, at least
+    # half of what one node's remote tells to another reach (W4) in the same run.
+    ("W7", "pubsub", "node-throughput"): ("versus", ">=", 0.5, ("W4", "actor", "throughput")),
     # The cluster at its default settings: 16 members converge within 2 s; a killed member is
     # listed down everywhere within 1 s, a stopped (silent) one within 3 s; idle membership
     # traffic under 2 KB/s per member, read on the bytes the busiest member sends.
@@ -111,18 +115,27 @@ def median_ratio(results, workload, baseline, metric, median):
     return median / statistics.median(base[1])
 
 
-def goal_status(workload, variant, metric, unit, median, ratio):
+def goal_status(results, workload, variant, metric, unit, median, ratio):
     """(text of the goal, whether this run meets it) for a figure with a goal; else None.
 
-    Whether it is met is None when the figure it bounds is missing (no baseline figure).
+    Whether it is met is None when the figure it bounds is missing (no baseline figure, or
+    the other figure a "versus" goal names was not measured in this run).
     """
     goal = GOALS.get((workload, variant, metric))
     if goal is None:
         return None
-    kind, comparison, bound = goal
+    kind, comparison, bound = goal[:3]
     sign = "≥" if comparison == ">=" else "≤"
     if kind == "ratio":
         text, value = f"{sign} {bound:g}×", ratio
+    elif kind == "versus":
+        other_workload, other_variant, other_metric = goal[3]
+        other = results.get((other_workload, other_variant), (None, {}))[1].get(other_metric)
+        text = f"{sign} {bound:g}× {other_workload} {other_variant} {other_metric}"
+        value = None
+        if other is not None and statistics.median(other[1]) != 0:
+            value = median / statistics.median(other[1])
+            text += f" (this run: {value:.2f}×)"
     else:
         text, value = f"{sign} {bound:g} {unit}", median
     if value is None:
@@ -177,7 +190,10 @@ def main():
         "costs more than its baseline. **goal** is the goal set for a figure and whether this "
         "run's median meets it: a bound on the actor/raw ratio (×), or, for the dispatcher "
         "(W6 `dispatcher`, 100,000 actors on 2 threads), absolute bounds per idle actor; its "
-        "ratio to `std-thread` is shown for reference. W8 (a cluster of 5 or 16 processes) "
+        "ratio to `std-thread` is shown for reference. W7's `node-throughput` (records arriving "
+        "at each of the 2 subscribing nodes per second, n / elapsed) is read against W4's "
+        "remote tell throughput of the same run; W7's `throughput` counts every delivery to its "
+        "8 subscribers (8·n / elapsed). W8 (a cluster of 5 or 16 processes) "
         "has no raw baseline: its figures are seconds (`convergence`; `kill-detection`, "
         "`stop-detection`: until every other member lists a killed or stopped member down; "
         "`rejoin`: until they list the stopped one up again after SIGCONT) and bytes sent "
@@ -201,7 +217,7 @@ def main():
             better = "higher" if metric in HIGHER_IS_BETTER else "lower"
             ratio = median_ratio(results, workload, baseline, metric, median)
             goal = ""
-            status = goal_status(workload, variant, metric, unit, median, ratio)
+            status = goal_status(results, workload, variant, metric, unit, median, ratio)
             if status is not None:
                 text, met = status
                 verdict = {True: "met", False: "**missed**", None: "not measured"}[met]

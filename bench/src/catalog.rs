@@ -17,6 +17,9 @@
 //! process pool's workers are processes too, but started by the pool itself (see
 //! [`micro::process_pool`]), not through `serve`.
 //!
+//! W7 (pub/sub across nodes) runs in three processes: its serving process is started twice,
+//! and its framework row prints how the publisher is paced ([`Measurement::settings`]).
+//!
 //! W8 (the cluster, Unix only: it stops and continues processes) has no raw baseline: its
 //! figures are times and rates at the cluster's settings, which its rows print beside them
 //! ([`Measurement::settings`]). Its member processes are started through `serve` too, many
@@ -28,6 +31,7 @@ use crate::report::Sample;
 use crate::w8_cluster;
 use crate::{
     micro, w1_tell, w2_ask, w3_fanout, w4_remote_tell, w5_remote_ask, w6_dispatcher, w6_spawn,
+    w7_pubsub,
 };
 
 /// What a measurement is about.
@@ -119,7 +123,6 @@ impl Measurement {
     }
 
     /// The same measurement, its figures printed with the settings `settings` describes.
-    #[cfg(unix)]
     const fn with_settings(self, settings: fn() -> String) -> Measurement {
         Measurement {
             settings: Some(settings),
@@ -208,6 +211,17 @@ pub(crate) const CATALOG: &[Measurement] = &[
         w6_dispatcher::N,
         w6_dispatcher::actor,
     ),
+    Measurement::actor(
+        "W7",
+        "pubsub",
+        Some("framed-tcp"),
+        w7_pubsub::N,
+        w7_pubsub::actor,
+    )
+    .served_by(w7_pubsub::serve_pubsub)
+    .with_settings(w7_pubsub::settings_text),
+    Measurement::raw("W7", "framed-tcp", w7_pubsub::N, w7_pubsub::raw)
+        .served_by(w7_pubsub::serve_raw),
     #[cfg(unix)]
     Measurement::actor("W8", "5-nodes", None, w8_cluster::SMALL, w8_cluster::small)
         .served_by(w8_cluster::serve)
@@ -300,7 +314,7 @@ mod tests {
     #[test]
     fn the_two_process_measurements_have_a_serving_process() {
         for m in CATALOG {
-            let two_processes = matches!(m.workload, "W4" | "W5" | "W8")
+            let two_processes = matches!(m.workload, "W4" | "W5" | "W7" | "W8")
                 || (m.workload, m.variant) == ("micro", "process-echo");
             assert_eq!(
                 m.serve.is_some(),
@@ -313,9 +327,10 @@ mod tests {
     }
 
     #[test]
-    fn only_the_cluster_prints_settings() {
+    fn only_the_cluster_and_the_paced_pub_sub_print_settings() {
         for m in CATALOG {
-            assert_eq!(m.settings.is_some(), m.workload == "W8", "{}", m.variant);
+            let settings = m.workload == "W8" || (m.workload, m.variant) == ("W7", "pubsub");
+            assert_eq!(m.settings.is_some(), settings, "{}", m.variant);
         }
     }
 

@@ -22,7 +22,8 @@
 //! measure from this process against a second one: the binary runs itself as
 //! `actor-bench serve <workload> <variant> --n N`, a command for that purpose only, left out of
 //! the usage text (see `peer.rs` for the protocol of W4 and W5, `micro/process_echo.rs` for
-//! the echo's). W8 (the cluster) starts 5 or 16 member processes the same way,
+//! the echo's). W7 (pub/sub across nodes) starts two such processes, which subscribe to
+//! the measuring process's node (see `w7_pubsub.rs`). W8 (the cluster) starts 5 or 16 member processes the same way,
 //! `actor-bench serve W8 <variant>` (see `w8_cluster.rs`), and prints the cluster's settings
 //! beside its figures on a `SETTINGS` line. The process pool's workers (`micro process-pool`) are this binary too, started
 //! by the pool: `main` hands such a process to the pool's worker loop before anything else.
@@ -45,6 +46,7 @@ mod w4_remote_tell;
 mod w5_remote_ask;
 mod w6_dispatcher;
 mod w6_spawn;
+mod w7_pubsub;
 #[cfg(unix)]
 mod w8_cluster;
 mod wait;
@@ -185,7 +187,7 @@ fn execute(command: Command) -> BenchResult<()> {
             }
         }
         Command::Serve { serve, n } => {
-            // The serving process writes to stdout itself, if at all (W4, W5: their address; W8:
+            // The serving process writes to stdout itself, if at all (W4, W5, W7: their address; W8:
             // the member's lines).
             drop(out);
             return serve(n);

@@ -1,4 +1,4 @@
-//! [`Peer`]: process B of a remote workload (W4, W5) as the measuring process A sees it, a
+//! [`Peer`]: process B of a remote workload (W4, W5, W7) as the measuring process A sees it, a
 //! guard that makes sure B never outlives the run.
 //!
 //! B is this binary again, run as `actor-bench serve <workload> <variant> --n N` with the run's
@@ -50,10 +50,22 @@ impl Peer {
     /// Starts B serving `workload` `variant` for `n` messages, with a fresh key, and waits for
     /// its address.
     pub(crate) fn start(workload: &str, variant: &str, n: u64) -> BenchResult<Peer> {
-        let key = RunKey::random()?;
+        Peer::start_with(workload, variant, n, RunKey::random()?, &[])
+    }
+
+    /// [`start`](Peer::start) with the run's `key` given (several serving processes of one
+    /// run share it) and the variables `env` added to B's environment.
+    pub(crate) fn start_with(
+        workload: &str,
+        variant: &str,
+        n: u64,
+        key: RunKey,
+        env: &[(&str, String)],
+    ) -> BenchResult<Peer> {
         let mut child = Command::new(std::env::current_exe()?)
             .args([SERVE, workload, variant, "--n", &n.to_string()])
             .env(run_key::VAR, key.to_hex())
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

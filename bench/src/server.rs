@@ -1,4 +1,4 @@
-//! Process B's side of the remote workloads (W4, W5): announce the address, serve until stdin
+//! Process B's side of the remote workloads (W4, W5, W7): announce the address, serve until stdin
 //! closes, then report through the exit status (see [`crate::peer`] for the protocol).
 //!
 //! Two shapes of server: [`export_until_stdin_closes`] puts an actor on a framework node, and
@@ -17,10 +17,10 @@ use crate::run_key::RunKey;
 use crate::wait;
 
 /// The loopback address with a port of the system's choosing.
-const LISTEN: &str = "127.0.0.1:0";
+pub(crate) const LISTEN: &str = "127.0.0.1:0";
 
 /// Prints the address A connects to: B's first and only line on stdout.
-fn announce(addr: SocketAddr) -> BenchResult<()> {
+pub(crate) fn announce(addr: SocketAddr) -> BenchResult<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{addr}")?;
     out.flush()?;
@@ -28,7 +28,7 @@ fn announce(addr: SocketAddr) -> BenchResult<()> {
 }
 
 /// Blocks until A closes B's stdin (or dies, which closes it too).
-fn until_stdin_closes() -> BenchResult<()> {
+pub(crate) fn until_stdin_closes() -> BenchResult<()> {
     std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink())?;
     Ok(())
 }
