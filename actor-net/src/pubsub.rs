@@ -24,7 +24,11 @@
 //! - **Loss.** When the connection closes, the publishing node detaches the subscriptions it
 //!   served on it and reports each on `system.subscribers`; the subscribing node drops its
 //!   local subscribers of that connection (a channel subscriber sees its channel
-//!   disconnected) and publishes the loss on `system.net`.
+//!   disconnected) and publishes the loss on `system.net`. A subscription made with
+//!   [`Node::subscribe`] does not outlive its connection: its guard's
+//!   [`is_attached`](SubscriptionGuard::is_attached) turns `false`, and the program subscribes
+//!   again when it wants to. One made with [`Node::subscribe_cluster`] is made again by the
+//!   node while the member stays up.
 //!
 //! The wire messages (SUBSCRIBE, SUBSCRIBED, UNSUBSCRIBE, UNSUBSCRIBED, EVENT) and their limits
 //! are in `PROTOCOL.md`.
