@@ -27,6 +27,9 @@ GOALS = {
     ("W3", "exchange", "throughput"): ("ratio", ">=", 0.6),
     ("W4", "actor", "throughput"): ("ratio", ">=", 0.2),
     ("W5", "ask", "p50"): ("ratio", "<=", 1.2),
+    # Encrypted sessions: at least 0.9× the tells of a MAC-only session, and asks within 5%.
+    ("W4", "actor-aead", "throughput"): ("versus", ">=", 0.9, ("W4", "actor", "throughput")),
+    ("W5", "ask-aead", "p50"): ("versus", "<=", 1.05, ("W5", "ask", "p50")),
     ("W6", "thread", "spawn"): ("ratio", "<=", 1.5),
     ("W6", "dispatcher", "spawn"): ("absolute", "<=", 2.0),
     ("W6", "dispatcher", "rss"): ("absolute", "<=", 512.0),

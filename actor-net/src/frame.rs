@@ -49,7 +49,7 @@ pub const DEFAULT_MAX_PAYLOAD: u32 = 1024 * 1024;
 
 /// The default largest payload of a handshake frame: 512 bytes.
 ///
-/// The largest valid handshake frame (a CHALLENGE carrying a 255-byte name) has 328 bytes, so an
+/// The largest valid handshake frame (a CHALLENGE carrying a 255-byte name) has 329 bytes, so an
 /// unauthenticated peer can make a node hold little more than that.
 ///
 /// # Examples

@@ -79,10 +79,12 @@ mod step;
 mod wire;
 
 pub use client::ClientHandshake;
-pub use config::{HandshakeConfig, HandshakeConfigBuilder, HandshakeConfigError};
+pub use config::{
+    Encryption, HandshakeConfig, HandshakeConfigBuilder, HandshakeConfigError, ParseEncryptionError,
+};
 pub use constants::{MAX_NAME_LEN, NONCE_LEN, VERSION};
 pub use driver::{client_handshake, refuse_busy, server_handshake};
 pub use error::{HandshakeError, Side};
-pub use mac::{client_proof, server_proof, session_keys};
+pub use mac::{Transcript, cipher_keys, client_proof, server_proof, session_keys};
 pub use server::ServerHandshake;
 pub use step::{Handshaken, Step};

@@ -43,7 +43,7 @@ use crate::cluster::{
     NameOwner, NodeId, View,
 };
 use crate::error::NetError;
-use crate::handshake::{self, HandshakeConfig};
+use crate::handshake::{self, Encryption, HandshakeConfig};
 use crate::net_event::{NET_EXCHANGE, NetEvent};
 use crate::pubsub::Shares;
 use crate::remote_message::RemoteMessage;
@@ -227,6 +227,7 @@ pub(crate) struct NodeConfig {
     pub(crate) blocked_timeout: Duration,
     pub(crate) request_timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    pub(crate) encryption: Encryption,
 }
 
 /// Configures a [`Node`]. Made by [`Node::builder`].
@@ -289,6 +290,7 @@ impl Node {
                 blocked_timeout: DEFAULT_BLOCKED_TIMEOUT,
                 request_timeout: Duration::from_secs(10),
                 connect_timeout: Duration::from_secs(5),
+                encryption: Encryption::default(),
             },
             listen: None,
             seeds: None,
@@ -941,6 +943,29 @@ impl NodeBuilder {
         self
     }
 
+    /// Whether the node encrypts its sessions (ChaCha20-Poly1305): agreed with each peer in
+    /// the handshake, from both sides' settings, in a way nobody on the way can change. By
+    /// default, [`Encryption::Preferred`]: encrypted with every peer that does not have
+    /// encryption off. See [`Encryption`] for the table and for what encryption hides and what
+    /// it does not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_net::handshake::Encryption;
+    /// use actor_net::{Node, Secret};
+    ///
+    /// let node = Node::builder(Secret::generate()?)
+    ///     .encryption(Encryption::Required)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn encryption(mut self, encryption: Encryption) -> Self {
+        self.config.encryption = encryption;
+        self
+    }
+
     /// Makes the node a member of a cluster, which it joins through any of `seeds` (addresses
     /// of members; none for the first member). Seeds that do not answer are tried again every
     /// second until one does. A member must [`listen`](Self::listen) on an address the others
@@ -1043,6 +1068,7 @@ impl NodeBuilder {
         let handshake = HandshakeConfig::builder()
             .name(self.config.name.clone())
             .timeout(self.config.handshake_timeout)
+            .encryption(self.config.encryption)
             .build()?;
         let system = self.system.take().unwrap_or_default();
         let (listener, cluster) = self.bind(&system)?;
@@ -1090,7 +1116,7 @@ impl NodeBuilder {
             None => None,
         };
         if let Some(addr) = local_addr {
-            tracing::info!(%addr, name = %shared.config.name, "node listening");
+            tracing::info!(%addr, name = %shared.config.name, encryption = %shared.config.encryption, "node listening");
         }
         let cluster_actor = match &cluster {
             Some(cluster) => Some(system.spawn(ClusterActor {

@@ -1,4 +1,5 @@
-//! Authenticated session frames: a sequence number and a MAC on every frame after the handshake.
+//! Authenticated session frames: a sequence number and a MAC on every frame after the handshake,
+//! and, in an encrypted session, the body encrypted.
 //!
 //! Each direction of a connection has its own key (derived by the
 //! [handshake](crate::handshake)) and its own sequence, starting at 0. A frame's payload is
@@ -8,6 +9,17 @@
 //! | seq: u64 BE | body       | tag: HMAC-SHA256(key, seq | body)  |
 //! +-------------+------------+------------------------------------+
 //!     8 bytes     any length              32 bytes
+//! ```
+//!
+//! or, in an encrypted session ([`Sealer::encrypted`], [`Opener::encrypted`]), with
+//! ChaCha20-Poly1305 under the direction's cipher key, the nonce being four zero bytes and the
+//! sequence number, the sequence number also authenticated as associated data:
+//!
+//! ```text
+//! +-------------+---------------------+-------------------+
+//! | seq: u64 BE | body, encrypted     | Poly1305 tag      |
+//! +-------------+---------------------+-------------------+
+//!     8 bytes     as long as the body       16 bytes
 //! ```
 //!
 //! A [`Sealer`] writes the frames of one direction and an [`Opener`] checks them on the other
@@ -39,6 +51,8 @@
 use std::fmt;
 
 use actor_core::codec::{FrameConfig, FrameError};
+use chacha20poly1305::aead::AeadInPlace;
+use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce, Tag};
 use hmac::Mac;
 
 use crate::frame;
@@ -49,6 +63,9 @@ const SEQ_LEN: usize = 8;
 
 /// Length of a session frame's tag.
 pub const TAG_LEN: usize = 32;
+
+/// Length of an encrypted session frame's tag (Poly1305).
+pub const CIPHER_TAG_LEN: usize = 16;
 
 /// The bytes a session frame adds to its body: the sequence number and the tag.
 ///
@@ -63,6 +80,55 @@ pub const TAG_LEN: usize = 32;
 /// # Ok::<(), actor_net::session::SessionError>(())
 /// ```
 pub const OVERHEAD: usize = SEQ_LEN + TAG_LEN;
+
+/// The bytes an encrypted session frame adds to its body: the sequence number and the
+/// Poly1305 tag.
+///
+/// # Examples
+///
+/// ```
+/// use actor_net::session::{Sealer, ENCRYPTED_OVERHEAD};
+///
+/// let mut out = Vec::new();
+/// Sealer::encrypted(&[1; 32]).seal(b"abc", &mut out)?;
+/// assert_eq!(out.len(), 4 + ENCRYPTED_OVERHEAD + 3);
+/// # Ok::<(), actor_net::session::SessionError>(())
+/// ```
+pub const ENCRYPTED_OVERHEAD: usize = SEQ_LEN + CIPHER_TAG_LEN;
+
+/// The largest buffer an opener keeps between frames to decrypt into; one that grew past it
+/// for a large frame is released.
+const RETAINED: usize = FrameConfig::DEFAULT_RETAINED_CAPACITY as usize;
+
+/// How the frames of a direction are protected.
+#[derive(Clone)]
+enum Protection {
+    /// A MAC: HMAC-SHA256, its state keyed once.
+    Mac(HmacSha256),
+    /// Encrypted and authenticated: ChaCha20-Poly1305, boxed to keep its expanded key off the
+    /// stack of whoever moves a sealer.
+    Cipher(Box<ChaCha20Poly1305>),
+}
+
+impl Protection {
+    fn cipher(key: &[u8; 32]) -> Protection {
+        Protection::Cipher(Box::new(ChaCha20Poly1305::new(key.into())))
+    }
+
+    fn overhead(&self) -> usize {
+        match self {
+            Protection::Mac(_) => OVERHEAD,
+            Protection::Cipher(_) => ENCRYPTED_OVERHEAD,
+        }
+    }
+}
+
+/// The nonce of the frame with sequence number `seq`: four zero bytes, then `seq`.
+fn nonce(seq: &[u8; SEQ_LEN]) -> Nonce {
+    let mut nonce = [0; 12];
+    nonce[4..].copy_from_slice(seq);
+    nonce.into()
+}
 
 /// Seals the frames of one direction of a session.
 ///
@@ -84,7 +150,7 @@ pub const OVERHEAD: usize = SEQ_LEN + TAG_LEN;
 /// ```
 // Not `Clone`: two sealers of one direction would send two frames with the same sequence number.
 pub struct Sealer {
-    mac: HmacSha256,
+    protection: Protection,
     /// The sequence number of the next frame; `None` once `u64::MAX` has been used.
     next: Option<u64>,
     frames: FrameConfig,
@@ -104,14 +170,52 @@ impl Sealer {
     #[must_use]
     pub fn new(key: &[u8; 32]) -> Sealer {
         Sealer {
-            mac: keyed_mac(key),
+            protection: Protection::Mac(keyed_mac(key)),
             next: Some(0),
             frames: frame::session_frames(),
         }
     }
 
+    /// Makes a sealer whose frames are encrypted and authenticated with ChaCha20-Poly1305
+    /// under `key`, starting at sequence number 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_net::session::{Opener, Sealer};
+    ///
+    /// let mut out = Vec::new();
+    /// Sealer::encrypted(&[4; 32]).seal(b"secret", &mut out)?;
+    /// assert!(!out.windows(6).any(|w| w == b"secret"), "the body is not in clear");
+    /// assert_eq!(Opener::encrypted(&[4; 32]).open(&out[4..])?, b"secret");
+    /// # Ok::<(), actor_net::session::SessionError>(())
+    /// ```
+    #[must_use]
+    pub fn encrypted(key: &[u8; 32]) -> Sealer {
+        Sealer {
+            protection: Protection::cipher(key),
+            next: Some(0),
+            frames: frame::session_frames(),
+        }
+    }
+
+    /// Whether the frames are encrypted ([`Sealer::encrypted`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_net::session::Sealer;
+    /// assert!(Sealer::encrypted(&[0; 32]).is_encrypted());
+    /// assert!(!Sealer::new(&[0; 32]).is_encrypted());
+    /// ```
+    #[must_use]
+    pub fn is_encrypted(&self) -> bool {
+        matches!(self.protection, Protection::Cipher(_))
+    }
+
     /// Sets the frame limits: [`seal`](Self::seal) refuses a frame whose payload (body plus
-    /// [`OVERHEAD`]) is longer than `frames.max_payload()`. Use the limit the peer reads with.
+    /// [`OVERHEAD`], or [`ENCRYPTED_OVERHEAD`]) is longer than `frames.max_payload()`. Use the
+    /// limit the peer reads with.
     ///
     /// By default, payloads up to [`frame::DEFAULT_MAX_PAYLOAD`].
     ///
@@ -144,7 +248,7 @@ impl Sealer {
     pub fn max_body_len(&self) -> usize {
         usize::try_from(self.frames.max_payload())
             .unwrap_or(usize::MAX)
-            .saturating_sub(OVERHEAD)
+            .saturating_sub(self.protection.overhead())
     }
 
     /// Returns the sequence number the next frame will carry, or `None` if the sequence is used
@@ -192,10 +296,30 @@ impl Sealer {
     pub fn seal(&mut self, body: &[u8], out: &mut Vec<u8>) -> Result<(), SessionError> {
         let seq = self.next.ok_or(SessionError::SequenceExhausted)?;
         let seq_bytes = seq.to_be_bytes();
-        let tag = tag(&self.mac, &seq_bytes, body);
-        self.frames
-            .append_frame_parts(out, &[&seq_bytes, body, &tag])
-            .map_err(SessionError::TooLarge)?;
+        match &self.protection {
+            Protection::Mac(mac) => {
+                let tag = tag(mac, &seq_bytes, body);
+                self.frames
+                    .append_frame_parts(out, &[&seq_bytes, body, &tag])
+                    .map_err(SessionError::TooLarge)?;
+            }
+            Protection::Cipher(cipher) => {
+                let start = out.len();
+                self.frames
+                    .append_frame_parts(out, &[&seq_bytes, body, &[0; CIPHER_TAG_LEN]])
+                    .map_err(SessionError::TooLarge)?;
+                // Encrypted where it was appended: the length prefix and `seq` stay in clear.
+                let body_at = start + 4 + SEQ_LEN;
+                let (frame, tag_out) = out[body_at..].split_at_mut(body.len());
+                match cipher.encrypt_in_place_detached(&nonce(&seq_bytes), &seq_bytes, frame) {
+                    Ok(tag) => tag_out.copy_from_slice(&tag),
+                    Err(_) => {
+                        out.truncate(start);
+                        return Err(SessionError::Cipher);
+                    }
+                }
+            }
+        }
         self.next = seq.checked_add(1);
         Ok(())
     }
@@ -232,9 +356,11 @@ impl fmt::Debug for Sealer {
 /// ```
 // Not `Clone`: a copy would accept again the frames the original has already opened.
 pub struct Opener {
-    mac: HmacSha256,
+    protection: Protection,
     /// The sequence number the next frame must carry; `None` once `u64::MAX` has been opened.
     next: Option<u64>,
+    /// Where an encrypted frame's body is decrypted.
+    clear: Vec<u8>,
 }
 
 impl Opener {
@@ -250,8 +376,24 @@ impl Opener {
     #[must_use]
     pub fn new(key: &[u8; 32]) -> Opener {
         Opener {
-            mac: keyed_mac(key),
+            protection: Protection::Mac(keyed_mac(key)),
             next: Some(0),
+            clear: Vec::new(),
+        }
+    }
+
+    /// Makes an opener for frames encrypted with ChaCha20-Poly1305 under `key`
+    /// ([`Sealer::encrypted`]), expecting sequence number 0 first.
+    ///
+    /// # Examples
+    ///
+    /// See [`Sealer::encrypted`].
+    #[must_use]
+    pub fn encrypted(key: &[u8; 32]) -> Opener {
+        Opener {
+            protection: Protection::cipher(key),
+            next: Some(0),
+            clear: Vec::new(),
         }
     }
 
@@ -275,7 +417,9 @@ impl Opener {
         self.next
     }
 
-    /// Checks a frame's payload (without its length prefix) and returns its body.
+    /// Checks a frame's payload (without its length prefix) and returns its body: a part of
+    /// `payload`, or, for an encrypted frame, the opener's own buffer holding the decrypted
+    /// body (kept for the next frame, unless a large frame made it grow).
     ///
     /// The tag is checked first, in constant time, and the sequence number after it, so a
     /// [`SessionError::BadSequence`] always concerns a frame the peer really sealed (a replay or
@@ -284,7 +428,8 @@ impl Opener {
     ///
     /// # Errors
     ///
-    /// - [`SessionError::Truncated`] if the payload is shorter than [`OVERHEAD`].
+    /// - [`SessionError::Truncated`] if the payload is shorter than [`OVERHEAD`] (or
+    ///   [`ENCRYPTED_OVERHEAD`]).
     /// - [`SessionError::BadTag`] if the tag does not match (altered frame, other key).
     /// - [`SessionError::BadSequence`] if the sequence number is not the next one expected.
     /// - [`SessionError::SequenceExhausted`] after a frame with sequence number `u64::MAX`.
@@ -301,24 +446,49 @@ impl Opener {
     /// let mut altered = frame.clone();
     /// altered[12] ^= 1;
     /// assert!(matches!(opener.open(&altered[4..]), Err(SessionError::BadTag)));
-    /// assert!(matches!(opener.open(&frame[4..20]), Err(SessionError::Truncated { len: 16 })));
+    /// assert!(matches!(opener.open(&frame[4..20]), Err(SessionError::Truncated { len: 16, .. })));
     /// assert_eq!(opener.open(&frame[4..])?, b"hi");
     /// # Ok::<(), SessionError>(())
     /// ```
-    pub fn open<'a>(&mut self, payload: &'a [u8]) -> Result<&'a [u8], SessionError> {
-        if payload.len() < OVERHEAD {
-            return Err(SessionError::Truncated { len: payload.len() });
+    pub fn open<'a>(&'a mut self, payload: &'a [u8]) -> Result<&'a [u8], SessionError> {
+        let min = self.protection.overhead();
+        if payload.len() < min {
+            return Err(SessionError::Truncated {
+                len: payload.len(),
+                min,
+            });
         }
         let (seq_bytes, rest) = payload.split_at(SEQ_LEN);
-        let (body, received_tag) = rest.split_at(rest.len() - TAG_LEN);
-        let mut mac = self.mac.clone();
-        mac.update(seq_bytes);
-        mac.update(body);
-        mac.verify_slice(received_tag)
-            .map_err(|_| SessionError::BadTag)?;
-
         let mut seq = [0; SEQ_LEN];
         seq.copy_from_slice(seq_bytes);
+        let body = match &self.protection {
+            Protection::Mac(keyed) => {
+                let (body, received_tag) = rest.split_at(rest.len() - TAG_LEN);
+                let mut mac = keyed.clone();
+                mac.update(&seq);
+                mac.update(body);
+                mac.verify_slice(received_tag)
+                    .map_err(|_| SessionError::BadTag)?;
+                body
+            }
+            Protection::Cipher(cipher) => {
+                let (sealed, received_tag) = rest.split_at(rest.len() - CIPHER_TAG_LEN);
+                if self.clear.capacity() > RETAINED && sealed.len() <= RETAINED {
+                    self.clear = Vec::new();
+                }
+                self.clear.clear();
+                self.clear.extend_from_slice(sealed);
+                cipher
+                    .decrypt_in_place_detached(
+                        &nonce(&seq),
+                        &seq,
+                        &mut self.clear,
+                        Tag::from_slice(received_tag),
+                    )
+                    .map_err(|_| SessionError::BadTag)?;
+                &self.clear
+            }
+        };
         let got = u64::from_be_bytes(seq);
         let expected = self.next.ok_or(SessionError::SequenceExhausted)?;
         if got != expected {
@@ -356,20 +526,20 @@ fn tag(keyed: &HmacSha256, seq: &[u8; SEQ_LEN], body: &[u8]) -> [u8; TAG_LEN] {
 /// use actor_net::session::{Opener, SessionError};
 ///
 /// let err = Opener::new(&[0; 32]).open(&[0; 39]).unwrap_err();
-/// assert!(matches!(err, SessionError::Truncated { len: 39 }));
+/// assert!(matches!(err, SessionError::Truncated { len: 39, min: 40 }));
 /// assert_eq!(err.to_string(), "session frame of 39 bytes is shorter than the 40 bytes of seq and tag");
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SessionError {
     /// The payload is too short to hold a sequence number and a tag.
-    #[error(
-        "session frame of {len} bytes is shorter than the {min} bytes of seq and tag",
-        min = OVERHEAD
-    )]
+    #[error("session frame of {len} bytes is shorter than the {min} bytes of seq and tag")]
     Truncated {
         /// The payload's length.
         len: usize,
+        /// The shortest payload: [`OVERHEAD`], or [`ENCRYPTED_OVERHEAD`] in an encrypted
+        /// session.
+        min: usize,
     },
     /// The frame is authentic but out of order: replayed, reordered, or after a lost frame.
     #[error("session frame has sequence number {got}, expected {expected}")]
@@ -388,6 +558,9 @@ pub enum SessionError {
     /// The frame to seal exceeds the frame limit.
     #[error("session frame too large")]
     TooLarge(#[source] FrameError),
+    /// The cipher refused to encrypt the body (it cannot for a body of a valid frame's size).
+    #[error("the session cipher refused to encrypt a frame")]
+    Cipher,
 }
 
 #[cfg(test)]

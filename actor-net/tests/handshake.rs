@@ -10,8 +10,8 @@ use actor_core::codec::{FrameConfig, FrameError, FrameReader};
 use actor_net::Secret;
 use actor_net::frame::TimedStream;
 use actor_net::handshake::{
-    self, ClientHandshake, HandshakeConfig, HandshakeError, Handshaken, ServerHandshake, Side,
-    Step, session_keys,
+    self, ClientHandshake, Encryption, HandshakeConfig, HandshakeError, Handshaken,
+    ServerHandshake, Side, Step, cipher_keys,
 };
 use actor_net::session::Sealer;
 use proptest::prelude::*;
@@ -23,9 +23,9 @@ const NONCE_S: [u8; 32] = [0x5e; 32];
 /// How long a test waits for another thread before it gives up.
 const WAIT: Duration = Duration::from_secs(10);
 
-const ERROR_AUTH: &[u8] = b"\0\0\0\x08ACTR\x00\x02\xff\x01";
-const ERROR_VERSION: &[u8] = b"\0\0\0\x0aACTR\x00\x02\xff\x02\x00\x02";
-const ERROR_MALFORMED: &[u8] = b"\0\0\0\x08ACTR\x00\x02\xff\x03";
+const ERROR_AUTH: &[u8] = b"\0\0\0\x08ACTR\x00\x03\xff\x01";
+const ERROR_VERSION: &[u8] = b"\0\0\0\x0aACTR\x00\x03\xff\x02\x00\x03";
+const ERROR_MALFORMED: &[u8] = b"\0\0\0\x08ACTR\x00\x03\xff\x03";
 
 fn secret(bytes: &[u8]) -> Secret {
     Secret::new(bytes.to_vec()).unwrap()
@@ -88,10 +88,30 @@ struct Outcome {
 fn exchange(
     client_key: &Secret,
     server_key: &Secret,
+    c2s: impl FnMut(&mut Vec<u8>),
+    s2c: impl FnMut(&mut Vec<u8>),
+) -> Outcome {
+    let both = Encryption::default();
+    exchange_with(client_key, server_key, (both, both), c2s, s2c)
+}
+
+/// [`exchange`], with the client's and the server's encryption settings.
+fn exchange_with(
+    client_key: &Secret,
+    server_key: &Secret,
+    (client_encryption, server_encryption): (Encryption, Encryption),
     mut c2s: impl FnMut(&mut Vec<u8>),
     mut s2c: impl FnMut(&mut Vec<u8>),
 ) -> Outcome {
-    let (client_config, server_config) = (config("client"), config("server"));
+    let with = |name: &str, encryption| {
+        HandshakeConfig::builder()
+            .name(name)
+            .encryption(encryption)
+            .build()
+            .unwrap()
+    };
+    let client_config = with("client", client_encryption);
+    let server_config = with("server", server_encryption);
     let mut to_server = Vec::new();
     let mut to_client = Vec::new();
     let mut client = Party::Running(ClientHandshake::new(
@@ -137,6 +157,116 @@ fn matching_keys_complete_with_matching_session_keys() {
         server.sealer.seal(&[round; 3], &mut wire).unwrap();
         assert_eq!(client.opener.open(&wire[4..]).unwrap(), [round; 3]);
     }
+}
+
+#[test]
+fn the_sessions_are_encrypted_as_both_settings_agree_or_refused_on_both_sides() {
+    use Encryption::{Off, Preferred, Required};
+    let key = secret(KEY);
+    // (client, server) and the outcome: Some(encrypted), or None for a refusal.
+    let table = [
+        ((Off, Off), Some(false)),
+        ((Off, Preferred), Some(false)),
+        ((Off, Required), None),
+        ((Preferred, Off), Some(false)),
+        ((Preferred, Preferred), Some(true)),
+        ((Preferred, Required), Some(true)),
+        ((Required, Off), None),
+        ((Required, Preferred), Some(true)),
+        ((Required, Required), Some(true)),
+    ];
+    for (settings, expected) in table {
+        let Outcome { client, server } = exchange_with(&key, &key, settings, untouched, untouched);
+        match expected {
+            Some(encrypted) => {
+                let (mut client, mut server) = (client.unwrap(), server.unwrap());
+                assert_eq!((client.encrypted, server.encrypted), (encrypted, encrypted));
+                assert_eq!(client.sealer.is_encrypted(), encrypted, "{settings:?}");
+                let mut wire = Vec::new();
+                client.sealer.seal(b"across", &mut wire).unwrap();
+                assert_eq!(server.opener.open(&wire[4..]).unwrap(), b"across");
+                wire.clear();
+                server.sealer.seal(b"back", &mut wire).unwrap();
+                assert_eq!(client.opener.open(&wire[4..]).unwrap(), b"back");
+            }
+            None => {
+                let (ours, theirs) = settings;
+                for (result, ours, theirs) in [(client, ours, theirs), (server, theirs, ours)] {
+                    match result {
+                        Err(HandshakeError::Encryption {
+                            ours: reported_ours,
+                            theirs: reported_theirs,
+                        }) => assert_eq!((reported_ours, reported_theirs), (ours, theirs)),
+                        other => panic!("{settings:?}: {:?}", other.map(|_| ())),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn an_offer_rewritten_on_the_way_fails_the_handshake() {
+    use Encryption::{Preferred, Required};
+    let key = secret(KEY);
+    // The client's HELLO rewritten to accept MACs only (its last byte, `accepts`): the server
+    // picks a session without encryption, and the proofs, which cover the offer, disagree.
+    let mac_only_offer = |payload: &mut Vec<u8>| {
+        if payload[6] == 1 {
+            *payload.last_mut().unwrap() = 0x01;
+        }
+    };
+    let outcome = exchange_with(
+        &key,
+        &key,
+        (Preferred, Preferred),
+        mac_only_offer,
+        untouched,
+    );
+    assert!(matches!(
+        outcome.client,
+        Err(HandshakeError::Authentication { side: Side::Local })
+    ));
+    assert!(matches!(
+        outcome.server,
+        Err(HandshakeError::Authentication { side: Side::Remote })
+    ));
+
+    // The server's choice rewritten to a session without encryption (the CHALLENGE's `mode`,
+    // before its 32-byte proof): a client that accepts both finds the proof wrong...
+    let mac_only_choice = |payload: &mut Vec<u8>| {
+        if payload.starts_with(b"ACTR") && payload[6] == 2 {
+            let at = payload.len() - 33;
+            payload[at] = 0x01;
+        }
+    };
+    let outcome = exchange_with(
+        &key,
+        &key,
+        (Preferred, Preferred),
+        untouched,
+        mac_only_choice,
+    );
+    assert!(matches!(
+        outcome.client,
+        Err(HandshakeError::Authentication { side: Side::Local })
+    ));
+    // ...and one that requires encryption refuses the choice itself.
+    let outcome = exchange_with(
+        &key,
+        &key,
+        (Required, Preferred),
+        untouched,
+        mac_only_choice,
+    );
+    assert!(matches!(
+        outcome.client,
+        Err(HandshakeError::Malformed { side: Side::Local })
+    ));
+    assert!(matches!(
+        outcome.server,
+        Err(HandshakeError::Malformed { side: Side::Remote })
+    ));
 }
 
 #[test]
@@ -189,7 +319,9 @@ fn a_name_changed_on_the_way_fails_authentication() {
     let key = secret(KEY);
     let rename = |payload: &mut Vec<u8>| {
         if payload[6] == 1 {
-            *payload.last_mut().unwrap() = b'X';
+            // The name's last byte, before the `accepts` byte.
+            let at = payload.len() - 2;
+            payload[at] = b'X';
         }
     };
     let outcome = exchange(&key, &key, rename, untouched);
@@ -224,7 +356,8 @@ fn an_altered_welcome_fails_authentication_on_the_client() {
 fn server_refuses_a_hello_of_another_version() {
     let key = secret(KEY);
     let config = config("server");
-    let mut hello = b"ACTR\x00\x01\x01".to_vec();
+    // A version-2 HELLO.
+    let mut hello = b"ACTR\x00\x02\x01".to_vec();
     hello.extend([0; 32]);
     hello.extend(b"\x00\x06client");
     let mut out = Vec::new();
@@ -233,7 +366,7 @@ fn server_refuses_a_hello_of_another_version() {
         .unwrap_err();
     assert!(matches!(
         err,
-        HandshakeError::VersionMismatch { ours: 2, theirs: 1 }
+        HandshakeError::VersionMismatch { ours: 3, theirs: 2 }
     ));
     assert_eq!(out, ERROR_VERSION);
 
@@ -244,7 +377,7 @@ fn server_refuses_a_hello_of_another_version() {
         .unwrap_err();
     assert!(matches!(
         err,
-        HandshakeError::VersionMismatch { ours: 2, theirs: 9 }
+        HandshakeError::VersionMismatch { ours: 3, theirs: 9 }
     ));
     assert_eq!(out, ERROR_VERSION);
 }
@@ -257,11 +390,11 @@ fn client_reports_the_version_the_server_speaks() {
     let client = ClientHandshake::new(&key, &config, NONCE_C, &mut out);
     out.clear();
     let err = client
-        .step(b"ACTR\x00\x01\xff\x02\x00\x01", &mut out)
+        .step(b"ACTR\x00\x02\xff\x02\x00\x02", &mut out)
         .unwrap_err();
     assert!(matches!(
         err,
-        HandshakeError::VersionMismatch { ours: 2, theirs: 1 }
+        HandshakeError::VersionMismatch { ours: 3, theirs: 2 }
     ));
     // An ERROR is never answered.
     assert!(out.is_empty());
@@ -443,7 +576,7 @@ fn garbage_is_malformed_in_every_state() {
         b"GET / HTTP/1.1\r\nHost: example\r\n\r\n",
         b"SSH-2.0-OpenSSH_9.6\r\n",
         &[0xff; 300],
-        b"actr\x00\x02\x01",
+        b"actr\x00\x03\x01",
     ];
     for at in ALL_STATES {
         for payload in garbage {
@@ -468,18 +601,19 @@ fn garbage_is_malformed_in_every_state() {
 #[test]
 fn malformed_error_frames_are_malformed_in_every_state() {
     let fixture = Fixture::new();
-    let bad_errors: [&[u8]; 10] = [
-        b"ACTR\x00\x02\xff",
-        b"ACTR\x00\x02\xff\x00",
-        b"ACTR\x00\x02\xff\x05",
-        b"ACTR\x00\x02\xff\x04\x00",
-        b"ACTR\x00\x02\xff\x01\x00",
-        b"ACTR\x00\x02\xff\x03\x03",
-        b"ACTR\x00\x02\xff\x02",
-        b"ACTR\x00\x02\xff\x02\x00",
-        b"ACTR\x00\x02\xff\x02\x00\x02\x00",
+    let bad_errors: [&[u8]; 11] = [
+        b"ACTR\x00\x03\xff",
+        b"ACTR\x00\x03\xff\x00",
+        b"ACTR\x00\x03\xff\x06",
+        b"ACTR\x00\x03\xff\x04\x00",
+        b"ACTR\x00\x03\xff\x05\x00",
+        b"ACTR\x00\x03\xff\x01\x00",
+        b"ACTR\x00\x03\xff\x03\x03",
+        b"ACTR\x00\x03\xff\x02",
+        b"ACTR\x00\x03\xff\x02\x00",
+        b"ACTR\x00\x03\xff\x02\x00\x03\x00",
         // A VERSION error that carries our own version makes no sense.
-        b"ACTR\x00\x02\xff\x02\x00\x02",
+        b"ACTR\x00\x03\xff\x02\x00\x03",
     ];
     for at in ALL_STATES {
         for payload in bad_errors {
@@ -492,25 +626,28 @@ fn malformed_error_frames_are_malformed_in_every_state() {
 fn peer_errors_are_reported_and_not_answered_in_every_state() {
     let fixture = Fixture::new();
     for at in ALL_STATES {
-        let (result, out) = fixture.feed(at, b"ACTR\x00\x02\xff\x01");
+        let (result, out) = fixture.feed(at, b"ACTR\x00\x03\xff\x01");
         assert!(matches!(
             result,
             Err(HandshakeError::Authentication { side: Side::Remote })
         ));
         assert!(out.is_empty());
-        let (result, out) = fixture.feed(at, b"ACTR\x00\x02\xff\x03");
+        let (result, out) = fixture.feed(at, b"ACTR\x00\x03\xff\x03");
         assert!(matches!(
             result,
             Err(HandshakeError::Malformed { side: Side::Remote })
         ));
         assert!(out.is_empty());
-        let (result, out) = fixture.feed(at, b"ACTR\x00\x02\xff\x04");
+        let (result, out) = fixture.feed(at, b"ACTR\x00\x03\xff\x04");
         assert!(matches!(result, Err(HandshakeError::Busy)));
         assert!(out.is_empty());
-        let (result, out) = fixture.feed(at, b"ACTR\x00\x03\xff\x02\x00\x03");
+        let (result, out) = fixture.feed(at, b"ACTR\x00\x03\xff\x05");
+        assert!(matches!(result, Err(HandshakeError::Encryption { .. })));
+        assert!(out.is_empty());
+        let (result, out) = fixture.feed(at, b"ACTR\x00\x04\xff\x02\x00\x04");
         assert!(matches!(
             result,
-            Err(HandshakeError::VersionMismatch { ours: 2, theirs: 3 })
+            Err(HandshakeError::VersionMismatch { ours: 3, theirs: 4 })
         ));
         assert!(out.is_empty());
     }
@@ -520,10 +657,11 @@ fn peer_errors_are_reported_and_not_answered_in_every_state() {
 fn bad_names_are_malformed() {
     let fixture = Fixture::new();
     let hello_with_name = |len: u16, name: &[u8]| {
-        let mut hello = b"ACTR\x00\x02\x01".to_vec();
+        let mut hello = b"ACTR\x00\x03\x01".to_vec();
         hello.extend([0; 32]);
         hello.extend(len.to_be_bytes());
         hello.extend(name);
+        hello.push(0x03);
         hello
     };
     fixture.assert_malformed(At::ServerHello, &hello_with_name(2, b"\xc3\x28"));
@@ -545,9 +683,10 @@ fn bad_names_are_malformed() {
 #[test]
 fn a_welcome_that_is_not_a_welcome_is_refused() {
     let fixture = Fixture::new();
-    let (_, s2c) = session_keys(&fixture.key, &NONCE_C, &NONCE_S);
+    // Both sides prefer encryption: the WELCOME is encrypted.
+    let (_, s2c) = cipher_keys(&fixture.key, &NONCE_C, &NONCE_S);
     let sealed = |bodies: &[&[u8]]| {
-        let mut sealer = Sealer::new(&s2c);
+        let mut sealer = Sealer::encrypted(&s2c);
         let mut wire = Vec::new();
         for body in bodies {
             wire.clear();
@@ -572,12 +711,12 @@ fn hostile_payload() -> impl Strategy<Value = Vec<u8>> {
     let prefixes: Vec<&'static [u8]> = vec![
         b"",
         b"ACTR",
-        b"ACTR\x00\x02",
-        b"ACTR\x00\x02\x01",
-        b"ACTR\x00\x02\x02",
-        b"ACTR\x00\x02\x03",
-        b"ACTR\x00\x02\xff",
-        b"ACTR\x00\x01\xff\x02",
+        b"ACTR\x00\x03",
+        b"ACTR\x00\x03\x01",
+        b"ACTR\x00\x03\x02",
+        b"ACTR\x00\x03\x03",
+        b"ACTR\x00\x03\xff",
+        b"ACTR\x00\x02\xff\x02",
         b"\x00\x00\x00\x00\x00\x00\x00\x00",
     ];
     (
@@ -600,7 +739,7 @@ proptest! {
             let answers = payloads(&out);
             prop_assert!(answers.len() <= 1);
             if let Some(answer) = answers.first() {
-                prop_assert!(answer.starts_with(b"ACTR\x00\x02\xff"));
+                prop_assert!(answer.starts_with(b"ACTR\x00\x03\xff"));
             }
         }
     }
@@ -682,16 +821,16 @@ fn wrong_key_over_tcp_fails_on_both_sides() {
 
 #[test]
 fn version_mismatch_is_reported_on_both_sides() {
-    // A client of version 1 against our server.
+    // A client of version 2 against our server.
     let (mut fake_client, mut server_stream, peer) = tcp_pair();
     let server = spawn(move || {
         handshake::server_handshake(&mut server_stream, &secret(KEY), &config("server"), peer)
             .map(drop)
     });
     let mut hello = Vec::new();
-    let mut payload = b"ACTR\x00\x01\x01".to_vec();
+    let mut payload = b"ACTR\x00\x02\x01".to_vec();
     payload.extend([0; 32]);
-    payload.extend(b"\x00\x02v1");
+    payload.extend(b"\x00\x02v2");
     FrameConfig::new()
         .append_frame(&mut hello, &payload)
         .unwrap();
@@ -701,10 +840,10 @@ fn version_mismatch_is_reported_on_both_sides() {
     assert_eq!(reader.read_frame().unwrap().unwrap(), &ERROR_VERSION[4..]);
     assert!(matches!(
         server.recv_timeout(WAIT).unwrap(),
-        Err(HandshakeError::VersionMismatch { ours: 2, theirs: 1 })
+        Err(HandshakeError::VersionMismatch { ours: 3, theirs: 2 })
     ));
 
-    // Our client against a server of version 1.
+    // Our client against a server of version 2.
     let (mut client_stream, fake_server, _) = tcp_pair();
     let server = spawn(move || {
         fake_server.set_read_timeout(Some(WAIT)).unwrap();
@@ -714,18 +853,18 @@ fn version_mismatch_is_reported_on_both_sides() {
                 .read_frame()
                 .unwrap()
                 .unwrap()
-                .starts_with(b"ACTR\x00\x02\x01")
+                .starts_with(b"ACTR\x00\x03\x01")
         );
         let mut error = Vec::new();
         FrameConfig::new()
-            .append_frame(&mut error, b"ACTR\x00\x01\xff\x02\x00\x01")
+            .append_frame(&mut error, b"ACTR\x00\x02\xff\x02\x00\x02")
             .unwrap();
         reader.get_mut().write_all(&error).unwrap();
     });
     let client = handshake::client_handshake(&mut client_stream, &secret(KEY), &config("client"));
     assert!(matches!(
         client,
-        Err(HandshakeError::VersionMismatch { ours: 2, theirs: 1 })
+        Err(HandshakeError::VersionMismatch { ours: 3, theirs: 2 })
     ));
     server.recv_timeout(WAIT).unwrap();
 }

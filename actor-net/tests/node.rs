@@ -354,21 +354,21 @@ fn connections_beyond_the_limit_are_refused_at_once() {
 fn a_version_mismatch_gets_a_clear_error() {
     let server = server(|b| b);
     let mut stream = TcpStream::connect(server.addr).unwrap();
-    // HELLO with version 1: "ACTR", version, kind 1, a nonce, the name "v1".
+    // HELLO with version 2: "ACTR", version, kind 1, a nonce, the name "v2".
     let mut hello = b"ACTR".to_vec();
-    hello.extend_from_slice(&1u16.to_be_bytes());
+    hello.extend_from_slice(&2u16.to_be_bytes());
     hello.push(1);
     hello.extend_from_slice(&[7; 32]);
     hello.extend_from_slice(&2u16.to_be_bytes());
-    hello.extend_from_slice(b"v1");
+    hello.extend_from_slice(b"v2");
     let mut frame = (hello.len() as u32).to_be_bytes().to_vec();
     frame.extend_from_slice(&hello);
     stream.write_all(&frame).unwrap();
     stream.set_read_timeout(Some(WAIT)).unwrap();
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
-    // length 10, "ACTR", version 2, kind ERROR, code VERSION, the server's version 2.
-    assert_eq!(answer, b"\0\0\0\x0aACTR\x00\x02\xff\x02\x00\x02");
+    // length 10, "ACTR", version 3, kind ERROR, code VERSION, the server's version 3.
+    assert_eq!(answer, b"\0\0\0\x0aACTR\x00\x03\xff\x02\x00\x03");
     still_serves(&server);
 }
 

@@ -18,10 +18,11 @@ use actor_core::codec::{Bincode, Codec, FrameConfig, FrameReader};
 use actor_core::{Actor, Context, HandlerResult, Reply, System};
 use actor_net::cluster::{CLUSTER, ClusterMsg};
 use actor_net::handshake::{
-    self, ClientHandshake, HandshakeConfig, HandshakeError, Handshaken, ServerHandshake, Side, Step,
+    self, ClientHandshake, Encryption, HandshakeConfig, HandshakeError, Handshaken,
+    ServerHandshake, Side, Step,
 };
 use actor_net::services::{EchoMsg, ServiceSet, TimeMsg, TimeOfDay};
-use actor_net::session::{OVERHEAD, Opener, Sealer};
+use actor_net::session::{ENCRYPTED_OVERHEAD, OVERHEAD, Opener, Sealer};
 use actor_net::{
     ClusterMember, KeyCheck, MemberState, Node, NodeBuilder, NodeId, RemoteMessage, Secret, frame,
 };
@@ -624,17 +625,29 @@ impl Actor for Grower {
 }
 
 #[test]
-fn an_answer_over_the_frame_limit_minus_72_is_replaced_by_status_3() {
-    // With the default limit, the largest answer is the documented number.
+fn an_answer_over_the_frame_limit_minus_72_or_56_is_replaced_by_status_3() {
+    // With the default limit, the largest answers are the documented numbers.
     assert_eq!(
         frame::DEFAULT_MAX_PAYLOAD as usize - OVERHEAD - 32,
         1_048_504
     );
+    assert_eq!(
+        frame::DEFAULT_MAX_PAYLOAD as usize - ENCRYPTED_OVERHEAD - 32,
+        1_048_520
+    );
     assert!(PROTOCOL.contains("that is 1 048 504 bytes"));
+    assert!(PROTOCOL.contains("1 048 520 bytes in an encrypted session"));
+    for (encryption, overhead) in [(Encryption::Off, 72), (Encryption::Required, 56)] {
+        largest_answer(encryption, overhead);
+    }
+}
 
+/// Checks that a node whose sessions are protected as `encryption` says answers up to its
+/// frame limit minus `overhead` and refuses the next size with status 3.
+fn largest_answer(encryption: Encryption, overhead: usize) {
     let max_frame: u32 = 1024;
-    let largest = max_frame as usize - 72;
-    let served = Served::start(|b| b.max_frame(max_frame));
+    let largest = max_frame as usize - overhead;
+    let served = Served::start(|b| b.max_frame(max_frame).encryption(encryption));
     let system = System::new();
     let grower = system.spawn(Grower).unwrap();
     served.node.export("sized", &grower).unwrap();
@@ -674,7 +687,7 @@ fn an_answer_over_the_frame_limit_minus_72_is_replaced_by_status_3() {
     let [.., too_large] = &messages("**The largest answer.**")[..] else {
         panic!("an example");
     };
-    assert_eq!(hex(&wire.recv()), hex(too_large));
+    assert_eq!(hex(&wire.recv()), hex(too_large), "{encryption:?}");
     system.shutdown();
 }
 
@@ -684,8 +697,8 @@ fn an_answer_over_the_frame_limit_minus_72_is_replaced_by_status_3() {
 #[test]
 fn malformed_error_frames_are_answered_as_documented() {
     let examples = [
-        ("414354520002ff05", "414354520002ff03"),
-        ("414354520002ff020002", "414354520002ff03"),
+        ("414354520003ff06", "414354520003ff03"),
+        ("414354520003ff020003", "414354520003ff03"),
     ];
     let key = secret();
     let config = HandshakeConfig::default();
@@ -719,12 +732,12 @@ fn malformed_error_frames_are_answered_as_documented() {
 
 #[test]
 fn the_version_errors_of_the_changes_section_are_the_implementations() {
-    let (ours, theirs) = ("414354520002ff020002", "414354520001ff020001");
+    let (ours, theirs) = ("414354520003ff020003", "414354520002ff020002");
     assert!(PROTOCOL.contains(&format!("`{ours}`")) && PROTOCOL.contains(&format!("`{theirs}`")));
     let key = secret();
     let config = HandshakeConfig::default();
-    // A version-1 HELLO gets ours.
-    let mut hello = unhex("41435452000101");
+    // A version-2 HELLO gets ours.
+    let mut hello = unhex("41435452000201");
     hello.extend([0; 32]);
     hello.extend([0, 0]);
     let mut out = Vec::new();
@@ -733,17 +746,17 @@ fn the_version_errors_of_the_changes_section_are_the_implementations() {
         .unwrap_err();
     assert!(matches!(
         err,
-        HandshakeError::VersionMismatch { ours: 2, theirs: 1 }
+        HandshakeError::VersionMismatch { ours: 3, theirs: 2 }
     ));
     assert_eq!(hex(&out[4..]), ours);
-    // A version-1 peer's is reported, not answered.
+    // A version-2 peer's is reported, not answered.
     let mut out = Vec::new();
     let client = ClientHandshake::new(&key, &config, [0; 32], &mut out);
     out.clear();
     let err = client.step(&unhex(theirs), &mut out).unwrap_err();
     assert!(matches!(
         err,
-        HandshakeError::VersionMismatch { ours: 2, theirs: 1 }
+        HandshakeError::VersionMismatch { ours: 3, theirs: 2 }
     ));
     assert!(out.is_empty());
 }

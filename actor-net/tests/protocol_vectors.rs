@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use actor_core::codec::FrameReader;
 use actor_net::handshake::{
-    self, ClientHandshake, HandshakeConfig, HandshakeError, ServerHandshake, Side, Step,
-    client_proof, server_proof, session_keys,
+    self, ClientHandshake, Encryption, HandshakeConfig, HandshakeError, ServerHandshake, Side,
+    Step, Transcript, cipher_keys, client_proof, server_proof, session_keys,
 };
 use actor_net::session::{Opener, Sealer};
 use actor_net::{KeyCheck, Secret};
@@ -30,16 +30,27 @@ const NAMES: &[&str] = &[
     "challenge",
     "client_proof",
     "proof",
+    "hello_mac",
+    "server_proof_mac",
+    "challenge_mac",
+    "client_proof_mac",
+    "proof_mac",
     "k_c2s",
     "k_s2c",
+    "e_c2s",
+    "e_s2c",
     "welcome_frame",
     "c2s_seq0_hello_frame",
-    "s2c_seq0_hello_frame",
     "s2c_seq1_hello_frame",
+    "welcome_frame_mac",
+    "c2s_seq0_hello_frame_mac",
+    "s2c_seq0_hello_frame_mac",
+    "s2c_seq1_hello_frame_mac",
     "error_auth",
     "error_version",
     "error_malformed",
     "error_busy",
+    "error_policy",
 ];
 
 struct Vectors(BTreeMap<String, Vec<u8>>);
@@ -114,13 +125,27 @@ fn pure_functions_reproduce_the_vectors() {
     let (nonce_c, nonce_s) = (v.array("nonce_c"), v.array("nonce_s"));
     let (client, server) = (v.text("client_name"), v.text("server_name"));
 
-    let proof_s = server_proof(&key, &nonce_c, &nonce_s, &client, &server);
-    assert_eq!(hex(&proof_s), hex(v.get("server_proof")));
-    let proof_c = client_proof(&key, &nonce_c, &nonce_s, &client, &server);
-    assert_eq!(hex(&proof_c), hex(v.get("client_proof")));
+    // Both sides prefer encryption (accepts 03, mode 02), then both have it off (01, 01).
+    for (accepts, mode, suffix) in [(0x03, 0x02, ""), (0x01, 0x01, "_mac")] {
+        let transcript = Transcript {
+            nonce_c: &nonce_c,
+            nonce_s: &nonce_s,
+            client_name: &client,
+            server_name: &server,
+            accepts,
+            mode,
+        };
+        let proof_s = server_proof(&key, &transcript);
+        assert_eq!(hex(&proof_s), hex(v.get(&format!("server_proof{suffix}"))));
+        let proof_c = client_proof(&key, &transcript);
+        assert_eq!(hex(&proof_c), hex(v.get(&format!("client_proof{suffix}"))));
+    }
     let (c2s, s2c) = session_keys(&key, &nonce_c, &nonce_s);
     assert_eq!(hex(&*c2s), hex(v.get("k_c2s")));
     assert_eq!(hex(&*s2c), hex(v.get("k_s2c")));
+    let (c2s, s2c) = cipher_keys(&key, &nonce_c, &nonce_s);
+    assert_eq!(hex(&*c2s), hex(v.get("e_c2s")));
+    assert_eq!(hex(&*s2c), hex(v.get("e_s2c")));
 }
 
 #[test]
@@ -130,9 +155,25 @@ fn sealers_reproduce_the_session_vectors() {
 
     let mut out = Vec::new();
     Sealer::new(&c2s).seal(b"hello", &mut out).unwrap();
-    v.assert_frame(&out, "c2s_seq0_hello_frame");
+    v.assert_frame(&out, "c2s_seq0_hello_frame_mac");
 
     let mut sealer = Sealer::new(&s2c);
+    out.clear();
+    sealer.seal(b"\x00", &mut out).unwrap();
+    v.assert_frame(&out, "welcome_frame_mac");
+    out.clear();
+    sealer.seal(b"hello", &mut out).unwrap();
+    v.assert_frame(&out, "s2c_seq1_hello_frame_mac");
+
+    out.clear();
+    Sealer::new(&s2c).seal(b"hello", &mut out).unwrap();
+    v.assert_frame(&out, "s2c_seq0_hello_frame_mac");
+
+    let (e_c2s, e_s2c) = (v.array("e_c2s"), v.array("e_s2c"));
+    out.clear();
+    Sealer::encrypted(&e_c2s).seal(b"hello", &mut out).unwrap();
+    v.assert_frame(&out, "c2s_seq0_hello_frame");
+    let mut sealer = Sealer::encrypted(&e_s2c);
     out.clear();
     sealer.seal(b"\x00", &mut out).unwrap();
     v.assert_frame(&out, "welcome_frame");
@@ -140,83 +181,129 @@ fn sealers_reproduce_the_session_vectors() {
     sealer.seal(b"hello", &mut out).unwrap();
     v.assert_frame(&out, "s2c_seq1_hello_frame");
 
-    out.clear();
-    Sealer::new(&s2c).seal(b"hello", &mut out).unwrap();
-    v.assert_frame(&out, "s2c_seq0_hello_frame");
-
     // And the openers accept them.
     let mut opener = Opener::new(&s2c);
-    assert_eq!(
-        opener.open(payload_of(v.get("welcome_frame"))).unwrap(),
-        b"\x00"
-    );
-    assert_eq!(
-        opener
-            .open(payload_of(v.get("s2c_seq1_hello_frame")))
-            .unwrap(),
-        b"hello"
-    );
-    assert_eq!(
-        Opener::new(&c2s)
-            .open(payload_of(v.get("c2s_seq0_hello_frame")))
-            .unwrap(),
-        b"hello"
-    );
+    let welcome = opener.open(payload_of(v.get("welcome_frame_mac"))).unwrap();
+    assert_eq!(welcome, b"\x00");
+    let hello = opener.open(payload_of(v.get("s2c_seq1_hello_frame_mac")));
+    assert_eq!(hello.unwrap(), b"hello");
+    let mut opener = Opener::new(&c2s);
+    let hello = opener.open(payload_of(v.get("c2s_seq0_hello_frame_mac")));
+    assert_eq!(hello.unwrap(), b"hello");
+
+    let mut opener = Opener::encrypted(&e_s2c);
+    let welcome = opener.open(payload_of(v.get("welcome_frame"))).unwrap();
+    assert_eq!(welcome, b"\x00");
+    let hello = opener.open(payload_of(v.get("s2c_seq1_hello_frame")));
+    assert_eq!(hello.unwrap(), b"hello");
+    let mut opener = Opener::encrypted(&e_c2s);
+    let hello = opener.open(payload_of(v.get("c2s_seq0_hello_frame")));
+    assert_eq!(hello.unwrap(), b"hello");
+}
+
+/// A handshake configuration with the vectors' name for `side` and `encryption`.
+fn config(v: &Vectors, side: &str, encryption: Encryption) -> HandshakeConfig {
+    HandshakeConfig::builder()
+        .name(v.text(side))
+        .encryption(encryption)
+        .build()
+        .unwrap()
 }
 
 #[test]
 fn state_machines_reproduce_the_handshake_vectors() {
     let v = Vectors(vectors());
     let key = vector_key(&v);
-    let client_config = HandshakeConfig::builder()
-        .name(v.text("client_name"))
-        .build()
-        .unwrap();
-    let server_config = HandshakeConfig::builder()
-        .name(v.text("server_name"))
-        .build()
-        .unwrap();
+    for (encryption, suffix, encrypted) in [
+        (Encryption::Preferred, "", true),
+        (Encryption::Off, "_mac", false),
+    ] {
+        let name = |vector: &str| format!("{vector}{suffix}");
+        let client_config = config(&v, "client_name", encryption);
+        let server_config = config(&v, "server_name", encryption);
 
-    let mut to_server = Vec::new();
-    let client = ClientHandshake::new(&key, &client_config, v.array("nonce_c"), &mut to_server);
-    v.assert_payload(&to_server, "hello");
+        let mut to_server = Vec::new();
+        let client = ClientHandshake::new(&key, &client_config, v.array("nonce_c"), &mut to_server);
+        v.assert_payload(&to_server, &name("hello"));
 
-    let server = ServerHandshake::new(&key, &server_config, v.array("nonce_s"));
+        let server = ServerHandshake::new(&key, &server_config, v.array("nonce_s"));
+        let mut to_client = Vec::new();
+        let Step::Continue(server) = server.step(v.get(&name("hello")), &mut to_client).unwrap()
+        else {
+            panic!("the server must wait for the PROOF");
+        };
+        v.assert_payload(&to_client, &name("challenge"));
+
+        to_server.clear();
+        let Step::Continue(client) = client
+            .step(v.get(&name("challenge")), &mut to_server)
+            .unwrap()
+        else {
+            panic!("the client must wait for the WELCOME");
+        };
+        v.assert_payload(&to_server, &name("proof"));
+
+        to_client.clear();
+        let Step::Done(mut server_done) =
+            server.step(v.get(&name("proof")), &mut to_client).unwrap()
+        else {
+            panic!("the server must be done after the PROOF");
+        };
+        v.assert_frame(&to_client, &name("welcome_frame"));
+
+        let mut nothing = Vec::new();
+        let Step::Done(mut client_done) = client
+            .step(payload_of(v.get(&name("welcome_frame"))), &mut nothing)
+            .unwrap()
+        else {
+            panic!("the client must be done after the WELCOME");
+        };
+        assert!(nothing.is_empty());
+        assert_eq!(client_done.peer_name, v.text("server_name"));
+        assert_eq!(server_done.peer_name, v.text("client_name"));
+        assert_eq!(
+            (client_done.encrypted, server_done.encrypted),
+            (encrypted, encrypted)
+        );
+
+        let mut out = Vec::new();
+        client_done.sealer.seal(b"hello", &mut out).unwrap();
+        v.assert_frame(&out, &name("c2s_seq0_hello_frame"));
+        out.clear();
+        server_done.sealer.seal(b"hello", &mut out).unwrap();
+        v.assert_frame(&out, &name("s2c_seq1_hello_frame"));
+    }
+}
+
+#[test]
+fn a_refused_encryption_setting_gives_the_policy_vector_and_a_clear_error_on_both_sides() {
+    let v = Vectors(vectors());
+    let key = vector_key(&v);
+    // A client that requires encryption, a server that has it off.
+    let client_config = config(&v, "client_name", Encryption::Required);
+    let server_config = config(&v, "server_name", Encryption::Off);
+    let mut hello = Vec::new();
+    let client = ClientHandshake::new(&key, &client_config, v.array("nonce_c"), &mut hello);
     let mut to_client = Vec::new();
-    let Step::Continue(server) = server.step(v.get("hello"), &mut to_client).unwrap() else {
-        panic!("the server must wait for the PROOF");
-    };
-    v.assert_payload(&to_client, "challenge");
-
-    to_server.clear();
-    let Step::Continue(client) = client.step(v.get("challenge"), &mut to_server).unwrap() else {
-        panic!("the client must wait for the WELCOME");
-    };
-    v.assert_payload(&to_server, "proof");
-
-    to_client.clear();
-    let Step::Done(mut server_done) = server.step(v.get("proof"), &mut to_client).unwrap() else {
-        panic!("the server must be done after the PROOF");
-    };
-    v.assert_frame(&to_client, "welcome_frame");
-
-    let mut nothing = Vec::new();
-    let Step::Done(mut client_done) = client
-        .step(payload_of(v.get("welcome_frame")), &mut nothing)
-        .unwrap()
-    else {
-        panic!("the client must be done after the WELCOME");
-    };
-    assert!(nothing.is_empty());
-    assert_eq!(client_done.peer_name, v.text("server_name"));
-    assert_eq!(server_done.peer_name, v.text("client_name"));
-
-    let mut out = Vec::new();
-    client_done.sealer.seal(b"hello", &mut out).unwrap();
-    v.assert_frame(&out, "c2s_seq0_hello_frame");
-    out.clear();
-    server_done.sealer.seal(b"hello", &mut out).unwrap();
-    v.assert_frame(&out, "s2c_seq1_hello_frame");
+    let server = ServerHandshake::new(&key, &server_config, v.array("nonce_s"));
+    let err = server.step(payload_of(&hello), &mut to_client).unwrap_err();
+    assert!(matches!(
+        err,
+        HandshakeError::Encryption {
+            ours: Encryption::Off,
+            theirs: Encryption::Required
+        }
+    ));
+    v.assert_payload(&to_client, "error_policy");
+    let mut to_server = Vec::new();
+    let err = client
+        .step(payload_of(&to_client), &mut to_server)
+        .unwrap_err();
+    assert!(to_server.is_empty(), "an ERROR is never answered");
+    assert_eq!(
+        err.to_string(),
+        "encryption settings do not meet: this side's is required, the peer's off"
+    );
 }
 
 #[test]
@@ -241,15 +328,15 @@ fn error_frames_reproduce_the_vectors() {
     ));
     v.assert_payload(&to_server, "error_auth");
 
-    // The vector HELLO as a version-1 client sends it: VERSION.
+    // The vector HELLO as a version-2 client sends it: VERSION.
     let mut hello = v.get("hello").to_vec();
-    hello[5] = 1;
+    hello[5] = 2;
     let mut to_client = Vec::new();
     let server = ServerHandshake::new(&key, &config, v.array("nonce_s"));
     let err = server.step(&hello, &mut to_client).unwrap_err();
     assert!(matches!(
         err,
-        HandshakeError::VersionMismatch { ours: 2, theirs: 1 }
+        HandshakeError::VersionMismatch { ours: 3, theirs: 2 }
     ));
     v.assert_payload(&to_client, "error_version");
 

@@ -56,6 +56,7 @@ impl ClientArgs {
         let timeout = Duration::from_secs(self.timeout);
         let deadline = Instant::now() + timeout;
         let node = Node::builder(self.key.secret()?)
+            .encryption(self.key.encryption())
             .name(format!("actor-node-client-{}", std::process::id()))
             .connect_timeout(timeout)
             .handshake_timeout(timeout)

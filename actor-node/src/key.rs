@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use actor_net::handshake::Encryption;
 use actor_net::{KeyCheck, Secret, SecretError};
 use clap::Args;
 
@@ -35,9 +36,18 @@ pub(crate) struct KeyArgs {
     /// Accept a weak key (a password): anyone who sees one handshake can test guesses offline
     #[arg(long, global = true)]
     allow_weak_key: bool,
+    /// Encrypt sessions: off, preferred (encrypt unless the peer has it off) or required
+    /// (refuse a peer that has it off)
+    #[arg(long, value_name = "MODE", default_value_t = Encryption::Preferred, global = true)]
+    encrypt: Encryption,
 }
 
 impl KeyArgs {
+    /// Whether sessions are encrypted (`--encrypt`).
+    pub(crate) fn encryption(&self) -> Encryption {
+        self.encrypt
+    }
+
     /// The shared key, from the first of: `--secret-file` (or `ACTOR_SECRET_FILE`, which clap
     /// reads into the same option), `ACTOR_SECRET`; a weak one only with `--allow-weak-key`.
     pub(crate) fn secret(&self) -> Result<Secret, CliError> {

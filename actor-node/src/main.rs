@@ -17,6 +17,10 @@
 //! Connected { .. }`), until SIGINT or SIGTERM; `--json` prints one JSON object per line
 //! instead, `--count N` exits after N messages.
 //!
+//! Every command that talks to a node takes `--encrypt off|preferred|required` (by default,
+//! `preferred`): sessions are encrypted unless one side has encryption off, and a side that
+//! requires it refuses a peer that has it off, with an error that names both settings.
+//!
 //! `serve` prints the node's address as the first line of its standard output, then one line
 //! `PROTOCOL ADDRESS` per classic listener, so that a script can use port 0 everywhere. It
 //! runs until SIGTERM or SIGINT (Ctrl-C); then it says GOODBYE to every peer node, so that

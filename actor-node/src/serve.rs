@@ -224,6 +224,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), CliError> {
     let mut node_builder = args
         .flow
         .apply(args.handshakes.apply(Node::builder(secret)))
+        .encryption(args.key.encryption())
         .name(args.name)
         .listen(args.listen.clone())
         .system(&system);

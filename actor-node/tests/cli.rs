@@ -527,3 +527,47 @@ mod signals {
         serve_says_goodbye_on(Signal::SIGINT, "SIGINT");
     }
 }
+
+#[test]
+fn encryption_settings_that_do_not_meet_are_a_one_line_error_both_ways() {
+    let key = KeyFile::new(KEY);
+    for (serve_setting, call_setting) in [("required", "off"), ("off", "required")] {
+        let server = Server::start_with(&key, &[], &["--encrypt", serve_setting]);
+        let output = run(actor_node()
+            .args([
+                "call",
+                &server.node,
+                "echo",
+                "hi",
+                "--secret-file",
+                key.path(),
+            ])
+            .args(["--encrypt", call_setting]));
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let error = error_line(&output);
+        assert!(
+            error.contains(&format!(
+                "encryption settings do not meet: this side's is {call_setting}, the peer's {serve_setting}"
+            )),
+            "{error}"
+        );
+    }
+    // Settings that meet: the call goes through, encrypted or not.
+    for (serve_setting, call_setting) in [("required", "preferred"), ("off", "preferred")] {
+        let server = Server::start_with(&key, &[], &["--encrypt", serve_setting]);
+        let output = run(actor_node()
+            .args([
+                "call",
+                &server.node,
+                "echo",
+                "hi",
+                "--secret-file",
+                key.path(),
+            ])
+            .args(["--encrypt", call_setting]));
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(stdout(&output), "hi\n");
+    }
+    let error = assert_usage_error(&["call", "127.0.0.1:1", "time", "--encrypt", "always"]);
+    assert!(error.contains("off, preferred, required"), "{error}");
+}

@@ -172,6 +172,14 @@ pub(crate) const CATALOG: &[Measurement] = &[
         w4_remote_tell::actor,
     )
     .served_by(w4_remote_tell::serve_actor),
+    Measurement::actor(
+        "W4",
+        "actor-aead",
+        Some("framed-tcp"),
+        w4_remote_tell::N,
+        w4_remote_tell::actor_aead,
+    )
+    .served_by(w4_remote_tell::serve_actor),
     Measurement::raw(
         "W4",
         "framed-tcp",
@@ -192,6 +200,14 @@ pub(crate) const CATALOG: &[Measurement] = &[
         Some("tcp-ping-pong"),
         w5_remote_ask::N,
         w5_remote_ask::actor,
+    )
+    .served_by(w5_remote_ask::serve_actor),
+    Measurement::actor(
+        "W5",
+        "ask-aead",
+        Some("tcp-ping-pong"),
+        w5_remote_ask::N,
+        w5_remote_ask::actor_aead,
     )
     .served_by(w5_remote_ask::serve_actor),
     Measurement::raw("W5", "tcp-ping-pong", w5_remote_ask::N, w5_remote_ask::raw)

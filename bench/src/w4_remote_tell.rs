@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use actor_core::codec::{Bincode, Codec, FrameConfig, FrameReader};
 use actor_core::{Actor, AskError, Context, HandlerResult, Reply, System};
+use actor_net::handshake::Encryption;
 use actor_net::session::{Opener, Sealer};
 use actor_net::{Node, RemoteMessage};
 use crossbeam_channel::Sender;
@@ -84,20 +85,38 @@ impl Actor for Counter {
     }
 }
 
-/// The framework, process A: tells the records to B's actor through a remote ref.
+/// The framework, process A: tells the records to B's actor through a remote ref, in a
+/// session authenticated with MACs and not encrypted.
 pub(crate) fn actor(n: u64) -> BenchResult<Vec<Sample>> {
-    let peer = Peer::start(WORKLOAD, "actor", n)?;
-    let measured = tell_all(peer.key(), peer.addr(), n);
+    actor_with(n, "actor", Encryption::Off)
+}
+
+/// As [`actor`], in an encrypted session (W4-aead).
+pub(crate) fn actor_aead(n: u64) -> BenchResult<Vec<Sample>> {
+    actor_with(n, "actor-aead", Encryption::Required)
+}
+
+fn actor_with(n: u64, variant: &str, encryption: Encryption) -> BenchResult<Vec<Sample>> {
+    let peer = Peer::start(WORKLOAD, variant, n)?;
+    let measured = tell_all(peer.key(), peer.addr(), n, encryption);
     let finished = peer.finish();
     let elapsed = measured?;
     finished?;
     Ok(vec![Sample::throughput(n, elapsed, "msgs/s")])
 }
 
-/// Connects, looks the counter up, tells it `0..n` and asks for its tally; returns
-/// `t_end − t_start`. The node is shut down on return, on every path.
-fn tell_all(key: &RunKey, addr: SocketAddr, n: u64) -> BenchResult<Duration> {
-    let node = Node::builder(key.secret()?).name("actor-bench").build()?;
+/// Connects with `encryption`, looks the counter up, tells it `0..n` and asks for its tally;
+/// returns `t_end − t_start`. The node is shut down on return, on every path.
+fn tell_all(
+    key: &RunKey,
+    addr: SocketAddr,
+    n: u64,
+    encryption: Encryption,
+) -> BenchResult<Duration> {
+    let node = Node::builder(key.secret()?)
+        .name("actor-bench")
+        .encryption(encryption)
+        .build()?;
     let counter = node.lookup::<Counted>(addr, EXPORT)?;
     let t_start = Instant::now();
     for id in 0..n {
@@ -270,7 +289,7 @@ impl Framing {
     }
 
     /// The body of a received frame's payload, checked when sealed.
-    fn open<'a>(&mut self, payload: &'a [u8]) -> BenchResult<&'a [u8]> {
+    fn open<'a>(&'a mut self, payload: &'a [u8]) -> BenchResult<&'a [u8]> {
         match self {
             Framing::Plain(_) => Ok(payload),
             Framing::Sealed { opener, .. } => Ok(opener.open(payload)?),

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use actor_core::codec::{FrameReader, FrameWriter};
 use actor_core::{Actor, Context, HandlerResult, Reply, System};
+use actor_net::handshake::Encryption;
 use actor_net::{Node, RemoteMessage};
 use serde::{Deserialize, Serialize};
 
@@ -60,20 +61,38 @@ impl Actor for Incrementer {
     }
 }
 
-/// The framework, process A: asks B's [`Incrementer`] through a remote ref.
+/// The framework, process A: asks B's [`Incrementer`] through a remote ref, in a session
+/// authenticated with MACs and not encrypted.
 pub(crate) fn actor(n: u64) -> BenchResult<Vec<Sample>> {
-    let peer = Peer::start(WORKLOAD, "ask", n)?;
-    let measured = ask_all(peer.key(), peer.addr(), n);
+    actor_with(n, "ask", Encryption::Off)
+}
+
+/// As [`actor`], in an encrypted session.
+pub(crate) fn actor_aead(n: u64) -> BenchResult<Vec<Sample>> {
+    actor_with(n, "ask-aead", Encryption::Required)
+}
+
+fn actor_with(n: u64, variant: &str, encryption: Encryption) -> BenchResult<Vec<Sample>> {
+    let peer = Peer::start(WORKLOAD, variant, n)?;
+    let measured = ask_all(peer.key(), peer.addr(), n, encryption);
     let finished = peer.finish();
     let latencies = measured?;
     finished?;
     report::latency_samples(latencies)
 }
 
-/// Connects, looks the incrementer up and asks it; the node is shut down on return, on every
-/// path.
-fn ask_all(key: &RunKey, addr: SocketAddr, n: u64) -> BenchResult<Vec<u64>> {
-    let node = Node::builder(key.secret()?).name("actor-bench").build()?;
+/// Connects with `encryption`, looks the incrementer up and asks it; the node is shut down on
+/// return, on every path.
+fn ask_all(
+    key: &RunKey,
+    addr: SocketAddr,
+    n: u64,
+    encryption: Encryption,
+) -> BenchResult<Vec<u64>> {
+    let node = Node::builder(key.secret()?)
+        .name("actor-bench")
+        .encryption(encryption)
+        .build()?;
     let incrementer = node.lookup::<Increment>(addr, EXPORT)?;
     record(n, |i| {
         let answer = incrementer.ask(|reply| Increment(i, reply), WAIT_LIMIT)?;

@@ -5,13 +5,13 @@ use std::fmt;
 use hmac::Mac;
 
 use super::config::HandshakeConfig;
-use super::constants::{MAGIC, NONCE_LEN, WELCOME};
+use super::constants::{MAGIC, MODE_CIPHER, NONCE_LEN, WELCOME};
 use super::error::HandshakeError;
 use super::mac;
 use super::step::{Handshaken, Step};
 use super::wire::{self, Challenge, Kind, Reject};
 use crate::Secret;
-use crate::session::{OVERHEAD, Opener, Sealer, SessionError};
+use crate::session::{ENCRYPTED_OVERHEAD, OVERHEAD, Opener, Sealer, SessionError};
 
 /// The client's side of the handshake, one incoming frame at a time, without I/O.
 ///
@@ -82,6 +82,7 @@ enum State {
         server_name: String,
         sealer: Sealer,
         opener: Opener,
+        encrypted: bool,
     },
 }
 
@@ -102,8 +103,8 @@ impl<'a> ClientHandshake<'a> {
     /// let config = HandshakeConfig::builder().name("client").build()?;
     /// let mut out = Vec::new();
     /// let _client = ClientHandshake::new(&key, &config, [0; 32], &mut out);
-    /// // Length prefix, then "ACTR", version 2, kind HELLO.
-    /// assert_eq!(out[4..11], *b"ACTR\x00\x02\x01");
+    /// // Length prefix, then "ACTR", version 3, kind HELLO.
+    /// assert_eq!(out[4..11], *b"ACTR\x00\x03\x01");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(
@@ -149,7 +150,7 @@ impl<'a> ClientHandshake<'a> {
     /// let err = client.step(b"garbage", &mut out).unwrap_err();
     /// assert!(matches!(err, HandshakeError::Malformed { side: Side::Local }));
     /// // The ERROR frame (code 3, MALFORMED) to send before closing.
-    /// assert_eq!(out, b"\0\0\0\x08ACTR\x00\x02\xff\x03");
+    /// assert_eq!(out, b"\0\0\0\x08ACTR\x00\x03\xff\x03");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn step(self, incoming: &[u8], out: &mut Vec<u8>) -> Result<Step<Self>, HandshakeError> {
@@ -164,12 +165,15 @@ impl<'a> ClientHandshake<'a> {
                 server_name,
                 sealer,
                 mut opener,
+                encrypted,
             } => {
-                on_welcome(&mut opener, incoming).map_err(|reject| reject.answer(config, out))?;
+                on_welcome(&mut opener, encrypted, incoming)
+                    .map_err(|reject| reject.answer(config, out))?;
                 Ok(Step::Done(Handshaken {
                     peer_name: server_name,
                     sealer,
                     opener,
+                    encrypted,
                 }))
             }
         }
@@ -186,23 +190,37 @@ fn on_challenge(
 ) -> Result<State, Reject> {
     let body = wire::parse(incoming, Kind::Challenge)?;
     let challenge = Challenge::parse(body).ok_or(Reject::Malformed)?;
+    let accepts = config.encryption().accepts();
+    // A server that picks a mode this side did not offer breaks the protocol.
+    if challenge.mode & accepts == 0 {
+        return Err(Reject::Malformed);
+    }
     let (nonce_s, server_name) = (&challenge.nonce_s, challenge.server_name);
-    mac::server_proof_mac(key, nonce_c, nonce_s, config.name(), server_name)
+    let transcript = mac::Transcript {
+        nonce_c,
+        nonce_s,
+        client_name: config.name(),
+        server_name,
+        accepts,
+        mode: challenge.mode,
+    };
+    mac::server_proof_mac(key, &transcript)
         .verify_slice(challenge.proof_s)
         .map_err(|_| Reject::Auth)?;
 
-    let proof_c = mac::client_proof(key, nonce_c, nonce_s, config.name(), server_name);
+    let proof_c = mac::client_proof(key, &transcript);
     wire::append_proof(config, out, &proof_c);
-    let (c2s, s2c) = mac::session_keys(key, nonce_c, nonce_s);
+    let (sealer, opener) = mac::session(key, nonce_c, nonce_s, challenge.mode, true);
     Ok(State::AwaitWelcome {
         server_name: server_name.to_owned(),
-        sealer: Sealer::new(&c2s),
-        opener: Opener::new(&s2c),
+        sealer,
+        opener,
+        encrypted: challenge.mode == MODE_CIPHER,
     })
 }
 
 /// Checks that `incoming` is the WELCOME session frame.
-fn on_welcome(opener: &mut Opener, incoming: &[u8]) -> Result<(), Reject> {
+fn on_welcome(opener: &mut Opener, encrypted: bool, incoming: &[u8]) -> Result<(), Reject> {
     // A session frame with sequence number 0 starts with eight zero bytes, never with the magic,
     // so a handshake frame here can be told apart: the server's ERROR, or a protocol violation.
     if incoming.starts_with(&MAGIC) {
@@ -211,7 +229,12 @@ fn on_welcome(opener: &mut Opener, incoming: &[u8]) -> Result<(), Reject> {
             .unwrap_or(Reject::Malformed));
     }
     // Only one frame can be the WELCOME; any other length is malformed before the tag is checked.
-    if incoming.len() != OVERHEAD + 1 {
+    let overhead = if encrypted {
+        ENCRYPTED_OVERHEAD
+    } else {
+        OVERHEAD
+    };
+    if incoming.len() != overhead + 1 {
         return Err(Reject::Malformed);
     }
     match opener.open(incoming) {

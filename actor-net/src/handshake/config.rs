@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actor_core::codec::FrameConfig;
 
-use super::constants::{LARGEST_PAYLOAD, MAX_NAME_LEN};
+use super::constants::{LARGEST_PAYLOAD, MAX_NAME_LEN, MODE_CIPHER, MODE_MAC};
 use crate::frame::DEFAULT_HANDSHAKE_MAX_PAYLOAD;
 
 /// How this node takes part in handshakes: its name and the limits it enforces.
@@ -30,6 +30,115 @@ pub struct HandshakeConfig {
     name: String,
     timeout: Duration,
     max_frame_len: u32,
+    encryption: Encryption,
+}
+
+/// Whether a node encrypts its sessions: agreed in each handshake from both sides' settings,
+/// and covered by both proofs, so that nobody on the way can talk the two sides down to a
+/// session without encryption.
+///
+/// | this side \ peer | `Off` | `Preferred` | `Required` |
+/// |---|---|---|---|
+/// | `Off` | MAC only | MAC only | refused |
+/// | `Preferred` | MAC only | encrypted | encrypted |
+/// | `Required` | refused | encrypted | encrypted |
+///
+/// An encrypted session hides what the messages say (ChaCha20-Poly1305, under keys that only
+/// the two sides can derive); every session, encrypted or not, is authenticated. Neither hides
+/// who talks to whom, when, or how much (the sizes and times of frames), and neither protects
+/// against a stolen shared key. A refused handshake fails on both sides with
+/// [`HandshakeError::Encryption`](super::HandshakeError::Encryption).
+///
+/// # Examples
+///
+/// ```
+/// use actor_net::handshake::{Encryption, HandshakeConfig};
+///
+/// assert_eq!(Encryption::default(), Encryption::Preferred);
+/// let config = HandshakeConfig::builder().encryption(Encryption::Required).build()?;
+/// assert_eq!(config.encryption(), Encryption::Required);
+/// assert_eq!("off".parse::<Encryption>()?, Encryption::Off);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Encryption {
+    /// Sessions are authenticated, never encrypted; a peer that requires encryption is
+    /// refused.
+    Off,
+    /// Sessions are encrypted when the peer allows it, authenticated only otherwise.
+    #[default]
+    Preferred,
+    /// Sessions are encrypted; a peer that has encryption off is refused.
+    Required,
+}
+
+impl Encryption {
+    /// The session modes this setting accepts, as the HELLO's `accepts` byte.
+    pub(super) fn accepts(self) -> u8 {
+        match self {
+            Encryption::Off => MODE_MAC,
+            Encryption::Preferred => MODE_MAC | MODE_CIPHER,
+            Encryption::Required => MODE_CIPHER,
+        }
+    }
+
+    /// The setting that accepts exactly the modes of `accepts`.
+    pub(super) fn from_accepts(accepts: u8) -> Option<Encryption> {
+        match accepts {
+            MODE_MAC => Some(Encryption::Off),
+            MODE_CIPHER => Some(Encryption::Required),
+            both if both == MODE_MAC | MODE_CIPHER => Some(Encryption::Preferred),
+            _ => None,
+        }
+    }
+
+    /// The mode a server with this setting picks for a client that accepts `accepts`: the
+    /// encrypted one if both sides accept it, the MAC otherwise; `None` if they share none.
+    pub(super) fn choose(self, accepts: u8) -> Option<u8> {
+        let common = self.accepts() & accepts;
+        if common & MODE_CIPHER != 0 {
+            Some(MODE_CIPHER)
+        } else if common & MODE_MAC != 0 {
+            Some(MODE_MAC)
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for Encryption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Encryption::Off => "off",
+            Encryption::Preferred => "preferred",
+            Encryption::Required => "required",
+        })
+    }
+}
+
+/// A text that is not `off`, `preferred` or `required`.
+///
+/// # Examples
+///
+/// ```
+/// use actor_net::handshake::Encryption;
+/// assert!("always".parse::<Encryption>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("encryption must be one of off, preferred, required; not {0:?}")]
+pub struct ParseEncryptionError(String);
+
+impl std::str::FromStr for Encryption {
+    type Err = ParseEncryptionError;
+
+    fn from_str(text: &str) -> Result<Encryption, ParseEncryptionError> {
+        match text {
+            "off" => Ok(Encryption::Off),
+            "preferred" => Ok(Encryption::Preferred),
+            "required" => Ok(Encryption::Required),
+            other => Err(ParseEncryptionError(other.to_owned())),
+        }
+    }
 }
 
 impl HandshakeConfig {
@@ -107,6 +216,16 @@ impl HandshakeConfig {
     }
 
     /// The frame limits of handshake frames.
+    /// Whether this side encrypts its sessions; see [`Encryption`].
+    ///
+    /// # Examples
+    ///
+    /// See [`Encryption`].
+    #[must_use]
+    pub fn encryption(&self) -> Encryption {
+        self.encryption
+    }
+
     pub(super) fn frames(&self) -> FrameConfig {
         FrameConfig::new().with_max_payload(self.max_frame_len)
     }
@@ -120,6 +239,7 @@ impl Default for HandshakeConfig {
             name: String::new(),
             timeout: Self::DEFAULT_TIMEOUT,
             max_frame_len: DEFAULT_HANDSHAKE_MAX_PAYLOAD,
+            encryption: Encryption::default(),
         }
     }
 }
@@ -184,7 +304,7 @@ impl HandshakeConfigBuilder {
     }
 
     /// Sets the largest handshake frame payload accepted, in bytes; a peer that announces a
-    /// longer frame is refused before anything is allocated for it. It must be at least 328, the
+    /// longer frame is refused before anything is allocated for it. It must be at least 329, the
     /// largest valid handshake frame.
     ///
     /// By default, 512 ([`DEFAULT_HANDSHAKE_MAX_PAYLOAD`]).
@@ -194,14 +314,24 @@ impl HandshakeConfigBuilder {
     /// ```
     /// use actor_net::handshake::{HandshakeConfig, HandshakeConfigError};
     ///
-    /// assert!(HandshakeConfig::builder().max_frame_len(328).build().is_ok());
+    /// assert!(HandshakeConfig::builder().max_frame_len(329).build().is_ok());
     /// assert!(matches!(
     ///     HandshakeConfig::builder().max_frame_len(100).build(),
-    ///     Err(HandshakeConfigError::MaxFrameTooSmall { max: 100, min: 328 })
+    ///     Err(HandshakeConfigError::MaxFrameTooSmall { max: 100, min: 329 })
     /// ));
     /// ```
     pub fn max_frame_len(mut self, max: u32) -> Self {
         self.config.max_frame_len = max;
+        self
+    }
+
+    /// Whether this side encrypts its sessions; by default, [`Encryption::Preferred`].
+    ///
+    /// # Examples
+    ///
+    /// See [`Encryption`].
+    pub fn encryption(mut self, encryption: Encryption) -> Self {
+        self.config.encryption = encryption;
         self
     }
 

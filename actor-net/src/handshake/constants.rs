@@ -10,9 +10,9 @@ use crate::session::TAG_LEN;
 /// # Examples
 ///
 /// ```
-/// assert_eq!(actor_net::handshake::VERSION, 2);
+/// assert_eq!(actor_net::handshake::VERSION, 3);
 /// ```
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
 
 /// Length of a handshake nonce, in bytes.
 ///
@@ -50,7 +50,13 @@ pub(super) const PROOF_LEN: usize = TAG_LEN;
 
 /// The largest handshake payload: a CHALLENGE carrying a name of `MAX_NAME_LEN` bytes.
 pub(super) const LARGEST_PAYLOAD: u32 =
-    (HEADER_LEN + NONCE_LEN + 2 + MAX_NAME_LEN + PROOF_LEN) as u32;
+    (HEADER_LEN + NONCE_LEN + 2 + MAX_NAME_LEN + 1 + PROOF_LEN) as u32;
+
+/// A session protected by a MAC only: a bit of the HELLO's `accepts`, and a CHALLENGE's `mode`.
+pub(super) const MODE_MAC: u8 = 0x01;
+
+/// An encrypted session: a bit of the HELLO's `accepts`, and a CHALLENGE's `mode`.
+pub(super) const MODE_CIPHER: u8 = 0x02;
 
 // The default configuration must accept every valid frame, as `HandshakeConfigBuilder::build`
 // requires of any other.
@@ -62,6 +68,6 @@ mod tests {
 
     #[test]
     fn largest_payload_is_a_challenge_with_the_longest_name() {
-        assert_eq!(LARGEST_PAYLOAD, 328);
+        assert_eq!(LARGEST_PAYLOAD, 329);
     }
 }

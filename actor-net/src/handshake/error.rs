@@ -80,6 +80,16 @@ pub enum HandshakeError {
         "the server is busy: it refused the connection (too many connections or handshakes); try again later"
     )]
     Busy,
+    /// The two sides' [`Encryption`](super::Encryption) settings do not meet: one requires
+    /// encryption and the other has it off. The server found it and said so in an ERROR
+    /// POLICY.
+    #[error("encryption settings do not meet: this side's is {ours}, the peer's {theirs}")]
+    Encryption {
+        /// This side's setting.
+        ours: super::Encryption,
+        /// The peer's setting.
+        theirs: super::Encryption,
+    },
     /// The peer closed the connection between frames.
     #[error("the peer closed the connection during the handshake")]
     Closed,

@@ -4,14 +4,14 @@ use std::fmt;
 
 use hmac::Mac;
 
+use super::config::Encryption;
 use super::config::HandshakeConfig;
-use super::constants::{NONCE_LEN, WELCOME};
+use super::constants::{MODE_CIPHER, NONCE_LEN, WELCOME};
 use super::error::HandshakeError;
 use super::mac;
 use super::step::{Handshaken, Step};
 use super::wire::{self, Hello, Kind, Reject};
 use crate::Secret;
-use crate::session::{Opener, Sealer};
 
 /// The server's side of the handshake, one incoming frame at a time, without I/O.
 ///
@@ -36,15 +36,15 @@ use crate::session::{Opener, Sealer};
 /// let config = HandshakeConfig::default();
 /// let server = ServerHandshake::new(&key, &config, [0; 32]);
 ///
-/// // A HELLO of protocol version 1.
-/// let mut hello = b"ACTR\x00\x01\x01".to_vec();
+/// // A HELLO of protocol version 2.
+/// let mut hello = b"ACTR\x00\x02\x01".to_vec();
 /// hello.extend([9; 32]);
 /// hello.extend(b"\x00\x01c");
 /// let mut out = Vec::new();
 /// let err = server.step(&hello, &mut out).unwrap_err();
-/// assert!(matches!(err, HandshakeError::VersionMismatch { ours: 2, theirs: 1 }));
-/// // The ERROR frame (code 2, VERSION, carrying version 2) to send before closing.
-/// assert_eq!(out, b"\0\0\0\x0aACTR\x00\x02\xff\x02\x00\x02");
+/// assert!(matches!(err, HandshakeError::VersionMismatch { ours: 3, theirs: 2 }));
+/// // The ERROR frame (code 2, VERSION, carrying version 3) to send before closing.
+/// assert_eq!(out, b"\0\0\0\x0aACTR\x00\x03\xff\x02\x00\x03");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct ServerHandshake<'a> {
@@ -61,6 +61,8 @@ enum State {
         nonce_c: [u8; NONCE_LEN],
         nonce_s: [u8; NONCE_LEN],
         client_name: String,
+        accepts: u8,
+        mode: u8,
     },
 }
 
@@ -117,15 +119,16 @@ impl<'a> ServerHandshake<'a> {
     /// let config = HandshakeConfig::builder().name("server").build()?;
     /// let server = ServerHandshake::new(&key, &config, [0; 32]);
     ///
-    /// let mut hello = b"ACTR\x00\x02\x01".to_vec();
+    /// // A HELLO: "ACTR", version 3, kind 1, a nonce, the name, `accepts` 03 (either mode).
+    /// let mut hello = b"ACTR\x00\x03\x01".to_vec();
     /// hello.extend([9; 32]);
-    /// hello.extend(b"\x00\x06client");
+    /// hello.extend(b"\x00\x06client\x03");
     /// let mut out = Vec::new();
     /// let Step::Continue(_server) = server.step(&hello, &mut out)? else {
     ///     panic!("the server waits for the PROOF");
     /// };
-    /// // Length prefix, then a CHALLENGE: "ACTR", version 2, kind 2.
-    /// assert_eq!(out[4..11], *b"ACTR\x00\x02\x02");
+    /// // Length prefix, then a CHALLENGE: "ACTR", version 3, kind 2.
+    /// assert_eq!(out[4..11], *b"ACTR\x00\x03\x02");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn step(self, incoming: &[u8], out: &mut Vec<u8>) -> Result<Step<Self>, HandshakeError> {
@@ -140,18 +143,28 @@ impl<'a> ServerHandshake<'a> {
                 nonce_c,
                 nonce_s,
                 client_name,
+                accepts,
+                mode,
             } => {
-                on_proof(key, config, &nonce_c, &nonce_s, &client_name, incoming)
+                let transcript = mac::Transcript {
+                    nonce_c: &nonce_c,
+                    nonce_s: &nonce_s,
+                    client_name: &client_name,
+                    server_name: config.name(),
+                    accepts,
+                    mode,
+                };
+                on_proof(key, &transcript, incoming)
                     .map_err(|reject| reject.answer(config, out))?;
-                let (c2s, s2c) = mac::session_keys(key, &nonce_c, &nonce_s);
-                let mut sealer = Sealer::new(&s2c);
+                let (mut sealer, opener) = mac::session(key, &nonce_c, &nonce_s, mode, false);
                 sealer
                     .seal(&[WELCOME], out)
                     .expect("invariant: a fresh sealer seals a 1-byte body");
                 Ok(Step::Done(Handshaken {
                     peer_name: client_name,
                     sealer,
-                    opener: Opener::new(&c2s),
+                    opener,
+                    encrypted: mode == MODE_CIPHER,
                 }))
             }
         }
@@ -170,28 +183,37 @@ fn on_hello(
     let Hello {
         nonce_c,
         client_name,
+        accepts,
     } = Hello::parse(body).ok_or(Reject::Malformed)?;
-    let proof_s = mac::server_proof(key, &nonce_c, &nonce_s, client_name, config.name());
-    wire::append_challenge(config, out, &nonce_s, &proof_s);
+    let Some(mode) = config.encryption().choose(accepts) else {
+        // `Hello::parse` checked that `accepts` names one or both modes.
+        let theirs = Encryption::from_accepts(accepts).unwrap_or(Encryption::Preferred);
+        return Err(Reject::Policy { theirs });
+    };
+    let transcript = mac::Transcript {
+        nonce_c: &nonce_c,
+        nonce_s: &nonce_s,
+        client_name,
+        server_name: config.name(),
+        accepts,
+        mode,
+    };
+    let proof_s = mac::server_proof(key, &transcript);
+    wire::append_challenge(config, out, &nonce_s, mode, &proof_s);
     Ok(State::AwaitProof {
         nonce_c,
         nonce_s,
         client_name: client_name.to_owned(),
+        accepts,
+        mode,
     })
 }
 
 /// Checks a PROOF.
-fn on_proof(
-    key: &Secret,
-    config: &HandshakeConfig,
-    nonce_c: &[u8; NONCE_LEN],
-    nonce_s: &[u8; NONCE_LEN],
-    client_name: &str,
-    incoming: &[u8],
-) -> Result<(), Reject> {
+fn on_proof(key: &Secret, transcript: &mac::Transcript<'_>, incoming: &[u8]) -> Result<(), Reject> {
     let body = wire::parse(incoming, Kind::Proof)?;
     let proof_c = wire::parse_proof(body).ok_or(Reject::Malformed)?;
-    mac::client_proof_mac(key, nonce_c, nonce_s, client_name, config.name())
+    mac::client_proof_mac(key, transcript)
         .verify_slice(proof_c)
         .map_err(|_| Reject::Auth)
 }

@@ -12,9 +12,9 @@ use crate::session::{Opener, Sealer};
 ///
 /// let key = Secret::generate()?;
 /// let config = HandshakeConfig::default();
-/// let mut hello = b"ACTR\x00\x02\x01".to_vec();
+/// let mut hello = b"ACTR\x00\x03\x01".to_vec();
 /// hello.extend([0; 32]);
-/// hello.extend([0, 0]);
+/// hello.extend([0, 0, 0x03]);
 /// let step = ServerHandshake::new(&key, &config, [1; 32]).step(&hello, &mut Vec::new())?;
 /// assert!(matches!(step, Step::Continue(_)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -60,4 +60,7 @@ pub struct Handshaken {
     /// Opens the frames the peer sends. The client's opener has already opened the WELCOME
     /// frame, so it expects sequence number 1; the server's expects 0.
     pub opener: Opener,
+    /// Whether the session is encrypted (see [`Encryption`](super::Encryption)); otherwise its
+    /// frames are authenticated only.
+    pub encrypted: bool,
 }

@@ -12,8 +12,11 @@
 //! same in every version, so it is read whatever the version), version, expected kind, and the
 //! body's exact length. See `PROTOCOL.md` for each body.
 
+use super::config::Encryption;
 use super::config::HandshakeConfig;
-use super::constants::{HEADER_LEN, MAGIC, MAX_NAME_LEN, NONCE_LEN, PROOF_LEN, VERSION};
+use super::constants::{
+    HEADER_LEN, MAGIC, MAX_NAME_LEN, MODE_CIPHER, MODE_MAC, NONCE_LEN, PROOF_LEN, VERSION,
+};
 use super::error::{HandshakeError, Side};
 
 /// What a handshake frame is.
@@ -32,6 +35,7 @@ enum Code {
     Version = 2,
     Malformed = 3,
     Busy = 4,
+    Policy = 5,
 }
 
 /// Why an incoming frame ends the handshake, and so what to answer.
@@ -43,8 +47,15 @@ pub(super) enum Reject {
     Version(u16),
     /// The peer's proof is wrong (or the WELCOME frame failed its tag): answer AUTH.
     Auth,
+    /// The client's encryption setting does not meet ours (the server's): answer POLICY.
+    Policy {
+        /// The client's setting, from its HELLO.
+        theirs: Encryption,
+    },
     /// The peer sent an ERROR frame: answer nothing.
     Peer(HandshakeError),
+    /// The server refused our encryption setting with an ERROR POLICY: answer nothing.
+    PeerPolicy,
 }
 
 impl Reject {
@@ -67,7 +78,24 @@ impl Reject {
                 Code::Auth,
                 HandshakeError::Authentication { side: Side::Local },
             ),
+            Reject::Policy { theirs } => (
+                Code::Policy,
+                HandshakeError::Encryption {
+                    ours: config.encryption(),
+                    theirs,
+                },
+            ),
             Reject::Peer(err) => return err,
+            // Only a server refuses, and only because one side requires encryption and the
+            // other has it off: the peer's setting is the one that clashes with ours.
+            Reject::PeerPolicy => {
+                let ours = config.encryption();
+                let theirs = match ours {
+                    Encryption::Off => Encryption::Required,
+                    Encryption::Preferred | Encryption::Required => Encryption::Off,
+                };
+                return HandshakeError::Encryption { ours, theirs };
+            }
         };
         append_error(config, out, code);
         err
@@ -130,11 +158,12 @@ pub(super) fn name_len(name: &str) -> [u8; 2] {
 /// Appends a HELLO frame.
 pub(super) fn append_hello(config: &HandshakeConfig, out: &mut Vec<u8>, nonce_c: &[u8; NONCE_LEN]) {
     let name = config.name();
-    let parts: [&[u8]; 4] = [
+    let parts: [&[u8]; 5] = [
         &header(Kind::Hello),
         nonce_c,
         &name_len(name),
         name.as_bytes(),
+        &[config.encryption().accepts()],
     ];
     append(config, out, &parts);
 }
@@ -144,14 +173,16 @@ pub(super) fn append_challenge(
     config: &HandshakeConfig,
     out: &mut Vec<u8>,
     nonce_s: &[u8; NONCE_LEN],
+    mode: u8,
     proof_s: &[u8; PROOF_LEN],
 ) {
     let name = config.name();
-    let parts: [&[u8]; 5] = [
+    let parts: [&[u8]; 6] = [
         &header(Kind::Challenge),
         nonce_s,
         &name_len(name),
         name.as_bytes(),
+        &[mode],
         proof_s,
     ];
     append(config, out, &parts);
@@ -193,6 +224,7 @@ fn parse_error(body: &[u8]) -> Reject {
         [code] if code == Code::Auth as u8 => HandshakeError::Authentication { side: Side::Remote },
         [code] if code == Code::Malformed as u8 => HandshakeError::Malformed { side: Side::Remote },
         [code] if code == Code::Busy as u8 => HandshakeError::Busy,
+        [code] if code == Code::Policy as u8 => return Reject::PeerPolicy,
         [code, v0, v1] if code == Code::Version as u8 => {
             let theirs = u16::from_be_bytes([v0, v1]);
             // A peer that claims a mismatch while speaking our version is not making sense.
@@ -226,17 +258,23 @@ fn split_name(bytes: &[u8]) -> Option<(&str, &[u8])> {
 pub(super) struct Hello<'a> {
     pub(super) nonce_c: [u8; NONCE_LEN],
     pub(super) client_name: &'a str,
+    /// The session modes the client accepts: one or both of `MODE_MAC` and `MODE_CIPHER`.
+    pub(super) accepts: u8,
 }
 
 impl<'a> Hello<'a> {
-    /// Parses a HELLO body; `None` unless it is exactly a nonce and a valid name.
+    /// Parses a HELLO body; `None` unless it is exactly a nonce, a valid name and an
+    /// `accepts` byte naming one or both modes, and no other bit.
     pub(super) fn parse(body: &'a [u8]) -> Option<Self> {
         let (nonce_c, rest) = body.split_first_chunk::<NONCE_LEN>()?;
         match split_name(rest)? {
-            (client_name, []) => Some(Hello {
-                nonce_c: *nonce_c,
-                client_name,
-            }),
+            (client_name, [accepts]) if Encryption::from_accepts(*accepts).is_some() => {
+                Some(Hello {
+                    nonce_c: *nonce_c,
+                    client_name,
+                    accepts: *accepts,
+                })
+            }
             _ => None,
         }
     }
@@ -247,19 +285,26 @@ impl<'a> Hello<'a> {
 pub(super) struct Challenge<'a> {
     pub(super) nonce_s: [u8; NONCE_LEN],
     pub(super) server_name: &'a str,
+    /// The session mode the server chose: `MODE_MAC` or `MODE_CIPHER`.
+    pub(super) mode: u8,
     pub(super) proof_s: &'a [u8],
 }
 
 impl<'a> Challenge<'a> {
-    /// Parses a CHALLENGE body; `None` unless it is exactly a nonce, a valid name and a proof.
+    /// Parses a CHALLENGE body; `None` unless it is exactly a nonce, a valid name, a mode
+    /// (one of the two) and a proof.
     pub(super) fn parse(body: &'a [u8]) -> Option<Self> {
         let (nonce_s, rest) = body.split_first_chunk::<NONCE_LEN>()?;
-        let (server_name, proof_s) = split_name(rest)?;
-        (proof_s.len() == PROOF_LEN).then_some(Challenge {
-            nonce_s: *nonce_s,
-            server_name,
-            proof_s,
-        })
+        let (server_name, rest) = split_name(rest)?;
+        let (&mode, proof_s) = rest.split_first()?;
+        (proof_s.len() == PROOF_LEN && (mode == MODE_MAC || mode == MODE_CIPHER)).then_some(
+            Challenge {
+                nonce_s: *nonce_s,
+                server_name,
+                mode,
+                proof_s,
+            },
+        )
     }
 }
 
@@ -301,16 +346,16 @@ mod tests {
                 theirs: 7
             }))
         ));
-        // What a version-1 peer answers to our HELLO.
+        // What a version-2 peer answers to our HELLO.
         assert!(matches!(
-            parse(&frame(1, &[2, 0, 1]), Kind::Challenge),
+            parse(&frame(2, &[2, 0, 2]), Kind::Challenge),
             Err(Reject::Peer(HandshakeError::VersionMismatch {
-                ours: 2,
-                theirs: 1
+                ours: 3,
+                theirs: 2
             }))
         ));
         assert!(matches!(
-            parse(&frame(VERSION, &[2, 0, 2]), Kind::Challenge),
+            parse(&frame(VERSION, &[2, 0, 3]), Kind::Challenge),
             Err(Reject::Malformed)
         ));
         assert!(matches!(
@@ -326,7 +371,11 @@ mod tests {
             Err(Reject::Malformed)
         ));
         assert!(matches!(
-            parse(&frame(VERSION, &[5]), Kind::Proof),
+            parse(&frame(VERSION, &[5]), Kind::Challenge),
+            Err(Reject::PeerPolicy)
+        ));
+        assert!(matches!(
+            parse(&frame(VERSION, &[6]), Kind::Proof),
             Err(Reject::Malformed)
         ));
     }

@@ -56,13 +56,30 @@ impl Transcript {
     fn new() -> Result<Transcript, Box<dyn Error>> {
         let key = Secret::with_check(KEY.to_vec(), KeyCheck::AllowWeak)?;
         let (nonce_c, nonce_s) = (nonce(0x00), nonce(0x20));
-        let proof_s = server_proof(&key, &nonce_c, &nonce_s, CLIENT, SERVER);
-        let proof_c = client_proof(&key, &nonce_c, &nonce_s, CLIENT, SERVER);
+        // A session with MACs only (the HELLO accepts 01, the CHALLENGE picks 01): its frames
+        // are what the session target reads.
+        let transcript = actor_net::handshake::Transcript {
+            nonce_c: &nonce_c,
+            nonce_s: &nonce_s,
+            client_name: CLIENT,
+            server_name: SERVER,
+            accepts: 0x01,
+            mode: 0x01,
+        };
+        let proof_s = server_proof(&key, &transcript);
+        let proof_c = client_proof(&key, &transcript);
         let (c2s, s2c) = session_keys(&key, &nonce_c, &nonce_s);
         Ok(Transcript {
-            hello: [&b"ACTR\x00\x02\x01"[..], &nonce_c, &lp(CLIENT)].concat(),
-            challenge: [&b"ACTR\x00\x02\x02"[..], &nonce_s, &lp(SERVER), &proof_s].concat(),
-            proof: [&b"ACTR\x00\x02\x03"[..], &proof_c].concat(),
+            hello: [&b"ACTR\x00\x03\x01"[..], &nonce_c, &lp(CLIENT), &[0x01]].concat(),
+            challenge: [
+                &b"ACTR\x00\x03\x02"[..],
+                &nonce_s,
+                &lp(SERVER),
+                &[0x01],
+                &proof_s,
+            ]
+            .concat(),
+            proof: [&b"ACTR\x00\x03\x03"[..], &proof_c].concat(),
             c2s: *c2s,
             s2c: *s2c,
         })

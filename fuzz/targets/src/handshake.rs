@@ -32,7 +32,7 @@ const MAGIC: &[u8; 4] = b"ACTR";
 
 /// The protocol version `PROTOCOL.md` describes, written here rather than taken from the
 /// implementation so that a change on either side shows.
-const VERSION: u16 = 2;
+const VERSION: u16 = 3;
 
 /// The kinds of handshake frames.
 const HELLO: u8 = 1;
@@ -45,6 +45,12 @@ const AUTH: u8 = 1;
 const VERSION_CODE: u8 = 2;
 const MALFORMED: u8 = 3;
 const BUSY: u8 = 4;
+const POLICY: u8 = 5;
+
+/// The session mode of the model's handshakes: both machines have encryption off, so the
+/// client accepts sessions without encryption only (`accepts` 01) and the server picks that
+/// mode (`mode` 01). The encrypted sessions' frames are checked by `actor-net`'s own tests.
+const MAC_ONLY: u8 = 0x01;
 
 /// What the protocol says of a handshake frame received in some state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +63,8 @@ enum Verdict {
     Version(u16),
     /// Refused and answered with ERROR AUTH.
     Auth,
+    /// Refused and answered with ERROR POLICY: the client requires encryption.
+    Policy,
     /// The peer's own ERROR frame: reported, not answered.
     Peer(PeerError),
 }
@@ -68,6 +76,7 @@ enum PeerError {
     Version(u16),
     Malformed,
     Busy,
+    Policy,
 }
 
 /// Judges the header of a handshake payload, in the order of `PROTOCOL.md`: magic, an ERROR
@@ -87,6 +96,7 @@ fn judge_header(payload: &[u8], expected: Option<u8>) -> Result<&[u8], Verdict> 
             [AUTH] => Verdict::Peer(PeerError::Auth),
             [MALFORMED] => Verdict::Peer(PeerError::Malformed),
             [BUSY] => Verdict::Peer(PeerError::Busy),
+            [POLICY] => Verdict::Peer(PeerError::Policy),
             [VERSION_CODE, v0, v1] if u16::from_be_bytes([v0, v1]) != VERSION => {
                 Verdict::Peer(PeerError::Version(u16::from_be_bytes([v0, v1])))
             }
@@ -125,22 +135,42 @@ fn lp(name: &str) -> Vec<u8> {
     [&len.to_be_bytes()[..], name.as_bytes()].concat()
 }
 
-/// `proof_s`, computed as `PROTOCOL.md` defines it.
-fn server_proof(nonce_c: &[u8], nonce_s: &[u8], client_name: &str, server_name: &str) -> [u8; 32] {
-    let label = b"actor/2 server proof";
-    vectors::hmac(
-        KEY,
-        &[label, nonce_c, nonce_s, &lp(client_name), &lp(server_name)],
-    )
+/// What both proofs cover besides the key: the nonces, the names, the HELLO's `accepts` and
+/// the CHALLENGE's `mode`.
+struct Transcript<'a> {
+    nonce_c: &'a [u8],
+    nonce_s: &'a [u8],
+    client_name: &'a str,
+    server_name: &'a str,
+    accepts: u8,
+    mode: u8,
 }
 
-/// `proof_c`, computed as `PROTOCOL.md` defines it.
-fn client_proof(nonce_c: &[u8], nonce_s: &[u8], client_name: &str, server_name: &str) -> [u8; 32] {
-    let label = b"actor/2 client proof";
-    vectors::hmac(
-        KEY,
-        &[label, nonce_c, nonce_s, &lp(client_name), &lp(server_name)],
-    )
+impl Transcript<'_> {
+    /// The proof under `label`, computed as `PROTOCOL.md` defines it.
+    fn proof(&self, label: &[u8]) -> [u8; 32] {
+        vectors::hmac(
+            KEY,
+            &[
+                label,
+                self.nonce_c,
+                self.nonce_s,
+                &lp(self.client_name),
+                &lp(self.server_name),
+                &[self.accepts, self.mode],
+            ],
+        )
+    }
+
+    /// `proof_s`.
+    fn server_proof(&self) -> [u8; 32] {
+        self.proof(b"actor/3 server proof")
+    }
+
+    /// `proof_c`.
+    fn client_proof(&self) -> [u8; 32] {
+        self.proof(b"actor/3 client proof")
+    }
 }
 
 /// Checks how a state machine answered a frame the model refused: the error matches the
@@ -155,7 +185,9 @@ fn check_refusal(verdict: Verdict, error: &HandshakeError, sent: &[u8]) {
                 ours: VERSION,
                 theirs,
             },
-        ) if theirs == version => &[VERSION_CODE, 0, 2],
+        ) if theirs == version => &[VERSION_CODE, 0, 3],
+        (Verdict::Policy, HandshakeError::Encryption { .. }) => &[POLICY],
+        (Verdict::Peer(PeerError::Policy), HandshakeError::Encryption { .. }) => &[],
         (Verdict::Peer(PeerError::Auth), HandshakeError::Authentication { side })
         | (Verdict::Peer(PeerError::Malformed), HandshakeError::Malformed { side })
             if *side == Side::Remote =>
@@ -217,11 +249,11 @@ mod tests {
     #[test]
     fn the_model_reads_headers_in_the_documented_order() {
         assert_eq!(
-            judge_header(b"ACTR\0\x02", Some(HELLO)),
+            judge_header(b"ACTR\0\x03", Some(HELLO)),
             Err(Verdict::Malformed)
         );
         assert_eq!(
-            judge_header(b"ACTS\0\x02\x01", Some(HELLO)),
+            judge_header(b"ACTS\0\x03\x01", Some(HELLO)),
             Err(Verdict::Malformed)
         );
         assert_eq!(
@@ -229,7 +261,7 @@ mod tests {
             Err(Verdict::Peer(PeerError::Auth))
         );
         assert_eq!(
-            judge_header(b"ACTR\0\x02\xff\x02\0\x02", Some(HELLO)),
+            judge_header(b"ACTR\0\x03\xff\x02\0\x03", Some(HELLO)),
             Err(Verdict::Malformed)
         );
         assert_eq!(
@@ -237,23 +269,27 @@ mod tests {
             Err(Verdict::Peer(PeerError::Version(1)))
         );
         assert_eq!(
-            judge_header(b"ACTR\0\x01\x01", Some(HELLO)),
-            Err(Verdict::Version(1))
+            judge_header(b"ACTR\0\x02\x01", Some(HELLO)),
+            Err(Verdict::Version(2))
+        );
+        assert_eq!(
+            judge_header(b"ACTR\0\x03\xff\x05", Some(HELLO)),
+            Err(Verdict::Peer(PeerError::Policy))
         );
         assert_eq!(
             judge_header(b"ACTR\0\x07\x01", Some(HELLO)),
             Err(Verdict::Version(7))
         );
         assert_eq!(
-            judge_header(b"ACTR\0\x02\x02", Some(HELLO)),
+            judge_header(b"ACTR\0\x03\x02", Some(HELLO)),
             Err(Verdict::Malformed)
         );
         assert_eq!(
-            judge_header(b"ACTR\0\x02\x01", None),
+            judge_header(b"ACTR\0\x03\x01", None),
             Err(Verdict::Malformed)
         );
         assert_eq!(
-            judge_header(b"ACTR\0\x02\x01body", Some(HELLO)),
+            judge_header(b"ACTR\0\x03\x01body", Some(HELLO)),
             Ok(&b"body"[..])
         );
     }

@@ -231,7 +231,9 @@ pub(crate) fn receive(opener: &mut Opener, key: &[u8; 32], payload: &[u8]) -> bo
         }
         (Err(refusal), Err(error)) => {
             let same = match (&refusal, &error) {
-                (Refusal::Truncated { len }, SessionError::Truncated { len: got }) => len == got,
+                (Refusal::Truncated { len }, SessionError::Truncated { len: got, .. }) => {
+                    len == got
+                }
                 (Refusal::BadTag, SessionError::BadTag) => true,
                 (Refusal::SequenceExhausted, SessionError::SequenceExhausted) => true,
                 (

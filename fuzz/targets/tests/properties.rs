@@ -22,7 +22,8 @@ use actor_fuzz_targets::Target;
 use actor_net::frame;
 use actor_net::fuzzing::message::{self, LookupFailure, MAX_NAME, Message, Rejection, ReplyStatus};
 use actor_net::handshake::{
-    ClientHandshake, HandshakeConfig, Handshaken, MAX_NAME_LEN, ServerHandshake, Step, session_keys,
+    ClientHandshake, Encryption, HandshakeConfig, Handshaken, MAX_NAME_LEN, ServerHandshake, Step,
+    cipher_keys, session_keys,
 };
 use actor_net::session::{Opener, Sealer};
 use actor_net::{KeyCheck, Secret};
@@ -149,23 +150,34 @@ proptest! {
         server_name in name(),
         to_server in bodies(),
         to_client in bodies(),
+        encrypted in any::<bool>(),
     ) {
         let key = Secret::with_check(key, KeyCheck::AllowWeak).expect("long enough");
-        let client_config = HandshakeConfig::builder().name(client_name.as_str()).build()?;
-        let server_config = HandshakeConfig::builder().name(server_name.as_str()).build()?;
+        let encryption = if encrypted { Encryption::Preferred } else { Encryption::Off };
+        let config = |name: &str| {
+            HandshakeConfig::builder().name(name).encryption(encryption).build()
+        };
+        let client_config = config(client_name.as_str())?;
+        let server_config = config(server_name.as_str())?;
         let (mut client, mut server) =
             handshake(&key, (&client_config, nonce_c), (&server_config, nonce_s));
         prop_assert_eq!(&client.peer_name, &server_name);
         prop_assert_eq!(&server.peer_name, &client_name);
 
-        let (c2s, s2c) = session_keys(&key, &nonce_c, &nonce_s);
+        prop_assert_eq!((client.encrypted, server.encrypted), (encrypted, encrypted));
+        let (c2s, s2c) = if encrypted {
+            cipher_keys(&key, &nonce_c, &nonce_s)
+        } else {
+            session_keys(&key, &nonce_c, &nonce_s)
+        };
+        let sealer = |key: &[u8; 32]| if encrypted { Sealer::encrypted(key) } else { Sealer::new(key) };
         let (mut expected, mut sealed) = (Vec::new(), Vec::new());
-        Sealer::new(&c2s).seal(b"probe", &mut expected)?;
+        sealer(&c2s).seal(b"probe", &mut expected)?;
         client.sealer.seal(b"probe", &mut sealed)?;
         prop_assert_eq!(&sealed, &expected, "the client seals under k_c2s from 0");
         prop_assert_eq!(server.opener.open(&sealed[4..])?, b"probe");
         // The server's sealer has sealed the WELCOME: it goes on under k_s2c from 1.
-        let mut reference = Sealer::new(&s2c);
+        let mut reference = sealer(&s2c);
         reference.seal(&[0], &mut Vec::new())?;
         let (mut expected, mut sealed) = (Vec::new(), Vec::new());
         reference.seal(b"probe", &mut expected)?;

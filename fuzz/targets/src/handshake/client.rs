@@ -6,8 +6,8 @@ use actor_net::handshake::{
 };
 
 use super::{
-    CHALLENGE, HELLO, MAGIC, PROOF, Verdict, check_refusal, client_proof, header, judge_header, lp,
-    peer_frames, server_proof, split_name, tamper,
+    CHALLENGE, HELLO, MAC_ONLY, MAGIC, PROOF, Transcript, Verdict, check_refusal, header,
+    judge_header, lp, peer_frames, split_name, tamper,
 };
 use crate::input::Input;
 use crate::session;
@@ -132,7 +132,7 @@ impl<'a> Client<'a> {
     fn start(key: &'a Secret, config: &'a HandshakeConfig) -> (Client<'a>, Vec<u8>) {
         let mut out = Vec::new();
         let machine = ClientHandshake::new(key, config, NONCE_C, &mut out);
-        let hello = [&header(HELLO)[..], &NONCE_C, &lp(CLIENT_NAME)].concat();
+        let hello = [&header(HELLO)[..], &NONCE_C, &lp(CLIENT_NAME), &[MAC_ONLY]].concat();
         assert_eq!(
             vectors::payloads(&out),
             std::slice::from_ref(&hello),
@@ -151,7 +151,15 @@ impl<'a> Client<'a> {
                 let verdict = judge_challenge(payload);
                 match (verdict, machine.step(payload, &mut out)) {
                     (Ok((nonce_s, server_name)), Ok(Step::Continue(machine))) => {
-                        let proof_c = client_proof(&NONCE_C, &nonce_s, CLIENT_NAME, server_name);
+                        let proof_c = Transcript {
+                            nonce_c: &NONCE_C,
+                            nonce_s: &nonce_s,
+                            client_name: CLIENT_NAME,
+                            server_name,
+                            accepts: MAC_ONLY,
+                            mode: MAC_ONLY,
+                        }
+                        .client_proof();
                         let proof = [&header(PROOF)[..], &proof_c].concat();
                         assert_eq!(vectors::payloads(&out), [proof], "wrong PROOF");
                         let (c2s, s2c) = vectors::session_keys(&NONCE_C, &nonce_s);
@@ -219,11 +227,23 @@ fn judge_challenge(payload: &[u8]) -> Result<([u8; NONCE_LEN], &str), Verdict> {
     let (nonce_s, rest) = body
         .split_first_chunk::<NONCE_LEN>()
         .ok_or(Verdict::Malformed)?;
-    let (server_name, proof_s) = split_name(rest).ok_or(Verdict::Malformed)?;
+    let (server_name, rest) = split_name(rest).ok_or(Verdict::Malformed)?;
+    // The mode must be the one mode the client offered, and a proof follows it.
+    let Some((&MAC_ONLY, proof_s)) = rest.split_first() else {
+        return Err(Verdict::Malformed);
+    };
     if proof_s.len() != 32 {
         return Err(Verdict::Malformed);
     }
-    if proof_s != server_proof(&NONCE_C, nonce_s, CLIENT_NAME, server_name) {
+    let transcript = Transcript {
+        nonce_c: &NONCE_C,
+        nonce_s,
+        client_name: CLIENT_NAME,
+        server_name,
+        accepts: MAC_ONLY,
+        mode: MAC_ONLY,
+    };
+    if proof_s != transcript.server_proof() {
         return Err(Verdict::Auth);
     }
     Ok((*nonce_s, server_name))

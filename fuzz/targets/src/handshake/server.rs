@@ -6,8 +6,8 @@ use actor_net::handshake::{
 };
 
 use super::{
-    CHALLENGE, HELLO, PROOF, Verdict, check_refusal, client_proof, header, judge_header, lp,
-    peer_frames, server_proof, split_name, tamper,
+    CHALLENGE, HELLO, MAC_ONLY, PROOF, Transcript, Verdict, check_refusal, header, judge_header,
+    lp, peer_frames, split_name, tamper,
 };
 use crate::input::Input;
 use crate::session;
@@ -112,6 +112,8 @@ enum State<'a> {
         machine: ServerHandshake<'a>,
         nonce_c: [u8; NONCE_LEN],
         client_name: String,
+        /// The HELLO's `accepts`, which the proofs cover.
+        accepts: u8,
     },
     Done {
         session: Box<Handshaken>,
@@ -138,13 +140,15 @@ impl<'a> Server<'a> {
                 let machine = ServerHandshake::new(self.key, self.config, NONCE_S);
                 let verdict = judge_hello(payload);
                 match (verdict, machine.step(payload, &mut out)) {
-                    (Ok((nonce_c, client_name)), Ok(Step::Continue(machine))) => {
+                    (Ok((nonce_c, client_name, accepts)), Ok(Step::Continue(machine))) => {
                         let sent = vectors::payloads(&out);
-                        assert_eq!(sent, [challenge(&nonce_c, client_name)], "wrong CHALLENGE");
+                        let expected = challenge(&nonce_c, client_name, accepts);
+                        assert_eq!(sent, [expected], "wrong CHALLENGE");
                         State::AwaitProof {
                             machine,
                             nonce_c,
                             client_name: client_name.to_owned(),
+                            accepts,
                         }
                     }
                     (Err(verdict), Err(error)) => {
@@ -160,8 +164,17 @@ impl<'a> Server<'a> {
                 machine,
                 nonce_c,
                 client_name,
+                accepts,
             } => {
-                let expected = client_proof(&nonce_c, &NONCE_S, &client_name, SERVER_NAME);
+                let expected = Transcript {
+                    nonce_c: &nonce_c,
+                    nonce_s: &NONCE_S,
+                    client_name: &client_name,
+                    server_name: SERVER_NAME,
+                    accepts,
+                    mode: MAC_ONLY,
+                }
+                .client_proof();
                 let verdict = match judge_header(payload, Some(PROOF)) {
                     Ok(body) if body.len() != 32 => Verdict::Malformed,
                     Ok(body) if body != expected => Verdict::Auth,
@@ -205,20 +218,37 @@ impl<'a> Server<'a> {
     }
 }
 
-/// The model of a HELLO: its nonce and the client's name if it is one.
-fn judge_hello(payload: &[u8]) -> Result<([u8; NONCE_LEN], &str), Verdict> {
+/// The model of a HELLO: its nonce, the client's name and its `accepts` if it is one. The
+/// server has encryption off: a client that accepts only encrypted sessions is refused.
+fn judge_hello(payload: &[u8]) -> Result<([u8; NONCE_LEN], &str, u8), Verdict> {
     let body = judge_header(payload, Some(HELLO))?;
     let (nonce_c, rest) = body
         .split_first_chunk::<NONCE_LEN>()
         .ok_or(Verdict::Malformed)?;
     match split_name(rest) {
-        Some((name, [])) => Ok((*nonce_c, name)),
+        Some((name, [accepts @ (0x01 | 0x03)])) => Ok((*nonce_c, name, *accepts)),
+        Some((_, [0x02])) => Err(Verdict::Policy),
         _ => Err(Verdict::Malformed),
     }
 }
 
-/// The CHALLENGE payload the server must send.
-fn challenge(nonce_c: &[u8; NONCE_LEN], client_name: &str) -> Vec<u8> {
-    let proof_s = server_proof(nonce_c, &NONCE_S, client_name, SERVER_NAME);
-    [&header(CHALLENGE)[..], &NONCE_S, &lp(SERVER_NAME), &proof_s].concat()
+/// The CHALLENGE payload the server must send: a session without encryption.
+fn challenge(nonce_c: &[u8; NONCE_LEN], client_name: &str, accepts: u8) -> Vec<u8> {
+    let proof_s = Transcript {
+        nonce_c,
+        nonce_s: &NONCE_S,
+        client_name,
+        server_name: SERVER_NAME,
+        accepts,
+        mode: MAC_ONLY,
+    }
+    .server_proof();
+    [
+        &header(CHALLENGE)[..],
+        &NONCE_S,
+        &lp(SERVER_NAME),
+        &[MAC_ONLY],
+        &proof_s,
+    ]
+    .concat()
 }
