@@ -208,3 +208,64 @@ fn every_kind_of_message_works_in_an_encrypted_session() {
     assert!(monitor.wait_timeout(WAIT).is_ok(), "the monitor fires");
     system.shutdown();
 }
+
+/// A PING message (kind 7) with `nonce`, as a session frame's body.
+fn ping(nonce: u64) -> Vec<u8> {
+    let mut body = vec![7, 0, 0, 0, 8];
+    body.extend(nonce.to_be_bytes());
+    body
+}
+
+#[test]
+fn a_flipped_bit_anywhere_in_an_encrypted_frame_closes_the_connection() {
+    use actor_core::codec::FrameReader;
+    use actor_net::handshake::{self, HandshakeConfig};
+
+    let system = System::new();
+    let server = server(Encryption::Required, &system);
+    let config = HandshakeConfig::builder()
+        .name("raw")
+        .encryption(Encryption::Required)
+        .build()
+        .unwrap();
+    let connect = || {
+        let mut stream = TcpStream::connect(server.local_addr().unwrap()).unwrap();
+        let done = handshake::client_handshake(&mut stream, &secret(), &config).unwrap();
+        assert!(done.encrypted);
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        (stream, done)
+    };
+
+    // Untouched, the frame is answered: a PONG comes back.
+    let (mut stream, mut done) = connect();
+    let mut frame = Vec::new();
+    done.sealer.seal(&ping(42), &mut frame).unwrap();
+    stream.write_all(&frame).unwrap();
+    let mut reader = FrameReader::new(stream.try_clone().unwrap());
+    let answer = reader.read_frame().unwrap().expect("a PONG");
+    let body = done.opener.open(answer).unwrap();
+    assert_eq!(body[0], 8, "PONG");
+    assert_eq!(body[5..], 42_u64.to_be_bytes());
+
+    // Flipped in its sequence number, its body or its tag: the node closes at once.
+    let len = frame.len();
+    for at in [4, 11, 12, 15, len - 16, len - 1] {
+        let (mut stream, mut done) = connect();
+        let mut frame = Vec::new();
+        done.sealer.seal(&ping(7), &mut frame).unwrap();
+        frame[at] ^= 0x01;
+        stream.write_all(&frame).unwrap();
+        let mut rest = Vec::new();
+        // The end of the stream, or a reset: either way, closed without an answer.
+        let read = stream.read_to_end(&mut rest);
+        let closed = match &read {
+            Ok(_) => true,
+            Err(error) => error.kind() == std::io::ErrorKind::ConnectionReset,
+        };
+        assert!(
+            closed && rest.is_empty(),
+            "byte {at}: the node answered {rest:02x?} ({read:?})"
+        );
+    }
+    system.shutdown();
+}
