@@ -531,18 +531,21 @@ mod signals {
 #[test]
 fn encryption_settings_that_do_not_meet_are_a_one_line_error_both_ways() {
     let key = KeyFile::new(KEY);
-    for (serve_setting, call_setting) in [("required", "off"), ("off", "required")] {
+    // `call echo hi` with `call_setting` against `serve` with `serve_setting`.
+    let call = |serve_setting: &str, call_setting: &str| {
         let server = Server::start_with(&key, &[], &["--encrypt", serve_setting]);
-        let output = run(actor_node()
-            .args([
-                "call",
-                &server.node,
-                "echo",
-                "hi",
-                "--secret-file",
-                key.path(),
-            ])
-            .args(["--encrypt", call_setting]));
+        let client = [
+            "echo",
+            "hi",
+            "--secret-file",
+            key.path(),
+            "--encrypt",
+            call_setting,
+        ];
+        run(actor_node().args(["call", &server.node]).args(client))
+    };
+    for (serve_setting, call_setting) in [("required", "off"), ("off", "required")] {
+        let output = call(serve_setting, call_setting);
         assert_eq!(output.status.code(), Some(1), "{output:?}");
         let error = error_line(&output);
         assert!(
@@ -554,17 +557,7 @@ fn encryption_settings_that_do_not_meet_are_a_one_line_error_both_ways() {
     }
     // Settings that meet: the call goes through, encrypted or not.
     for (serve_setting, call_setting) in [("required", "preferred"), ("off", "preferred")] {
-        let server = Server::start_with(&key, &[], &["--encrypt", serve_setting]);
-        let output = run(actor_node()
-            .args([
-                "call",
-                &server.node,
-                "echo",
-                "hi",
-                "--secret-file",
-                key.path(),
-            ])
-            .args(["--encrypt", call_setting]));
+        let output = call(serve_setting, call_setting);
         assert!(output.status.success(), "{output:?}");
         assert_eq!(stdout(&output), "hi\n");
     }
