@@ -173,8 +173,8 @@ pub(crate) struct TypedOutlet<M> {
     message: PhantomData<fn(M)>,
 }
 
-impl<M> TypedOutlet<M> {
-    pub(crate) fn new(outlet: Arc<Outlet>) -> TypedOutlet<M> {
+impl<M> From<Arc<Outlet>> for TypedOutlet<M> {
+    fn from(outlet: Arc<Outlet>) -> TypedOutlet<M> {
         TypedOutlet {
             outlet,
             message: PhantomData,
@@ -206,8 +206,8 @@ pub(crate) struct TextOutlet<M> {
     message: PhantomData<fn(M)>,
 }
 
-impl<M> TextOutlet<M> {
-    pub(crate) fn new(outlet: Arc<Outlet>) -> TextOutlet<M> {
+impl<M> From<Arc<Outlet>> for TextOutlet<M> {
+    fn from(outlet: Arc<Outlet>) -> TextOutlet<M> {
         TextOutlet {
             outlet,
             message: PhantomData,

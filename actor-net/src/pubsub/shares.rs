@@ -11,7 +11,7 @@ use std::fmt::Debug;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use actor_core::{ExchangeError, SubscriptionId, System, SystemEvent};
+use actor_core::{ExchangeError, Subscriber, SubscriptionId, System, SystemEvent};
 use serde::Serialize;
 
 use super::outlet::{Outlet, TextOutlet, TypedOutlet};
@@ -29,12 +29,19 @@ pub(crate) trait Share: Send + Sync {
     ) -> Result<SubscriptionId, ExchangeError>;
 }
 
-/// Shares `M` encoded.
-struct Typed<M>(PhantomData<fn() -> M>);
+/// Attaches outlets of kind `O` (typed or text) to the exchanges of `M`.
+struct Outlets<M, O>(PhantomData<fn() -> (M, O)>);
 
-impl<M> Share for Typed<M>
+impl<M, O> Outlets<M, O> {
+    fn new() -> Outlets<M, O> {
+        Outlets(PhantomData)
+    }
+}
+
+impl<M, O> Share for Outlets<M, O>
 where
-    M: RemoteMessage + Serialize + Clone + Send + 'static,
+    M: Clone + Send + 'static,
+    O: Subscriber<M> + From<Arc<Outlet>>,
 {
     fn attach(
         &self,
@@ -42,21 +49,7 @@ where
         pattern: &str,
         outlet: &Arc<Outlet>,
     ) -> Result<SubscriptionId, ExchangeError> {
-        system.attach_pattern::<M>(pattern, TypedOutlet::new(Arc::clone(outlet)))
-    }
-}
-
-/// Shows `M` as its `Debug` text.
-struct Shown<M>(PhantomData<fn() -> M>);
-
-impl<M: Debug + Clone + Send + 'static> Share for Shown<M> {
-    fn attach(
-        &self,
-        system: &System,
-        pattern: &str,
-        outlet: &Arc<Outlet>,
-    ) -> Result<SubscriptionId, ExchangeError> {
-        system.attach_pattern::<M>(pattern, TextOutlet::new(Arc::clone(outlet)))
+        system.attach_pattern::<M>(pattern, O::from(Arc::clone(outlet)))
     }
 }
 
@@ -92,8 +85,8 @@ impl Shares {
         M: RemoteMessage + Serialize + Debug + Clone + Send + 'static,
     {
         let identity = remote_message::identity::<M>()?;
-        self.typed
-            .insert(identity, Arc::new(Typed::<M>(PhantomData)));
+        let typed = Outlets::<M, TypedOutlet<M>>::new();
+        self.typed.insert(identity, Arc::new(typed));
         self.show::<M>();
         Ok(())
     }
@@ -112,8 +105,8 @@ impl Shares {
     pub(crate) fn show<M: Debug + Clone + Send + 'static>(&mut self) {
         let type_id = TypeId::of::<M>();
         if !self.shown.iter().any(|(shown, _)| *shown == type_id) {
-            self.shown
-                .push((type_id, Arc::new(Shown::<M>(PhantomData))));
+            let shown = Outlets::<M, TextOutlet<M>>::new();
+            self.shown.push((type_id, Arc::new(shown)));
         }
     }
 
