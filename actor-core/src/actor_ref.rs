@@ -419,7 +419,9 @@ impl<M> ActorRef<M> {
     /// [`AskError::Closed`] at once when the actor has stopped; [`AskError::Full`] when its
     /// bounded mailbox refuses the request; [`AskError::Unreachable`] when a remote actor's
     /// node cannot be reached now; [`AskError::Timeout`] when no answer came in time;
-    /// [`AskError::Dropped`] as soon as the actor drops the request unanswered.
+    /// [`AskError::Dropped`] as soon as the actor drops the request unanswered;
+    /// [`AskError::AskedItself`] at once, without sending, when called from the actor's own
+    /// handler.
     ///
     /// # Examples
     ///
@@ -429,6 +431,9 @@ impl<M> ActorRef<M> {
         make: impl FnOnce(Reply<R>) -> M,
         timeout: Duration,
     ) -> Result<R, AskError> {
+        if ActorId::current() == Some(self.id()) {
+            return Err(AskError::AskedItself);
+        }
         let deadline = Instant::now().checked_add(timeout);
         let (reply, mut pending) = Reply::pair();
         self.send(

@@ -167,6 +167,21 @@ pub enum AskError {
     /// The answer came from another process but could not be used.
     #[error("the remote answer is unusable: {0}")]
     Remote(String),
+    /// An actor asked itself, from its own handler: the answer could only come from the
+    /// handler that is waiting for it, so the ask fails at once instead of waiting out its
+    /// timeout. Send the message with `tell` (or handle it directly) instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::AskError;
+    /// assert_eq!(
+    ///     AskError::AskedItself.to_string(),
+    ///     "an actor asked itself: only the handler that waits could answer"
+    /// );
+    /// ```
+    #[error("an actor asked itself: only the handler that waits could answer")]
+    AskedItself,
 }
 
 impl<M> From<SendError<M>> for AskError {

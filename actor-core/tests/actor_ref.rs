@@ -261,3 +261,50 @@ fn public_handles_are_send_and_sync() {
     check::<Reply<u64>>();
     check::<SendError<u64>>();
 }
+
+/// Asks itself from its handler when told to, and reports what came of it.
+struct SelfAsker {
+    me: Option<ActorRef<Ask>>,
+    outcome: crossbeam_channel::Sender<Result<u32, AskError>>,
+}
+
+enum Ask {
+    Yourself,
+    Value(Reply<u32>),
+    Me(ActorRef<Ask>),
+}
+
+impl Actor for SelfAsker {
+    type Msg = Ask;
+    fn handle(&mut self, msg: Ask, _: &mut Context<Ask>) -> HandlerResult {
+        match msg {
+            Ask::Me(me) => self.me = Some(me),
+            Ask::Value(reply) => reply.send(7),
+            Ask::Yourself => {
+                if let Some(me) = &self.me {
+                    // A timeout far longer than the test: an ask that waited would fail it.
+                    let answer = me.ask(Ask::Value, std::time::Duration::from_secs(3600));
+                    let _ = self.outcome.send(answer);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn an_actor_that_asks_itself_gets_an_error_at_once() {
+    let system = System::new();
+    let (outcome, outcomes) = crossbeam_channel::unbounded();
+    let actor = system.spawn(SelfAsker { me: None, outcome }).unwrap();
+    actor.tell(Ask::Me(actor.clone())).unwrap();
+    actor.tell(Ask::Yourself).unwrap();
+    let answer = outcomes.recv().unwrap();
+    assert_eq!(answer, Err(AskError::AskedItself));
+    // From outside its handler, the same ref asks as usual.
+    assert_eq!(
+        actor.ask(Ask::Value, std::time::Duration::from_secs(10)),
+        Ok(7)
+    );
+    system.shutdown();
+}

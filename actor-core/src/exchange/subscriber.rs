@@ -94,6 +94,37 @@ impl<M: Send + 'static> Subscriber<M> for ActorRef<M> {
     }
 }
 
+/// A shared subscriber: one subscriber attached in several places (to several exchanges, or
+/// to the exchanges of several nodes) behind one `Arc`, `Arc<dyn Subscriber<M>>` included.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use actor_core::{System, tap::Counter};
+///
+/// let system = System::new();
+/// let counter = Arc::new(Counter::new());
+/// let _a = system.exchange::<u8>("a")?.subscribe(Arc::clone(&counter));
+/// let _b = system.exchange::<u8>("b")?.subscribe(Arc::clone(&counter));
+/// system.exchange::<u8>("a")?.publish(1);
+/// system.exchange::<u8>("b")?.publish(2);
+/// assert_eq!(counter.count(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl<M, S> Subscriber<M> for std::sync::Arc<S>
+where
+    S: Subscriber<M> + ?Sized,
+{
+    fn deliver(&self, exchange: &str, msg: M) -> Delivery {
+        (**self).deliver(exchange, msg)
+    }
+
+    fn label(&self) -> String {
+        (**self).label()
+    }
+}
+
 impl<M: Send + 'static> Subscriber<M> for crossbeam_channel::Sender<M> {
     fn deliver(&self, _exchange: &str, msg: M) -> Delivery {
         match self.send(msg) {

@@ -13,9 +13,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use actor_core::{
-    Delivery, Detach, Escaped, Pattern, Subscriber, SubscriptionGuard, SubscriptionId,
-};
+use actor_core::{Detach, Escaped, Pattern, Subscriber, SubscriptionGuard, SubscriptionId};
 use crossbeam_channel::{Receiver, Sender, select};
 use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
@@ -28,19 +26,6 @@ use crate::remote_message::{self, RemoteMessage};
 
 /// How often the thread looks for lost subscriptions of members that are up.
 const RETRY: Duration = Duration::from_secs(1);
-
-/// One subscriber shared by the subscriptions on every member.
-struct Relay<M>(Arc<dyn Subscriber<M>>);
-
-impl<M: Send + 'static> Subscriber<M> for Relay<M> {
-    fn deliver(&self, exchange: &str, msg: M) -> Delivery {
-        self.0.deliver(exchange, msg)
-    }
-
-    fn label(&self) -> String {
-        self.0.label()
-    }
-}
 
 /// What the guard detaches: it stops the thread.
 struct Stop(Mutex<Option<Sender<()>>>);
@@ -118,7 +103,7 @@ impl Node {
         let subscriber: Arc<dyn Subscriber<M>> = Arc::new(subscriber);
         let local = self
             .system()
-            .subscribe_pattern::<M>(pattern, Relay(Arc::clone(&subscriber)))?;
+            .subscribe_pattern::<M>(pattern, Arc::clone(&subscriber))?;
         let (changes, changed) = crossbeam_channel::unbounded();
         let watching = self
             .system()
@@ -230,8 +215,8 @@ impl<M: RemoteMessage + DeserializeOwned + Clone + Send + 'static> Follower<M> {
         let Some(node) = self.node.upgrade() else {
             return;
         };
-        let relay = Box::new(Relay(Arc::clone(&self.subscriber)));
-        match subscribe_at(&node, addr, &self.pattern, &self.kind, decode::<M>, relay) {
+        let shared = Box::new(Arc::clone(&self.subscriber));
+        match subscribe_at(&node, addr, &self.pattern, &self.kind, decode::<M>, shared) {
             Ok(guard) => {
                 self.guards.insert(id, guard);
             }
