@@ -409,13 +409,21 @@ impl fmt::Debug for Secret {
 ///
 /// let err = Secret::new(vec![1; 3]).unwrap_err();
 /// assert!(matches!(err, SecretError::TooShort { len: 3 }));
-/// assert_eq!(err.to_string(), "the shared key has 3 bytes; at least 16 are required");
+/// assert_eq!(
+///     err.to_string(),
+///     "the shared key has 3 bytes; at least 16 random bytes are required \
+///      (`actor-node keygen FILE` writes 32, or `Secret::generate` makes them)"
+/// );
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SecretError {
     /// The key is shorter than [`Secret::MIN_LEN`].
-    #[error("the shared key has {len} bytes; at least {min} are required", min = Secret::MIN_LEN)]
+    #[error(
+        "the shared key has {len} bytes; at least {min} random bytes are required \
+         (`actor-node keygen FILE` writes 32, or `Secret::generate` makes them)",
+        min = Secret::MIN_LEN
+    )]
     TooShort {
         /// The length of the rejected key.
         len: usize,
