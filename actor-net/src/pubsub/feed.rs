@@ -85,7 +85,7 @@ impl Feeds {
 
     /// Registers the new subscription `sub` of `sink`, whose SUBSCRIBED the returned channel
     /// will carry.
-    fn expect(&self, sub: u64, sink: Arc<dyn Sink>) -> Receiver<Answer> {
+    fn register(&self, sub: u64, sink: Arc<dyn Sink>) -> Receiver<Answer> {
         let (answer, answered) = crossbeam_channel::bounded(1);
         self.answers.lock().insert(sub, answer);
         self.by_sub.rcu(|by_sub| {
@@ -236,7 +236,7 @@ impl<M: Clone + Send + 'static> Feed<M> {
         let feeds = connection.feeds();
         let sub = feeds.next_sub.fetch_add(1, Ordering::Relaxed);
         let sink: Arc<dyn Sink> = Arc::clone(self) as Arc<dyn Sink>;
-        let answered = feeds.expect(sub, sink);
+        let answered = feeds.register(sub, sink);
         let peer = connection.peer();
         let lost = || NetError::ConnectionLost { peer };
         if connection
