@@ -78,6 +78,9 @@
 //! - **Timers** ([`System::send_after`], [`System::send_interval`]) on one shared thread;
 //!   **inboxes** ([`Inbox`]) and [`Select`] for threads that take part in conversations;
 //!   **priority mailboxes** ([`ActorBuilder::priority`]).
+//! - **Ordered locks** ([`OrderedMutex`]): mutexes taken in one global order, several at once
+//!   with [`OrderedMutex::lock_all`]; debug builds panic, naming both places, when a thread
+//!   takes them out of order.
 //! - **The executor seam** ([`Runner`]): the step "run up to N queued messages of this
 //!   actor", so that other executors (a dispatcher sharing few threads among many actors)
 //!   run the same [`Actor`] implementations.
@@ -103,6 +106,7 @@ mod event;
 mod exchange;
 mod inbox;
 mod mailbox;
+mod ordered_mutex;
 mod reply;
 mod router;
 mod runner;
@@ -131,6 +135,7 @@ pub use exchange::{
 };
 pub use inbox::Inbox;
 pub use mailbox::{Mailbox, Overflow};
+pub use ordered_mutex::{OrderedMutex, OrderedMutexGuard};
 pub use reply::{Pending, Reply, ReplyError};
 pub use router::{RouteError, Router, RouterActor, Tagged, TaggedReply};
 pub use runner::{RunStatus, Runner};
