@@ -2,7 +2,10 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::cell::ActorCell;
 
 /// The identity of an actor, unique within the process.
 ///
@@ -29,7 +32,7 @@ pub struct ActorId(u64);
 impl ActorId {
     /// The actor whose messages the calling thread is handling, if any.
     pub(crate) fn current() -> Option<ActorId> {
-        CURRENT.with(Cell::get)
+        CurrentActor::with(|cell| cell.map(|cell| cell.id))
     }
 
     pub(crate) fn next() -> ActorId {
@@ -66,21 +69,32 @@ impl fmt::Display for ActorId {
 }
 
 thread_local! {
-    static CURRENT: Cell<Option<ActorId>> = const { Cell::new(None) };
+    static CURRENT: Cell<Option<Arc<ActorCell>>> = const { Cell::new(None) };
 }
 
 /// Marks the calling thread as running an actor until dropped (restoring the previous mark,
 /// so a runner driven from inside another actor's handler nests correctly).
-pub(crate) struct CurrentActor(Option<ActorId>);
+pub(crate) struct CurrentActor(Option<Arc<ActorCell>>);
 
 impl CurrentActor {
-    pub(crate) fn enter(id: ActorId) -> CurrentActor {
-        CurrentActor(CURRENT.with(|c| c.replace(Some(id))))
+    pub(crate) fn enter(cell: &Arc<ActorCell>) -> CurrentActor {
+        CurrentActor(CURRENT.with(|c| c.replace(Some(Arc::clone(cell)))))
+    }
+
+    /// Calls `f` with the cell of the actor the calling thread runs, if any.
+    pub(crate) fn with<R>(f: impl FnOnce(Option<&ActorCell>) -> R) -> R {
+        CURRENT.with(|current| {
+            let cell = current.take();
+            let result = f(cell.as_deref());
+            current.set(cell);
+            result
+        })
     }
 }
 
 impl Drop for CurrentActor {
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.0));
+        let previous = self.0.take();
+        CURRENT.with(|c| c.set(previous));
     }
 }

@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::actor_id::ActorId;
+use crate::actor_id::{ActorId, CurrentActor};
 use crate::budget::Ticket;
 use crate::cell::ActorCell;
 use crate::error::{AskError, JoinError, SendError};
@@ -423,6 +423,18 @@ impl<M> ActorRef<M> {
     /// [`AskError::AskedItself`] at once, without sending, when called from the actor's own
     /// handler.
     ///
+    /// # Asking from a handler
+    ///
+    /// An actor that asks blocks its handler until the answer comes, and handles nothing
+    /// else meanwhile. Two actors that ask each other from their handlers therefore wait for
+    /// each other until one ask times out. When an actor asks another one that is itself
+    /// blocked asking the first, the ask goes ahead but a
+    /// [`SystemEvent::AskCycle`](crate::SystemEvent::AskCycle) naming both is published on
+    /// `system.warnings` (and logged as a warning) before it waits. Longer cycles are not
+    /// detected. To avoid the wait, answer later instead: send a request with
+    /// [`request`](ActorRef::request) and handle the answer as a message
+    /// ([`Pending::on_complete`]).
+    ///
     /// # Examples
     ///
     /// See [`ActorRef`].
@@ -431,9 +443,7 @@ impl<M> ActorRef<M> {
         make: impl FnOnce(Reply<R>) -> M,
         timeout: Duration,
     ) -> Result<R, AskError> {
-        if ActorId::current() == Some(self.id()) {
-            return Err(AskError::AskedItself);
-        }
+        let _asking = self.asking_from_handler()?;
         let deadline = Instant::now().checked_add(timeout);
         let (reply, mut pending) = Reply::pair();
         self.send(
@@ -444,6 +454,27 @@ impl<M> ActorRef<M> {
             Some(deadline) => Ok(pending.wait_deadline(deadline)?),
             None => Ok(pending.wait()?),
         }
+    }
+
+    /// When called from an actor's handler: refuses an ask of the actor itself, warns when
+    /// this actor is blocked asking the caller, and records until the guard is dropped that
+    /// the caller waits for this actor.
+    fn asking_from_handler(&self) -> Result<Option<Asking>, AskError> {
+        CurrentActor::with(|current| {
+            let Some(current) = current else {
+                return Ok(None);
+            };
+            if current.id == self.id() {
+                return Err(AskError::AskedItself);
+            }
+            if let Flavor::Local { cell, .. } = &self.flavor
+                && cell.is_asking(current.id)
+            {
+                current.report_ask_cycle(cell);
+            }
+            current.set_asking(Some(self.id()));
+            Ok(Some(Asking))
+        })
     }
 
     /// Sends the message built by `make` around a fresh [`Reply`] and returns the answer to
@@ -679,5 +710,18 @@ impl<M> fmt::Debug for ActorRef<M> {
             .field("alive", &self.is_alive())
             .field("remote", &self.is_remote())
             .finish()
+    }
+}
+
+/// Clears, when dropped, the record that the calling actor waits for an answer.
+struct Asking;
+
+impl Drop for Asking {
+    fn drop(&mut self) {
+        CurrentActor::with(|current| {
+            if let Some(current) = current {
+                current.set_asking(None);
+            }
+        });
     }
 }

@@ -65,6 +65,8 @@ pub(crate) struct ActorCell {
     pub(crate) id: ActorId,
     /// Messages discarded by a `DropNewest` mailbox.
     pub(crate) dropped: AtomicU64,
+    /// The number of the actor this one is blocked asking from its handler; 0 when none.
+    asking: AtomicU64,
     state: AtomicU8,
 }
 
@@ -87,6 +89,7 @@ impl ActorCell {
             state: AtomicU8::new(RUNNING),
             gate: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
+            asking: AtomicU64::new(0),
             waker,
             events,
             scheduler: OnceLock::new(),
@@ -117,6 +120,33 @@ impl ActorCell {
     /// The system's exchanges, while the system exists.
     pub(crate) fn events(&self) -> Option<Arc<Events>> {
         self.events.upgrade()
+    }
+
+    /// Records that the actor's handler is blocked asking `target` (`None`: no longer).
+    pub(crate) fn set_asking(&self, target: Option<ActorId>) {
+        // Read by `is_asking` on another actor's thread, as a hint only: nothing else is
+        // published through it.
+        self.asking
+            .store(target.map_or(0, ActorId::as_u64), Ordering::Relaxed);
+    }
+
+    /// Whether the actor's handler is blocked asking `target`.
+    pub(crate) fn is_asking(&self, target: ActorId) -> bool {
+        self.asking.load(Ordering::Relaxed) == target.as_u64()
+    }
+
+    /// Warns that this actor asks `target`, which is blocked asking this actor.
+    pub(crate) fn report_ask_cycle(&self, target: &ActorCell) {
+        tracing::warn!(asker = %self.id, target = %target.id,
+            "ask cycle: the actor asked is waiting for an answer from the asker");
+        if let Some(events) = self.events() {
+            events.warnings.publish(SystemEvent::AskCycle {
+                asker: self.id,
+                asker_name: self.name.clone(),
+                target: target.id,
+                target_name: target.name.clone(),
+            });
+        }
     }
 
     /// Reports a message for this actor that no handler will see.

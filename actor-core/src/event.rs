@@ -19,6 +19,8 @@ pub const DEAD_LETTERS: &str = "system.dead_letters";
 pub const DROPPED: &str = "system.dropped";
 /// Exchange of [`SystemEvent::SubscriberGone`]: subscribers detached because they were gone.
 pub const SUBSCRIBERS: &str = "system.subscribers";
+/// Exchange of [`SystemEvent::AskCycle`]: warnings about conversations that cannot end well.
+pub const WARNINGS: &str = "system.warnings";
 
 /// Something that happened in a system, published on one of its `system.*` exchanges.
 ///
@@ -101,6 +103,19 @@ pub enum SystemEvent {
         subscription: Option<(Arc<str>, SubscriptionId)>,
         /// The message's type.
         message_type: &'static str,
+    },
+    /// An actor asked another actor that is itself blocked asking the first one: neither
+    /// can answer before the other's ask times out. Published when the second ask is made,
+    /// before it waits.
+    AskCycle {
+        /// The actor making the ask, from inside its handler.
+        asker: ActorId,
+        /// Its registered name, if any.
+        asker_name: Option<Arc<str>>,
+        /// The actor asked, which is waiting for an answer from `asker`.
+        target: ActorId,
+        /// Its registered name, if any.
+        target_name: Option<Arc<str>>,
     },
     /// A subscriber was found gone while publishing and was detached.
     SubscriberGone {
@@ -192,6 +207,18 @@ impl fmt::Display for SystemEvent {
                     who(actor, &None)
                 ),
             },
+            SystemEvent::AskCycle {
+                asker,
+                asker_name,
+                target,
+                target_name,
+            } => write!(
+                f,
+                "ask cycle: actor {} asks actor {}, which is waiting for an answer from it; \
+                 both asks will time out",
+                who(&Some(*asker), asker_name),
+                who(&Some(*target), target_name)
+            ),
             SystemEvent::SubscriberGone {
                 exchange,
                 subscription,
@@ -210,4 +237,5 @@ pub(crate) struct Events {
     pub(crate) dead_letters: Exchange<SystemEvent>,
     pub(crate) dropped: Exchange<SystemEvent>,
     pub(crate) subscribers: Exchange<SystemEvent>,
+    pub(crate) warnings: Exchange<SystemEvent>,
 }

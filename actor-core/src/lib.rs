@@ -128,7 +128,9 @@ pub use error::{
     AskError, ErrorChain, ExchangeError, JoinError, LookupError, SendError, SpawnError,
 };
 pub use escaped::Escaped;
-pub use event::{DEAD_LETTERS, DROPPED, DeadLetterReason, LIFECYCLE, SUBSCRIBERS, SystemEvent};
+pub use event::{
+    DEAD_LETTERS, DROPPED, DeadLetterReason, LIFECYCLE, SUBSCRIBERS, SystemEvent, WARNINGS,
+};
 pub use exchange::{
     Delivery, Detach, Exchange, FnSubscriber, Pattern, Subscriber, SubscriptionGuard,
     SubscriptionId, SubscriptionInfo, from_fn,

@@ -230,7 +230,7 @@ impl<A: Actor> Runner<A> {
     ///
     /// See [`Runner`].
     pub fn run(&mut self, max: usize) -> RunStatus {
-        let _current = CurrentActor::enter(self.id());
+        let _current = CurrentActor::enter(self.cell());
         if let Some(status) = self.begin() {
             return status;
         }
@@ -275,7 +275,7 @@ impl<A: Actor> Runner<A> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run_blocking(mut self) -> ExitReason {
-        let _current = CurrentActor::enter(self.id());
+        let _current = CurrentActor::enter(self.cell());
         if let Some(RunStatus::Stopped(reason)) = self.begin() {
             return reason;
         }

@@ -109,6 +109,7 @@ impl System {
             dead_letters: system_exchange(event::DEAD_LETTERS),
             dropped: system_exchange(event::DROPPED),
             subscribers: system_exchange(event::SUBSCRIBERS),
+            warnings: system_exchange(event::WARNINGS),
         });
         System {
             inner: Arc::new(Inner {
@@ -131,7 +132,7 @@ impl System {
     /// pattern matches the name are attached to it when it is created.
     ///
     /// The system's own events are published on `system.lifecycle`, `system.dead_letters`,
-    /// `system.dropped` and `system.subscribers`, all of type [`SystemEvent`].
+    /// `system.dropped`, `system.subscribers` and `system.warnings`, all of type [`SystemEvent`].
     ///
     /// # Errors
     ///

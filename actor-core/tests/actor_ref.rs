@@ -308,3 +308,66 @@ fn an_actor_that_asks_itself_gets_an_error_at_once() {
     );
     system.shutdown();
 }
+
+/// Two actors that ask each other from their handlers.
+enum Cross {
+    /// Ask the other actor `Back`, and send the outcome out.
+    Start(
+        ActorRef<Cross>,
+        Sender<Result<Result<(), AskError>, AskError>>,
+    ),
+    /// Ask the sender (blocked asking us) `Ping`, and answer with the outcome.
+    Back(ActorRef<Cross>, Reply<Result<(), AskError>>),
+    Ping(Reply<()>),
+}
+
+struct CrossAsker;
+
+impl Actor for CrossAsker {
+    type Msg = Cross;
+
+    fn handle(&mut self, msg: Cross, ctx: &mut Context<Cross>) -> HandlerResult {
+        match msg {
+            Cross::Start(other, outcome) => {
+                let me = ctx.myself().clone();
+                let _ = outcome.send(other.ask(|reply| Cross::Back(me, reply), WAIT));
+            }
+            Cross::Back(asker, reply) => {
+                // Cannot be answered: the asker waits for this handler to end.
+                reply.send(asker.ask(Cross::Ping, Duration::from_millis(100)));
+            }
+            Cross::Ping(reply) => reply.send(()),
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn two_actors_asking_each_other_publish_an_ask_cycle_warning() {
+    let system = System::new();
+    let (warnings_tx, warnings) = crossbeam_channel::unbounded();
+    let _guard = system
+        .exchange::<actor_core::SystemEvent>(actor_core::WARNINGS)
+        .unwrap()
+        .attach(warnings_tx);
+    let a = system.spawn(CrossAsker).unwrap();
+    let b = system.spawn(CrossAsker).unwrap();
+    let (outcome_tx, outcome) = crossbeam_channel::unbounded();
+    a.tell(Cross::Start(b.clone(), outcome_tx)).unwrap();
+
+    match warnings.recv_timeout(WAIT).unwrap() {
+        actor_core::SystemEvent::AskCycle { asker, target, .. } => {
+            assert_eq!((asker, target), (b.id(), a.id()));
+        }
+        other => panic!("unexpected event {other}"),
+    }
+    // The inner ask timed out, and its error reached the outer asker as the answer.
+    assert_eq!(
+        outcome.recv_timeout(WAIT).unwrap(),
+        Ok(Err(AskError::Timeout))
+    );
+    // Asks that are not cycles warn of nothing.
+    assert_eq!(a.ask(Cross::Ping, WAIT), Ok(()));
+    assert!(warnings.try_recv().is_err());
+    system.shutdown();
+}
