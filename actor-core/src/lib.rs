@@ -94,6 +94,24 @@
 
 pub mod codec;
 
+/// The channels of [`crossbeam_channel`], which [`Select`] waits on and which subscribe to
+/// exchanges (a `Sender<M>` is a [`Subscriber`]), re-exported so that a program uses the same
+/// version as this crate without depending on it.
+///
+/// # Examples
+///
+/// ```
+/// use actor_core::{System, channel};
+///
+/// let system = System::new();
+/// let (tx, rx) = channel::unbounded::<String>();
+/// let _guard = system.exchange::<String>("news")?.attach(tx);
+/// system.exchange::<String>("news")?.publish("hello".to_string());
+/// assert_eq!(rx.try_recv()?, "hello");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub use crossbeam_channel as channel;
+
 mod actor;
 mod actor_id;
 mod actor_ref;
