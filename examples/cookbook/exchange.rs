@@ -1,64 +1,55 @@
-//! Pub/sub: two task actors and a numbered printer attached to one exchange. Two messages
-//! are published and reach all three; then the guard is dropped, and a third message reaches
-//! nobody.
-//!
-//! Run with `cargo run --example exchange`.
+//! Recipe: publish/subscribe through exchanges found by name, subscribers attached and
+//! detached, a scoped subscription, and a diagnostic subscriber that prints every message numbered.
 
 use std::time::Duration;
 
+use actor::channel;
 use actor::prelude::*;
 use actor::tap::Printer;
 
-/// A task actor that reports what it got.
-struct Task {
-    name: &'static str,
-    done: crossbeam_channel::Sender<()>,
-}
+/// A task actor that reports each message it gets.
+struct Task(channel::Sender<String>);
 
 impl Actor for Task {
     type Msg = String;
 
     fn handle(&mut self, msg: String, _ctx: &mut Context<String>) -> HandlerResult {
-        println!("{} got {msg:?}", self.name);
-        self.done.send(())?;
+        println!("task got {msg:?}");
+        self.0.send(msg)?;
         Ok(())
     }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let system = System::new();
-    let (done_tx, done) = crossbeam_channel::unbounded();
-    let task_a = system.spawn(Task {
-        name: "task A",
-        done: done_tx.clone(),
-    })?;
-    let task_b = system.spawn(Task {
-        name: "task B",
-        done: done_tx,
-    })?;
+    // The registry: the same name always finds the same exchange.
+    let tasks = system.exchange::<String>("tasks")?;
+    let printer = Printer::display(); // msg[1]: ..., msg[2]: ...
+    tasks.attach(printer.clone());
 
-    let exchange = system.exchange::<String>("tasks")?;
-    let printer = Printer::debug();
-    let guard = exchange
-        .subscribe(task_a)
-        .and(exchange.subscribe(task_b))
-        .and(exchange.subscribe(printer.clone()));
-
-    for msg in ["first", "second"] {
-        let delivered = exchange.publish(msg.to_string());
-        println!("published {msg:?} to {delivered} subscribers");
-    }
-    // Both task actors have handled both messages before we go on.
-    for _ in 0..4 {
-        done.recv_timeout(Duration::from_secs(5))?;
+    // Attached, then detached by hand.
+    let (tx, channel_got) = channel::unbounded();
+    let id = system.exchange::<String>("tasks")?.attach(tx);
+    tasks.publish("first".to_string());
+    if !tasks.detach(id) {
+        return Err("the channel was not attached".into());
     }
 
-    drop(guard);
-    let delivered = exchange.publish("third".to_string());
-    println!("guard dropped; published \"third\" to {delivered} subscribers: nobody got it");
+    // Attached for the length of a block: the guard detaches the actor at its end.
+    let (done, task_got) = channel::unbounded();
+    {
+        let task = system.spawn(Task(done))?;
+        let _scope = tasks.subscribe(task);
+        tasks.publish("second".to_string());
+        task_got.recv_timeout(Duration::from_secs(5))?;
+    }
+    let reached = tasks.publish("third".to_string());
+    println!("\"third\" reached {reached} subscriber: the printer alone");
+
+    let channel_got: Vec<String> = channel_got.try_iter().collect();
     system.shutdown();
-    if delivered != 0 || printer.printed() != 2 {
-        return Err("the guard did not detach its subscribers".into());
+    if channel_got != ["first"] || reached != 1 || printer.printed() != 3 {
+        return Err("a subscriber got what it should not have".into());
     }
     Ok(())
 }

@@ -1,8 +1,5 @@
-//! A worker runs submitted closures in order and hands back their results: `pow(2, 3)`
-//! comes back as 8, and a panicking task comes back as an error carrying the panic message
-//! while the worker goes on.
-//!
-//! Run with `cargo run --example worker`.
+//! Recipe: a worker actor whose `submit` returns a result handle the caller waits on; an
+//! error in the task (a panic, or an error it returns) reaches the caller.
 
 use actor::prelude::*;
 
