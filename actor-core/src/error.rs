@@ -226,7 +226,7 @@ pub enum SpawnError {
     #[error("the restart policy needs a factory (System::actor), not an instance")]
     RestartNeedsFactory,
     /// The operating system refused to start the actor's thread.
-    #[error("could not start the actor's thread")]
+    #[error("could not start the actor's thread: {0}")]
     Thread(#[source] std::io::Error),
 }
 
@@ -285,7 +285,8 @@ pub enum ExchangeError {
 }
 
 /// Shows an error followed by its sources, joined with `": "`: the whole story in one line,
-/// for a log or a message that travels as text.
+/// for a log or a message that travels as text. A source whose message already ends the
+/// message before it (as the errors of this workspace show their cause) is not repeated.
 ///
 /// # Examples
 ///
@@ -311,16 +312,29 @@ pub enum ExchangeError {
 ///     ErrorChain(&error).to_string(),
 ///     "cannot read the key file: permission denied"
 /// );
+///
+/// // An error that shows its cause in its own message: the cause is not repeated.
+/// let error = actor_core::SpawnError::Thread(std::io::Error::other("out of memory"));
+/// assert_eq!(
+///     ErrorChain(&error).to_string(),
+///     "could not start the actor's thread: out of memory"
+/// );
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorChain<'a>(pub &'a dyn std::error::Error);
 
 impl fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
+        let mut shown = self.0.to_string();
+        f.write_str(&shown)?;
         let mut source = self.0.source();
         while let Some(error) = source {
-            write!(f, ": {error}")?;
+            // Most errors of this workspace end their message with their cause's: not twice.
+            let message = error.to_string();
+            if !shown.ends_with(&message) {
+                write!(f, ": {message}")?;
+            }
+            shown = message;
             source = error.source();
         }
         Ok(())

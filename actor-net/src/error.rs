@@ -14,10 +14,10 @@ use crate::session::SessionError;
 #[non_exhaustive]
 pub enum NetError {
     /// A socket operation failed (binding, connecting, reading, writing).
-    #[error("network I/O failed")]
+    #[error("network I/O failed: {0}")]
     Io(#[from] io::Error),
     /// The handshake with the peer failed (wrong key, other protocol version, timeout...).
-    #[error("handshake with {peer} failed")]
+    #[error("handshake with {peer} failed: {source}")]
     Handshake {
         /// The peer.
         peer: SocketAddr,
@@ -26,10 +26,10 @@ pub enum NetError {
         source: HandshakeError,
     },
     /// An authenticated frame could not be sealed or opened.
-    #[error("session failure")]
+    #[error("session failure: {0}")]
     Session(#[from] SessionError),
     /// A frame could not be read or written.
-    #[error("frame failure")]
+    #[error("frame failure: {0}")]
     Frame(#[from] FrameError),
     /// No actor is exported under this name on the peer.
     #[error("no actor is exported as {name:?} on {peer}")]
@@ -56,7 +56,7 @@ pub enum NetError {
     },
     /// A message type's declared [`RemoteMessage::NAME`](crate::RemoteMessage::NAME) breaks
     /// the naming rule, so it cannot be exported or looked up.
-    #[error("invalid remote message name")]
+    #[error("invalid remote message name: {0}")]
     MessageName(#[from] MessageNameError),
     /// The name is already exported on this node.
     #[error("an actor is already exported as {0:?}")]
@@ -77,7 +77,7 @@ pub enum NetError {
     #[error("the address {0:?} resolves to no socket address")]
     NoAddress(String),
     /// The node's settings are invalid (for instance a name longer than 255 bytes).
-    #[error("invalid node configuration")]
+    #[error("invalid node configuration: {0}")]
     Config(#[from] HandshakeConfigError),
     /// A remote actor failed (its handler returned an error): what the peer said of it.
     #[error("the remote actor failed: {0}")]
@@ -89,14 +89,14 @@ pub enum NetError {
     #[error("the node has been shut down")]
     ShutDown,
     /// The node could not start one of its own actors (the `cluster` actor of a member).
-    #[error("the node could not start its actor")]
+    #[error("the node could not start its actor: {0}")]
     Spawn(#[from] actor_core::SpawnError),
     /// No member of the node's cluster exports the name (as the node sees it), or the node is
     /// not a cluster member.
     #[error("no member of the cluster exports {0:?}")]
     NotInCluster(String),
     /// A node refused a subscription to its exchanges.
-    #[error("{peer} refused the subscription to {pattern:?}")]
+    #[error("{peer} refused the subscription to {pattern:?}: {reason}")]
     Subscribe {
         /// The node.
         peer: SocketAddr,
@@ -108,10 +108,28 @@ pub enum NetError {
     },
 
     /// An exchange name or pattern does not parse.
-    #[error("invalid exchange name or pattern")]
+    #[error("invalid exchange name or pattern: {0}")]
     Exchange(#[from] actor_core::ExchangeError),
 
     /// The node cannot be a cluster member as configured.
-    #[error("cannot join a cluster")]
+    #[error("cannot join a cluster: {0}")]
     Cluster(#[from] crate::cluster::ClusterError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_network_error_shows_its_cause_once() {
+        let error = NetError::Io(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        ));
+        assert_eq!(error.to_string(), "network I/O failed: connection refused");
+        assert_eq!(
+            actor_core::ErrorChain(&error).to_string(),
+            "network I/O failed: connection refused"
+        );
+    }
 }

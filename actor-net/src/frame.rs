@@ -148,10 +148,10 @@ pub enum StreamError {
     #[error("the peer closed the connection")]
     Closed,
     /// The frame was too large, or the stream ended inside it.
-    #[error("invalid frame")]
+    #[error("invalid frame: {0}")]
     Frame(#[source] FrameError),
     /// The stream failed in another way.
-    #[error("connection i/o failed")]
+    #[error("connection i/o failed: {0}")]
     Io(#[source] io::Error),
 }
 

@@ -467,7 +467,7 @@ pub enum SecretError {
         source: io::Error,
     },
     /// The operating system's random source failed.
-    #[error("no random key: the operating system's random source failed")]
+    #[error("no random key: the operating system's random source failed: {0}")]
     Random(#[source] io::Error),
     /// The environment variable is not set.
     #[error("the environment variable {var} that should hold the shared key is not set")]

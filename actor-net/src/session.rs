@@ -556,7 +556,7 @@ pub enum SessionError {
     #[error("session sequence numbers are used up")]
     SequenceExhausted,
     /// The frame to seal exceeds the frame limit.
-    #[error("session frame too large")]
+    #[error("session frame too large: {0}")]
     TooLarge(#[source] FrameError),
     /// The cipher refused to encrypt the body (it cannot for a body of a valid frame's size).
     #[error("the session cipher refused to encrypt a frame")]

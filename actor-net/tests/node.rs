@@ -461,5 +461,11 @@ fn an_invalid_setting_is_a_typed_configuration_error() {
         .build()
         .expect_err("a name of 256 bytes is refused");
     assert!(matches!(error, NetError::Config(_)), "{error:?}");
-    assert_eq!(error.to_string(), "invalid node configuration");
+    // The message names the cause: a user printing it alone sees why.
+    let message = error.to_string();
+    assert!(
+        message.starts_with("invalid node configuration: "),
+        "{message}"
+    );
+    assert!(message.contains("256"), "{message}");
 }

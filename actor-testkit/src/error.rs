@@ -48,7 +48,7 @@ pub struct ProbabilityError {
 #[non_exhaustive]
 pub enum BuildError {
     /// The listening socket could not be bound (or set up) at `addr`.
-    #[error("cannot listen on {addr}")]
+    #[error("cannot listen on {addr}: {source}")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,
@@ -66,6 +66,6 @@ pub enum BuildError {
         setting: &'static str,
     },
     /// The proxy's thread could not be started.
-    #[error("cannot start the proxy's thread")]
+    #[error("cannot start the proxy's thread: {0}")]
     Spawn(#[source] io::Error),
 }

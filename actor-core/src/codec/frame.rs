@@ -297,7 +297,7 @@ pub enum FrameError {
     /// The underlying reader or writer failed; a socket timeout arrives here with its
     /// [`io::ErrorKind`] (`WouldBlock` or `TimedOut`) on the wrapped error, which is also the
     /// error's [`source`](std::error::Error::source).
-    #[error("frame i/o failed")]
+    #[error("frame i/o failed: {0}")]
     Io(#[from] io::Error),
 }
 

@@ -273,10 +273,10 @@ pub enum CodecError {
         trailing: usize,
     },
     /// The value cannot be expressed in the format.
-    #[error("value could not be encoded")]
+    #[error("value could not be encoded: {0}")]
     Encode(#[source] FormatError),
     /// The input is not an encoding of the requested type.
-    #[error("input is not a valid encoding of the requested type")]
+    #[error("input is not a valid encoding of the requested type: {0}")]
     Decode(#[source] FormatError),
 }
 

@@ -94,12 +94,12 @@ pub enum HandshakeError {
     #[error("the peer closed the connection during the handshake")]
     Closed,
     /// A frame was larger than the handshake allows, or the connection ended inside one.
-    #[error("invalid handshake frame")]
+    #[error("invalid handshake frame: {0}")]
     Frame(#[source] FrameError),
     /// Reading from or writing to the connection failed.
-    #[error("handshake i/o failed")]
+    #[error("handshake i/o failed: {0}")]
     Io(#[source] io::Error),
     /// The operating system's random source failed to give a nonce.
-    #[error("the operating system's random source failed")]
+    #[error("the operating system's random source failed: {0}")]
     Random(#[source] io::Error),
 }
