@@ -234,6 +234,9 @@ impl<S> fmt::Debug for Router<S> {
 /// - A handler error on a message that nobody asked about is a failure of the actor, for
 ///   its supervision policy.
 ///
+/// Exported with `actor-net` (where [`Tagged`] declares `actor.tagged`), it takes tagged
+/// messages from other processes too, and its answers and errors go back to them.
+///
 /// # Examples
 ///
 /// See [`Router`].

@@ -108,6 +108,7 @@ impl ErrorText {
             .map(ToString::to_string)
             .take(Self::MAX_DEPTH)
             .collect();
+        // The chain holds `error` itself, so there is a message; the fallback is never taken.
         ErrorText::from_messages(messages).unwrap_or_else(|| ErrorText {
             message: error.to_string(),
             source: None,
