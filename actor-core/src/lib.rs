@@ -72,7 +72,8 @@
 //!   patterns (`orders.*`, `orders.>`) cover exchanges created later. The system publishes
 //!   its own events ([`SystemEvent`]: lifecycle, dead letters, drops) on `system.*`.
 //! - **Messages by name** ([`Router`], [`Tagged`]): a tag and an encoded payload dispatched to
-//!   a typed handler; bad input is a typed error and a dead letter, never a panic.
+//!   a typed handler; bad input is a typed error and a dead letter, never a panic. A
+//!   [`RouterActor`] can be exported to other processes, which send it (tag, payload) pairs.
 //! - **The wire codec** ([`codec`]): length-prefixed frames and the serde codec that the
 //!   network layer and the process pool use.
 //! - **Timers** ([`System::send_after`], [`System::send_interval`]) on one shared thread;
@@ -157,7 +158,7 @@ pub use inbox::Inbox;
 pub use mailbox::{Mailbox, Overflow};
 pub use ordered_mutex::{OrderedMutex, OrderedMutexGuard};
 pub use reply::{Pending, Reply, ReplyError};
-pub use router::{RouteError, Router, RouterActor, Tagged, TaggedReply};
+pub use router::{AskTaggedError, ErrorText, RouteError, Router, RouterActor, Tagged, TaggedReply};
 pub use runner::{RunStatus, Runner};
 pub use select::Select;
 pub use send_wait::SendWait;

@@ -5,120 +5,25 @@
 //! wire codec. A [`Router`] maps each tag to a typed handler, decodes the payload into the
 //! handler's argument type and calls it. [`RouterActor`] makes a router the handler of an
 //! actor.
+//!
+//! A tagged message crosses the wire (`tagged.rs`), and so does the error that answers a
+//! request that was not handled (`route_error.rs`): a router actor can serve other
+//! processes.
+
+mod route_error;
+mod tagged;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::actor::{Actor, BoxError, Context, HandlerResult};
-use crate::codec::{Bincode, Codec, CodecError};
+use crate::codec::{Bincode, Codec};
 use crate::event::DeadLetterReason;
-use crate::reply::Reply;
-
-/// Why a tagged message was not handled.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RouteError {
-    /// No handler is registered for this tag.
-    #[error("unknown tag {0:?}")]
-    UnknownTag(String),
-    /// The payload does not decode as the type the tag's handler takes.
-    #[error("the payload of tag {tag:?} does not decode as {expected}")]
-    Decode {
-        /// The tag.
-        tag: String,
-        /// The type the handler takes.
-        expected: &'static str,
-        /// What the codec found.
-        #[source]
-        source: CodecError,
-    },
-    /// The handler returned an error.
-    #[error("the handler of tag {tag:?} failed: {source}")]
-    Handler {
-        /// The tag.
-        tag: String,
-        /// The handler's error.
-        #[source]
-        source: Arc<dyn std::error::Error + Send + Sync>,
-    },
-    /// The handler's answer could not be encoded.
-    #[error("the answer of tag {tag:?} does not encode")]
-    Encode {
-        /// The tag.
-        tag: String,
-        /// What the codec found.
-        #[source]
-        source: CodecError,
-    },
-}
-
-/// The answer to a tagged request: the handler's result, encoded, or why there is none.
-pub type TaggedReply = Reply<Result<Vec<u8>, RouteError>>;
-
-/// A message addressed by name: a tag, a payload encoded with the wire codec, and, for a
-/// request, the reply that takes the encoded answer.
-///
-/// # Examples
-///
-/// See [`Router`].
-pub struct Tagged {
-    /// Names the handler.
-    pub tag: String,
-    /// The handler's argument, encoded with [`Bincode`].
-    pub payload: Vec<u8>,
-    /// Where the encoded answer (or the error) goes, for a request.
-    pub reply: Option<TaggedReply>,
-}
-
-impl Tagged {
-    /// A tagged message carrying `value`, encoded with the wire codec.
-    ///
-    /// # Errors
-    ///
-    /// When `value` does not encode (for instance, it is over the codec's size limit).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let msg = actor_core::Tagged::encode("B", &(2, 3))?;
-    /// assert_eq!(msg.tag, "B");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn encode<T: Serialize + ?Sized>(tag: &str, value: &T) -> Result<Tagged, CodecError> {
-        let mut payload = Vec::new();
-        Bincode::new().encode(value, &mut payload)?;
-        Ok(Tagged {
-            tag: tag.to_string(),
-            payload,
-            reply: None,
-        })
-    }
-
-    /// Turns the message into a request whose answer goes to `reply`.
-    ///
-    /// # Examples
-    ///
-    /// See [`Router`].
-    #[must_use]
-    pub fn with_reply(mut self, reply: TaggedReply) -> Tagged {
-        self.reply = Some(reply);
-        self
-    }
-}
-
-impl fmt::Debug for Tagged {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Tagged")
-            .field("tag", &self.tag)
-            .field("payload_len", &self.payload.len())
-            .field("request", &self.reply.is_some())
-            .finish()
-    }
-}
+pub use route_error::{ErrorText, RouteError};
+pub use tagged::{AskTaggedError, Tagged, TaggedReply};
 
 /// Decodes a tag's payload, calls its handler and, when asked, encodes the answer.
 type Route<S> =
@@ -200,19 +105,19 @@ impl<S: 'static> Router<S> {
             let codec = Bincode::new();
             let arg: T = codec.decode(payload).map_err(|source| RouteError::Decode {
                 tag: tag.to_string(),
-                expected: std::any::type_name::<T>(),
-                source,
+                expected: std::any::type_name::<T>().to_string(),
+                source: ErrorText::new(&source),
             })?;
-            let value = handler(state, arg).map_err(|e| RouteError::Handler {
+            let value = handler(state, arg).map_err(|error| RouteError::Handler {
                 tag: tag.to_string(),
-                source: Arc::from(e),
+                source: ErrorText::new(&*error),
             })?;
             if let Some(out) = answer {
                 codec
                     .encode(&value, out)
                     .map_err(|source| RouteError::Encode {
                         tag: tag.to_string(),
-                        source,
+                        source: ErrorText::new(&source),
                     })?;
             }
             Ok(())
@@ -328,6 +233,9 @@ impl<S> fmt::Debug for Router<S> {
 /// - An unknown tag or an undecodable payload is also published on `system.dead_letters`.
 /// - A handler error on a message that nobody asked about is a failure of the actor, for
 ///   its supervision policy.
+///
+/// Exported with `actor-net` (where [`Tagged`] declares `actor.tagged`), it takes tagged
+/// messages from other processes too, and its answers and errors go back to them.
 ///
 /// # Examples
 ///

@@ -5,7 +5,9 @@
 //! another node exports, so `tell` and `ask` work across processes and machines exactly as
 //! they do locally. A message type that crosses the wire declares a stable name and version
 //! with [`RemoteMessage`]; lookups compare that declared identity, so two programs that define
-//! the same type under the same name interoperate. Only processes that share a [`Secret`] can talk at all: every connection
+//! the same type under the same name interoperate. A program that would rather address an
+//! actor by tags exports a [`RouterActor`](actor_core::RouterActor), whose message,
+//! [`Tagged`](actor_core::Tagged), declares `actor.tagged`. Only processes that share a [`Secret`] can talk at all: every connection
 //! starts with a mutual challenge-response handshake, and every frame after it carries a
 //! sequence number and a MAC, so an altered, replayed, reordered or injected frame closes
 //! the connection. The secret must be random ([`Secret::generate`], or `actor-node keygen`):

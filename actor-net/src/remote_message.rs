@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use actor_core::Tagged;
+
 /// The longest declared [`RemoteMessage::NAME`], in bytes.
 ///
 /// # Examples
@@ -71,6 +73,40 @@ pub trait RemoteMessage {
     const NAME: &'static str;
     /// The version of the serialized layout: bump it on an incompatible change. By default, 1.
     const VERSION: u32 = 1;
+}
+
+/// A [`RouterActor`](actor_core::RouterActor) is exported as any actor: its message,
+/// [`Tagged`], declares `actor.tagged`, version 1, so that another process looks it up with
+/// `node.lookup::<Tagged>(addr, name)` and sends it (tag, payload) pairs, told or asked. The
+/// layout is in `PROTOCOL.md`, "Tagged messages".
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor_core::{Router, RouterActor, System, Tagged};
+/// use actor_net::{Node, RemoteMessage, Secret};
+///
+/// assert_eq!(Tagged::NAME, "actor.tagged");
+///
+/// let secret = Secret::generate()?;
+/// let system = System::new();
+/// let router = Router::new().on("mul", |_: &mut (), (a, b): (i64, i64)| Ok(a * b));
+/// let server = Node::builder(secret.clone()).listen("127.0.0.1:0").build()?;
+/// server.export("calc", &system.spawn(RouterActor::new((), router))?)?;
+///
+/// let client = Node::builder(secret).build()?;
+/// let addr = server.local_addr().ok_or("not listening")?;
+/// let calc = client.lookup::<Tagged>(addr, "calc")?;
+/// let product: i64 = calc.ask_tagged("mul", &(6_i64, 7_i64), Duration::from_secs(10))?;
+/// assert_eq!(product, 42);
+/// # client.shutdown();
+/// # server.shutdown();
+/// # system.shutdown();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl RemoteMessage for Tagged {
+    const NAME: &'static str = "actor.tagged";
 }
 
 /// A declared message name breaks the naming rule of [`RemoteMessage`].
@@ -170,6 +206,7 @@ mod tests {
 
     #[test]
     fn identity_is_name_at_version() {
+        assert_eq!(identity::<Tagged>().unwrap(), "actor.tagged@1");
         assert_eq!(identity::<Calc>().unwrap(), "myapp.calc@1");
         assert_eq!(identity::<CalcV2>().unwrap(), "calc@2");
     }

@@ -52,20 +52,24 @@ pub enum PoolError {
     /// The pool has been shut down and takes no more work.
     #[error("the pool is shut down")]
     ShutDown,
-    /// No function of that name is registered.
-    #[error("no function named {name:?} is registered")]
+    /// A process pool was called with the handle of a function that its registry does not
+    /// have: the handle comes from another [`Functions`](crate::Functions) registry.
+    #[error("the pool's registry has no function named {name:?}")]
     UnknownFunction {
-        /// The name that was called.
+        /// The name of the function called.
         name: String,
     },
-    /// The function exists, but was called with other argument or result types than it was
-    /// registered with.
+    /// A process pool was called with the handle of a function that its registry has under
+    /// the same name but with other argument or result types: the handle comes from another
+    /// [`Functions`](crate::Functions) registry.
     ///
     /// Unix only, as the process pool that reports it: on other targets the variant does not
     /// exist, so a `match` that names it needs `#[cfg(unix)]` too (`PoolError` is
     /// `#[non_exhaustive]`, so a wildcard arm covers it everywhere).
     #[cfg(unix)]
-    #[error("function {name:?} is registered as {registered}, but was called as {called}")]
+    #[error(
+        "function {name:?} is registered as {registered} in the pool's registry, but was called as {called}"
+    )]
     TypeMismatch {
         /// The function's name.
         name: String,

@@ -27,22 +27,25 @@
 //! A [`ProcessPool`] runs functions in worker processes started from the running program, so
 //! that work holding a CPU for long, or that may crash, stays out of the program's own
 //! process. Functions are registered by name in a [`Functions`] registry with typed
-//! arguments and results; calls and results travel through the wire codec
-//! ([`actor_core::codec`]). The one line `functions.serve_if_worker();` at the start of `main`
-//! turns a copy of the program started by the pool into a worker.
+//! arguments and results; each registration returns a typed handle, a [`Function`], which
+//! calls take, so that their types are checked at compile time and the name only travels on
+//! the wire. Calls and results travel through the wire codec ([`actor_core::codec`]). The one
+//! line `functions.serve_if_worker();` at the start of `main` turns a copy of the program
+//! started by the pool into a worker.
 //!
 //! ```no_run
 //! use actor_pool::{Functions, ProcessPool};
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let functions = Functions::new().register("count_words", |text: String| {
+//!     let mut functions = Functions::new();
+//!     let count_words = functions.register("count_words", |text: String| {
 //!         text.split_whitespace().count() as u64
 //!     });
 //!     functions.serve_if_worker(); // in a worker: serves calls, then exits
 //!
 //!     let pool = ProcessPool::builder(&functions).workers(2).build()?;
 //!     let texts = vec!["a b c".to_string(), "d e".to_string()];
-//!     let counts: Vec<u64> = pool.map("count_words", texts)?.collect::<Result<_, _>>()?;
+//!     let counts: Vec<u64> = pool.map(&count_words, texts)?.collect::<Result<_, _>>()?;
 //!     assert_eq!(counts, [3, 2]);
 //!     Ok(())
 //! }
@@ -79,7 +82,7 @@ mod thread_pool;
 pub use dispatcher::{Dispatcher, DispatcherBuilder};
 pub use error::{PoolError, ProtocolError, StartError, SubmitError};
 #[cfg(unix)]
-pub use process_pool::{Functions, ProcessPool, ProcessPoolBuilder, Signature};
+pub use process_pool::{Function, Functions, ProcessPool, ProcessPoolBuilder, Signature};
 pub use queue::Queue;
 pub use thread_pool::{ThreadPool, ThreadPoolBuilder};
 
@@ -97,6 +100,7 @@ mod tests {
         {
             check::<ProcessPool>();
             check::<Functions>();
+            check::<Function<String, std::cell::Cell<u8>>>();
             check::<ProcessPoolBuilder<'static>>();
         }
     }

@@ -4,9 +4,10 @@
 //! # How the pieces fit
 //!
 //! - [`Functions`] (`functions.rs`) names the functions and knows their types; the same
-//!   value is used in the program (to check calls) and in each worker (to run them). Each
+//!   value is used in the program (to build the pool) and in each worker (to run them). Each
 //!   function is an entry (`entry.rs`) holding its [`Signature`] (`signature.rs`) and a call
-//!   on encoded bytes.
+//!   on encoded bytes. Registering one returns its typed handle, a [`Function`]
+//!   (`function.rs`), which the pool's calls take.
 //! - The conversation with a worker (`protocol.rs`) is frames of the wire codec over a Unix
 //!   socket pair that is the worker's standard input.
 //! - The worker's side (`serve.rs`) answers calls, one at a time, catching panics.
@@ -32,6 +33,7 @@
 //! sees that, even in the middle of a call: no worker outlives its connection to the pool.
 
 mod entry;
+mod function;
 mod functions;
 mod protocol;
 mod roster;
@@ -58,6 +60,7 @@ use crate::crew::{Crew, Wait, default_threads};
 use crate::error::{PoolError, StartError};
 use crate::ordered::Ordered;
 use crate::queue::Queue;
+pub use function::Function;
 pub use functions::Functions;
 use protocol::WORKER_ENV;
 use roster::Roster;
@@ -69,16 +72,18 @@ use worker::{Launch, WorkerProcess};
 /// How many tasks `map` keeps submitted ahead of the result it waits for, per worker.
 const MAP_WINDOW_PER_WORKER: usize = 4;
 
-/// Worker processes, started from the running program, that run [`Functions`] by name.
+/// Worker processes, started from the running program, that run registered [`Functions`].
 ///
 /// Arguments and results travel between the processes as frames of the wire codec
 /// ([`actor_core::codec`]) over a Unix socket pair, each worker running one call at a time.
 /// The program turns into a worker with one line at the start of `main`:
 /// `functions.serve_if_worker();` (see [`Functions::serve_if_worker`]).
 ///
-/// [`submit`](ProcessPool::submit) checks the name and the types against the registry, then
-/// queues the call and returns its result to come, a [`Pending`]; [`map`](ProcessPool::map)
-/// calls one function on many arguments and yields the results in order.
+/// Calls go through the typed handles that [`Functions::register`] returns, so their
+/// argument and result types are checked when the program compiles.
+/// [`submit`](ProcessPool::submit) queues a call and returns its result to come, a
+/// [`Pending`]; [`map`](ProcessPool::map) calls one function on many arguments and yields the
+/// results in order.
 ///
 /// # Failures
 ///
@@ -108,15 +113,15 @@ const MAP_WINDOW_PER_WORKER: usize = 4;
 /// use actor_pool::{Functions, ProcessPool};
 ///
 /// fn main() -> Result<(), Box<dyn std::error::Error>> {
-///     let functions = Functions::new()
-///         .register("square", |x: u64| x * x)
-///         .register("fail", |_: ()| -> u64 { panic!("on purpose") });
+///     let mut functions = Functions::new();
+///     let square = functions.register("square", |x: u64| x * x);
+///     let fail = functions.register("fail", |_: ()| -> u64 { panic!("on purpose") });
 ///     functions.serve_if_worker();
 ///
 ///     let pool = ProcessPool::builder(&functions).workers(2).build()?;
-///     let squares: Vec<u64> = pool.map("square", 1..=5_u64)?.collect::<Result<_, _>>()?;
+///     let squares: Vec<u64> = pool.map(&square, 1..=5)?.collect::<Result<_, _>>()?;
 ///     assert_eq!(squares, [1, 4, 9, 16, 25]);
-///     let failed = pool.submit::<_, u64>("fail", ())?.wait();
+///     let failed = pool.submit(&fail, ())?.wait();
 ///     assert_eq!(failed, Err(ReplyError::Panicked("on purpose".into())));
 ///     pool.shutdown();
 ///     Ok(())
@@ -139,7 +144,8 @@ impl ProcessPool {
     /// use std::time::Duration;
     /// use actor_pool::{Functions, ProcessPool};
     ///
-    /// let functions = Functions::new().register("echo", |text: String| text);
+    /// let mut functions = Functions::new();
+    /// functions.register("echo", |text: String| text);
     /// functions.serve_if_worker();
     /// let pool = ProcessPool::builder(&functions)
     ///     .workers(4)
@@ -158,18 +164,16 @@ impl ProcessPool {
         }
     }
 
-    /// Queues a call of the function registered as `function` with `argument`, and returns
-    /// its result to come.
-    ///
-    /// The argument and result types must be exactly those the function was registered with
-    /// (write the result type out: `pool.submit::<_, u64>("square", 7_u64)`).
+    /// Queues a call of `function` with `argument`, and returns its result to come.
     ///
     /// # Errors
     ///
-    /// - [`PoolError::UnknownFunction`] when no function has that name.
-    /// - [`PoolError::TypeMismatch`] when `A` or `R` differs from the registered types.
-    /// - [`PoolError::Encode`] when `argument` cannot be encoded.
     /// - [`PoolError::ShutDown`] when the pool is shut down or shutting down.
+    /// - [`PoolError::Encode`] when `argument` cannot be encoded.
+    /// - [`PoolError::UnknownFunction`] when `function` comes from another registry than the
+    ///   pool's, which has no function of its name.
+    /// - [`PoolError::TypeMismatch`] when `function` comes from another registry than the
+    ///   pool's, in which its name has other types.
     ///
     /// The call itself can fail later, through the [`Pending`]: see [`ProcessPool`].
     ///
@@ -178,32 +182,31 @@ impl ProcessPool {
     /// ```no_run
     /// use actor_pool::{Functions, PoolError, ProcessPool};
     ///
-    /// let functions = Functions::new().register("square", |x: u64| x * x);
+    /// let mut functions = Functions::new();
+    /// let square = functions.register("square", |x: u64| x * x);
     /// functions.serve_if_worker();
     /// let pool = ProcessPool::builder(&functions).build()?;
+    /// assert_eq!(pool.submit(&square, 9)?.wait()?, 81);
     ///
-    /// assert_eq!(pool.submit::<_, u64>("square", 9_u64)?.wait()?, 81);
-    /// assert!(matches!(
-    ///     pool.submit::<_, u64>("cube", 9_u64),
-    ///     Err(PoolError::UnknownFunction { .. })
-    /// ));
-    /// assert!(matches!(
-    ///     pool.submit::<_, u64>("square", 9_i32), // registered for u64
-    ///     Err(PoolError::TypeMismatch { .. })
-    /// ));
+    /// // A handle of a function the pool's registry does not have.
+    /// let cube = Functions::new().register("cube", |x: u64| x * x * x);
+    /// assert!(matches!(pool.submit(&cube, 9), Err(PoolError::UnknownFunction { .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn submit<A, R>(&self, function: &str, argument: A) -> Result<Pending<R>, PoolError>
+    pub fn submit<A, R>(
+        &self,
+        function: &Function<A, R>,
+        argument: A,
+    ) -> Result<Pending<R>, PoolError>
     where
         A: Serialize + 'static,
         R: DeserializeOwned + Send + 'static,
     {
-        let name = self.check::<A, R>(function)?;
+        let name = self.check(function)?;
         self.submit_checked(name, &argument)
     }
 
-    /// Calls the function registered as `function` on every item, yielding the results in the
-    /// order of the items.
+    /// Calls `function` on every item, yielding the results in the order of the items.
     ///
     /// Each result is yielded as soon as it and the ones before it are ready; the workers go
     /// on with the following items meanwhile. A bounded number of items (a few per worker) is
@@ -223,17 +226,18 @@ impl ProcessPool {
     /// ```no_run
     /// use actor_pool::{Functions, ProcessPool};
     ///
-    /// let functions = Functions::new().register("len", |text: String| text.len() as u64);
+    /// let mut functions = Functions::new();
+    /// let len = functions.register("len", |text: String| text.len() as u64);
     /// functions.serve_if_worker();
     /// let pool = ProcessPool::builder(&functions).build()?;
     /// let words = ["map", "in", "order"].map(String::from);
-    /// let lengths: Vec<u64> = pool.map("len", words)?.collect::<Result<_, _>>()?;
+    /// let lengths: Vec<u64> = pool.map(&len, words)?.collect::<Result<_, _>>()?;
     /// assert_eq!(lengths, [3, 2, 5]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn map<A, R, I>(
         &self,
-        function: &str,
+        function: &Function<A, R>,
         items: I,
     ) -> Result<impl Iterator<Item = Result<R, ReplyError>>, PoolError>
     where
@@ -241,7 +245,7 @@ impl ProcessPool {
         R: DeserializeOwned + Send + 'static,
         I: IntoIterator<Item = A>,
     {
-        let name = self.check::<A, R>(function)?;
+        let name = self.check(function)?;
         Ok(Ordered::new(
             items.into_iter(),
             move |item| {
@@ -260,22 +264,28 @@ impl ProcessPool {
         ))
     }
 
-    /// Finds `function` and checks that it takes an `A` and returns an `R`.
-    fn check<A: 'static, R: 'static>(&self, function: &str) -> Result<Arc<str>, PoolError> {
-        let Some((name, registered)) = self.signatures.get_key_value(function) else {
+    /// Checks that the pool's registry has `function` with its types, and returns its name.
+    ///
+    /// A handle from the pool's own registry always passes; the check is for handles from
+    /// another registry, which the types cannot tell apart.
+    fn check<A: 'static, R: 'static>(
+        &self,
+        function: &Function<A, R>,
+    ) -> Result<Arc<str>, PoolError> {
+        let Some(registered) = self.signatures.get(function.name()) else {
             return Err(PoolError::UnknownFunction {
-                name: function.to_owned(),
+                name: function.name().to_owned(),
             });
         };
-        let called = Signature::of::<A, R>();
+        let called = function.signature();
         if *registered != called {
             return Err(PoolError::TypeMismatch {
-                name: function.to_owned(),
+                name: function.name().to_owned(),
                 registered: *registered,
                 called,
             });
         }
-        Ok(Arc::clone(name))
+        Ok(Arc::clone(function.shared_name()))
     }
 
     fn submit_checked<A, R>(
@@ -314,13 +324,14 @@ impl ProcessPool {
     /// ```no_run
     /// use actor_pool::{Functions, PoolError, ProcessPool};
     ///
-    /// let functions = Functions::new().register("id", |x: u8| x);
+    /// let mut functions = Functions::new();
+    /// let id = functions.register("id", |x: u8| x);
     /// functions.serve_if_worker();
     /// let pool = ProcessPool::builder(&functions).build()?;
-    /// let queued = pool.submit::<_, u8>("id", 1_u8)?;
+    /// let queued = pool.submit(&id, 1)?;
     /// pool.shutdown();
     /// assert_eq!(queued.wait()?, 1);
-    /// assert!(matches!(pool.submit::<_, u8>("id", 2_u8), Err(PoolError::ShutDown)));
+    /// assert!(matches!(pool.submit(&id, 2), Err(PoolError::ShutDown)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown(&self) {
@@ -339,14 +350,15 @@ impl ProcessPool {
     /// use actor_core::ReplyError;
     /// use actor_pool::{Functions, ProcessPool};
     ///
-    /// let functions = Functions::new().register("spin", |_: ()| -> u8 {
+    /// let mut functions = Functions::new();
+    /// let spin = functions.register("spin", |_: ()| -> u8 {
     ///     loop {
     ///         std::hint::spin_loop()
     ///     }
     /// });
     /// functions.serve_if_worker();
     /// let pool = ProcessPool::builder(&functions).workers(1).build()?;
-    /// let endless = pool.submit::<_, u8>("spin", ())?;
+    /// let endless = pool.submit(&spin, ())?;
     /// pool.kill();
     /// assert_eq!(endless.wait(), Err(ReplyError::Dropped));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -434,7 +446,8 @@ impl fmt::Debug for ProcessPool {
 /// ```no_run
 /// use actor_pool::{Functions, ProcessPool};
 ///
-/// let functions = Functions::new().register("square", |x: u64| x * x);
+/// let mut functions = Functions::new();
+/// functions.register("square", |x: u64| x * x);
 /// functions.serve_if_worker();
 /// let pool = ProcessPool::builder(&functions).workers(2).name_prefix("squares").build()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -488,7 +501,8 @@ impl ProcessPoolBuilder<'_> {
     /// ```no_run
     /// use actor_pool::{Functions, ProcessPool};
     ///
-    /// let functions = Functions::new().register("square", |x: u64| x * x);
+    /// let mut functions = Functions::new();
+    /// functions.register("square", |x: u64| x * x);
     /// let pool = ProcessPool::builder(&functions).program("/usr/local/bin/squares").build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

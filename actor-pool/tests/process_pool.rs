@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use actor_core::codec::{FrameReader, FrameWriter};
 use actor_core::{Pending, ReplyError};
-use actor_pool::{Functions, PoolError, ProcessPool, StartError};
+use actor_pool::{Function, Functions, PoolError, ProcessPool, StartError};
 use serde::{Deserialize, Serialize};
 
 /// Every wait in these tests is bounded by this.
@@ -49,39 +49,61 @@ enum Verdict {
     Rejected(String),
 }
 
-fn functions() -> Functions {
-    Functions::new()
-        .register("square", |x: u64| x * x)
-        .register("echo", |text: String| text)
-        .register("check_order", |order: Order| {
+/// The registry of the functions the tests call, with their handles.
+struct Fns {
+    functions: Functions,
+    square: Function<u64, u64>,
+    echo: Function<String, String>,
+    check_order: Function<Order, Verdict>,
+    panic: Function<String, u8>,
+    abort: Function<(), u8>,
+    exit: Function<i32, u8>,
+    pid: Function<(), u32>,
+    repeat: Function<(String, usize), String>,
+    sleep_ms: Function<u64, u64>,
+    /// Creates `path` to say the call has started, then sleeps for `ms`.
+    mark_then_sleep: Function<(PathBuf, u64), u64>,
+}
+
+fn fns() -> Fns {
+    let mut functions = Functions::new();
+    // Returns bytes that are not UTF-8, which a registry that claims the function returns a
+    // `String` sees as a result that does not decode.
+    functions.register("not_utf8", |_: ()| vec![0xFF_u8]);
+    Fns {
+        square: functions.register("square", |x: u64| x * x),
+        echo: functions.register("echo", |text: String| text),
+        check_order: functions.register("check_order", |order: Order| {
             let total = order.lines.iter().map(|(_, quantity)| quantity).sum();
             if order.customer.is_empty() {
                 Verdict::Rejected(format!("order {} has no customer", order.id))
             } else {
                 Verdict::Accepted { total }
             }
-        })
-        .register("panic", |message: String| -> u8 { panic!("{message}") })
-        .register("abort", |_: ()| -> u8 { std::process::abort() })
-        .register("exit", |code: i32| -> u8 { std::process::exit(code) })
-        .register("pid", |_: ()| std::process::id())
-        .register("repeat", |(text, times): (String, usize)| {
+        }),
+        panic: functions.register("panic", |message: String| -> u8 { panic!("{message}") }),
+        abort: functions.register("abort", |_: ()| -> u8 { std::process::abort() }),
+        exit: functions.register("exit", |code: i32| -> u8 { std::process::exit(code) }),
+        pid: functions.register("pid", |_: ()| std::process::id()),
+        repeat: functions.register("repeat", |(text, times): (String, usize)| {
             text.repeat(times)
-        })
-        .register("sleep_ms", |ms: u64| {
+        }),
+        sleep_ms: functions.register("sleep_ms", |ms: u64| {
             thread::sleep(Duration::from_millis(ms));
             ms
-        })
-        // Creates `path` to say the call has started, then sleeps for `ms`.
-        .register("mark_then_sleep", |(path, ms): (PathBuf, u64)| {
+        }),
+        mark_then_sleep: functions.register("mark_then_sleep", |(path, ms): (PathBuf, u64)| {
             std::fs::write(&path, b"started").unwrap();
             thread::sleep(Duration::from_millis(ms));
             ms
-        })
-        // Claims to return a `String` but returns bytes that are not UTF-8, which the caller
-        // sees as a result that does not decode.
-        .register("not_utf8", |_: ()| vec![0xFF_u8])
+        }),
+        // Last: the fields above register into it first.
+        functions,
+    }
 }
+
+/// A test: it calls the functions of the registry it is given.
+type Test = fn(&Fns);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -90,10 +112,10 @@ fn main() -> ExitCode {
     }
     // Before serving, so that workers are quiet about the panics caused on purpose too.
     quiet_expected_panics();
-    let functions = functions();
-    functions.serve_if_worker();
+    let fns = fns();
+    fns.functions.serve_if_worker();
     if args.iter().any(|arg| arg == ORPHANING_PARENT) {
-        orphaning_parent(&functions);
+        orphaning_parent(&fns);
     }
 
     thread::spawn(|| {
@@ -102,7 +124,7 @@ fn main() -> ExitCode {
         std::process::exit(101);
     });
 
-    let tests: &[(&str, fn())] = &[
+    let tests: &[(&str, Test)] = &[
         (
             "typed_arguments_and_results_round_trip",
             typed_arguments_and_results_round_trip,
@@ -113,12 +135,12 @@ fn main() -> ExitCode {
         ),
         ("map_yields_results_in_order", map_yields_results_in_order),
         (
-            "an_unknown_name_is_a_typed_error",
-            an_unknown_name_is_a_typed_error,
+            "a_handle_from_another_registry_is_a_typed_error",
+            a_handle_from_another_registry_is_a_typed_error,
         ),
         (
-            "mismatched_types_are_a_typed_error",
-            mismatched_types_are_a_typed_error,
+            "a_handle_with_other_types_under_a_known_name_is_a_typed_error",
+            a_handle_with_other_types_under_a_known_name_is_a_typed_error,
         ),
         (
             "a_panicking_function_leaves_the_worker_running",
@@ -172,7 +194,7 @@ fn main() -> ExitCode {
     for (name, test) in tests {
         print!("test {name} ... ");
         let _ = std::io::stdout().flush();
-        match catch_unwind(AssertUnwindSafe(test)) {
+        match catch_unwind(AssertUnwindSafe(|| test(&fns))) {
             Ok(()) => println!("ok"),
             Err(payload) => {
                 failed += 1;
@@ -209,8 +231,8 @@ fn quiet_expected_panics() {
     }));
 }
 
-fn pool(workers: usize) -> ProcessPool {
-    ProcessPool::builder(&functions())
+fn pool(fns: &Fns, workers: usize) -> ProcessPool {
+    ProcessPool::builder(&fns.functions)
         .workers(workers)
         .build()
         .expect("the pool starts")
@@ -220,15 +242,12 @@ fn wait<T>(mut pending: Pending<T>) -> Result<T, ReplyError> {
     pending.wait_timeout(LIMIT)
 }
 
-fn typed_arguments_and_results_round_trip() {
-    let pool = pool(2);
-    assert_eq!(
-        wait(pool.submit::<_, u64>("square", 12_u64).unwrap()),
-        Ok(144)
-    );
+fn typed_arguments_and_results_round_trip(fns: &Fns) {
+    let pool = pool(fns, 2);
+    assert_eq!(wait(pool.submit(&fns.square, 12_u64).unwrap()), Ok(144));
     let text = "héllo, wörld ✓".to_string();
     assert_eq!(
-        wait(pool.submit::<_, String>("echo", text.clone()).unwrap()),
+        wait(pool.submit(&fns.echo, text.clone()).unwrap()),
         Ok(text)
     );
     let order = Order {
@@ -238,10 +257,7 @@ fn typed_arguments_and_results_round_trip() {
         note: Some("no raisins".into()),
     };
     assert_eq!(
-        wait(
-            pool.submit::<_, Verdict>("check_order", order.clone())
-                .unwrap()
-        ),
+        wait(pool.submit(&fns.check_order, order.clone()).unwrap()),
         Ok(Verdict::Accepted { total: 8 })
     );
     let anonymous = Order {
@@ -249,69 +265,70 @@ fn typed_arguments_and_results_round_trip() {
         ..order
     };
     assert_eq!(
-        wait(pool.submit::<_, Verdict>("check_order", anonymous).unwrap()),
+        wait(pool.submit(&fns.check_order, anonymous).unwrap()),
         Ok(Verdict::Rejected("order 7 has no customer".into()))
     );
     // A large argument and result (1 MiB) cross intact.
     let big = "x".repeat(1 << 20);
-    assert_eq!(
-        wait(pool.submit::<_, String>("echo", big.clone()).unwrap()),
-        Ok(big)
-    );
+    assert_eq!(wait(pool.submit(&fns.echo, big.clone()).unwrap()), Ok(big));
 }
 
-fn values_over_the_codec_limit_are_refused_on_both_sides() {
-    let pool = pool(1);
-    let pid = wait(pool.submit::<_, u32>("pid", ()).unwrap()).unwrap();
+fn values_over_the_codec_limit_are_refused_on_both_sides(fns: &Fns) {
+    let pool = pool(fns, 1);
+    let pid = wait(pool.submit(&fns.pid, ()).unwrap()).unwrap();
     // An argument over the 16 MiB limit is refused before it is sent.
     let huge = "x".repeat(17 << 20);
     assert!(matches!(
-        pool.submit::<_, String>("echo", huge),
+        pool.submit(&fns.echo, huge),
         Err(PoolError::Encode(_))
     ));
     // A result over the limit is refused by the worker, which goes on.
-    let repeated = pool.submit::<_, String>("repeat", ("x".to_string(), 17_usize << 20));
+    let repeated = pool.submit(&fns.repeat, ("x".to_string(), 17_usize << 20));
     match wait(repeated.unwrap()) {
         Err(ReplyError::Remote(why)) => assert!(why.contains("limit"), "{why}"),
         other => panic!("unexpected {:?}", other.map(|text| text.len())),
     }
-    assert_eq!(wait(pool.submit::<_, u32>("pid", ()).unwrap()), Ok(pid));
+    assert_eq!(wait(pool.submit(&fns.pid, ()).unwrap()), Ok(pid));
 }
 
-fn map_yields_results_in_order() {
-    let pool = pool(2);
+fn map_yields_results_in_order(fns: &Fns) {
+    let pool = pool(fns, 2);
     let squares: Vec<u64> = pool
-        .map("square", 0..500_u64)
+        .map(&fns.square, 0..500_u64)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(squares, (0..500_u64).map(|x| x * x).collect::<Vec<_>>());
     // Later items finishing first do not change the order.
     let naps: Vec<u64> = pool
-        .map("sleep_ms", [30_u64, 0, 20, 0, 10, 0])
+        .map(&fns.sleep_ms, [30_u64, 0, 20, 0, 10, 0])
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(naps, [30, 0, 20, 0, 10, 0]);
 }
 
-fn an_unknown_name_is_a_typed_error() {
-    let pool = pool(1);
-    match pool.submit::<_, u64>("cube", 3_u64) {
+fn a_handle_from_another_registry_is_a_typed_error(fns: &Fns) {
+    let pool = pool(fns, 1);
+    let mut other = Functions::new();
+    let cube = other.register("cube", |x: u64| x * x * x);
+    match pool.submit(&cube, 3) {
         Err(PoolError::UnknownFunction { name }) => assert_eq!(name, "cube"),
         other => panic!("unexpected {other:?}"),
     }
     assert!(matches!(
-        pool.map::<u64, u64, _>("cube", [1_u64]),
+        pool.map(&cube, [1]),
         Err(PoolError::UnknownFunction { .. })
     ));
     // The pool still works.
-    assert_eq!(wait(pool.submit::<_, u64>("square", 3_u64).unwrap()), Ok(9));
+    assert_eq!(wait(pool.submit(&fns.square, 3).unwrap()), Ok(9));
 }
 
-fn mismatched_types_are_a_typed_error() {
-    let pool = pool(1);
-    match pool.submit::<_, u64>("square", 3_i32) {
+fn a_handle_with_other_types_under_a_known_name_is_a_typed_error(fns: &Fns) {
+    let pool = pool(fns, 1);
+    let mut other = Functions::new();
+    let square = other.register("square", |x: i32| u64::from(x.unsigned_abs()).pow(2));
+    match pool.submit(&square, 3) {
         Err(PoolError::TypeMismatch {
             name,
             registered,
@@ -324,32 +341,36 @@ fn mismatched_types_are_a_typed_error() {
         other => panic!("unexpected {other:?}"),
     }
     assert!(matches!(
-        pool.submit::<_, String>("square", 3_u64),
+        pool.map(&square, [1, 2]),
         Err(PoolError::TypeMismatch { .. })
     ));
+    // A handle with the pool's name and types calls the pool's function, whatever registry
+    // it comes from: the name and the types are all a call carries.
+    let twin = Functions::new().register("square", |x: u64| x + 1);
+    assert_eq!(wait(pool.submit(&twin, 4).unwrap()), Ok(16));
 }
 
-fn a_panicking_function_leaves_the_worker_running() {
-    let pool = pool(1);
-    let pid = wait(pool.submit::<_, u32>("pid", ()).unwrap()).unwrap();
+fn a_panicking_function_leaves_the_worker_running(fns: &Fns) {
+    let pool = pool(fns, 1);
+    let pid = wait(pool.submit(&fns.pid, ()).unwrap()).unwrap();
     let failed = pool
-        .submit::<_, u8>("panic", "worker task failed on purpose".to_string())
+        .submit(&fns.panic, "worker task failed on purpose".to_string())
         .unwrap();
     assert_eq!(
         wait(failed),
         Err(ReplyError::Panicked("worker task failed on purpose".into()))
     );
-    assert_eq!(wait(pool.submit::<_, u32>("pid", ()).unwrap()), Ok(pid));
+    assert_eq!(wait(pool.submit(&fns.pid, ()).unwrap()), Ok(pid));
 }
 
-fn a_worker_that_aborts_fails_only_its_task() {
-    let pool = pool(2);
+fn a_worker_that_aborts_fails_only_its_task(fns: &Fns) {
+    let pool = pool(fns, 2);
     let before: Vec<_> = (0..10_u64)
-        .map(|i| pool.submit::<_, u64>("square", i).unwrap())
+        .map(|i| pool.submit(&fns.square, i).unwrap())
         .collect();
-    let aborting = pool.submit::<_, u8>("abort", ()).unwrap();
+    let aborting = pool.submit(&fns.abort, ()).unwrap();
     let after: Vec<_> = (10..20_u64)
-        .map(|i| pool.submit::<_, u64>("square", i).unwrap())
+        .map(|i| pool.submit(&fns.square, i).unwrap())
         .collect();
 
     match wait(aborting) {
@@ -364,7 +385,7 @@ fn a_worker_that_aborts_fails_only_its_task() {
     }
     // The pool goes on: the next 100 tasks all succeed, on two workers again.
     let results: Vec<u64> = pool
-        .map("square", 0..100_u64)
+        .map(&fns.square, 0..100_u64)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -376,14 +397,14 @@ fn a_worker_that_aborts_fails_only_its_task() {
     );
 }
 
-fn a_killed_worker_is_replaced() {
-    let pool = pool(1);
+fn a_killed_worker_is_replaced(fns: &Fns) {
+    let pool = pool(fns, 1);
     let [pid] = pool.worker_pids()[..] else {
         panic!("one worker expected");
     };
     let marker = scratch_path("killed");
     let running = pool
-        .submit::<_, u64>("mark_then_sleep", (marker.clone(), 60_000_u64))
+        .submit(&fns.mark_then_sleep, (marker.clone(), 60_000_u64))
         .unwrap();
     wait_for(|| marker.exists(), "the call to start");
     let status = Command::new("kill")
@@ -396,47 +417,44 @@ fn a_killed_worker_is_replaced() {
         other => panic!("unexpected {other:?}"),
     }
     let _ = std::fs::remove_file(&marker);
-    let new_pid = wait(pool.submit::<_, u32>("pid", ()).unwrap()).unwrap();
+    let new_pid = wait(pool.submit(&fns.pid, ()).unwrap()).unwrap();
     assert_ne!(new_pid, pid);
 }
 
-fn a_worker_that_exits_is_replaced() {
-    let pool = pool(1);
-    match wait(pool.submit::<_, u8>("exit", 3).unwrap()) {
+fn a_worker_that_exits_is_replaced(fns: &Fns) {
+    let pool = pool(fns, 1);
+    match wait(pool.submit(&fns.exit, 3).unwrap()) {
         Err(ReplyError::Crashed(how)) => assert!(how.contains("exit status: 3"), "{how}"),
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(
-        wait(pool.submit::<_, u64>("square", 5_u64).unwrap()),
-        Ok(25)
-    );
+    assert_eq!(wait(pool.submit(&fns.square, 5_u64).unwrap()), Ok(25));
 }
 
-fn a_result_that_does_not_decode_is_a_remote_error() {
+fn a_result_that_does_not_decode_is_a_remote_error(_: &Fns) {
     // The worker runs this same program, whose "not_utf8" returns `Vec<u8>`; a second
     // registry that claims it returns a `String` stands for a program and a worker that
     // disagree.
-    let liar = Functions::new()
-        .register("not_utf8", |_: ()| String::new())
-        .register("pid", |_: ()| std::process::id());
+    let mut liar = Functions::new();
+    let not_utf8 = liar.register("not_utf8", |_: ()| String::new());
+    let pid = liar.register("pid", |_: ()| std::process::id());
     let pool = ProcessPool::builder(&liar).workers(1).build().unwrap();
-    let pid = wait(pool.submit::<_, u32>("pid", ()).unwrap()).unwrap();
-    match wait(pool.submit::<_, String>("not_utf8", ()).unwrap()) {
+    let first = wait(pool.submit(&pid, ()).unwrap()).unwrap();
+    match wait(pool.submit(&not_utf8, ()).unwrap()) {
         Err(ReplyError::Remote(why)) => assert!(why.contains("String"), "{why}"),
         other => panic!("unexpected {other:?}"),
     }
     // The stream did not fall out of step: the same worker goes on.
-    assert_eq!(wait(pool.submit::<_, u32>("pid", ()).unwrap()), Ok(pid));
+    assert_eq!(wait(pool.submit(&pid, ()).unwrap()), Ok(first));
 }
 
-fn a_worker_that_breaks_the_protocol_is_stopped() {
-    let pool = ProcessPool::builder(&functions())
+fn a_worker_that_breaks_the_protocol_is_stopped(fns: &Fns) {
+    let pool = ProcessPool::builder(&fns.functions)
         .workers(1)
         .args([LYING_WORKER])
         .build()
         .unwrap();
     for _ in 0..3 {
-        match wait(pool.submit::<_, u64>("square", 2_u64).unwrap()) {
+        match wait(pool.submit(&fns.square, 2_u64).unwrap()) {
             Err(ReplyError::Crashed(how)) => {
                 assert!(how.contains("broke the protocol"), "{how}");
             }
@@ -470,30 +488,30 @@ fn lying_worker() -> ! {
     std::process::exit(0)
 }
 
-fn shutdown_runs_what_is_queued() {
-    let pool = pool(2);
+fn shutdown_runs_what_is_queued(fns: &Fns) {
+    let pool = pool(fns, 2);
     let queued: Vec<_> = (0..50_u64)
-        .map(|i| pool.submit::<_, u64>("square", i).unwrap())
+        .map(|i| pool.submit(&fns.square, i).unwrap())
         .collect();
     pool.shutdown();
     for (i, pending) in (0..50_u64).zip(queued) {
         assert_eq!(wait(pending), Ok(i * i));
     }
     assert!(matches!(
-        pool.submit::<_, u64>("square", 1_u64),
+        pool.submit(&fns.square, 1_u64),
         Err(PoolError::ShutDown)
     ));
     assert!(pool.worker_pids().is_empty());
     assert_no_children();
 }
 
-fn shutdown_now_fails_running_and_queued_calls() {
-    let pool = pool(1);
+fn shutdown_now_fails_running_and_queued_calls(fns: &Fns) {
+    let pool = pool(fns, 1);
     let marker = scratch_path("shutdown-now");
     let running = pool
-        .submit::<_, u64>("mark_then_sleep", (marker.clone(), 60_000_u64))
+        .submit(&fns.mark_then_sleep, (marker.clone(), 60_000_u64))
         .unwrap();
-    let queued = pool.submit::<_, u64>("square", 2_u64).unwrap();
+    let queued = pool.submit(&fns.square, 2_u64).unwrap();
     wait_for(|| marker.exists(), "the call to start");
     let started = Instant::now();
     pool.kill();
@@ -504,13 +522,13 @@ fn shutdown_now_fails_running_and_queued_calls() {
     assert_no_children();
 }
 
-fn no_child_remains_after_the_pool_is_dropped() {
-    let pool = pool(3);
+fn no_child_remains_after_the_pool_is_dropped(fns: &Fns) {
+    let pool = pool(fns, 3);
     let pids = pool.worker_pids();
     assert_eq!(pids.len(), 3);
     assert_eq!(children(), sorted(pids.clone()));
     let _: Vec<u64> = pool
-        .map("square", 0..30_u64)
+        .map(&fns.square, 0..30_u64)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -524,15 +542,16 @@ fn no_child_remains_after_the_pool_is_dropped() {
     }
 }
 
-fn no_child_remains_when_the_owner_panics() {
+fn no_child_remains_when_the_owner_panics(fns: &Fns) {
     let (started_tx, started) = crossbeam_channel::bounded(1);
     let (done_tx, done) = crossbeam_channel::bounded::<()>(1);
     let marker = scratch_path("owner-panics");
+    let (functions, mark_then_sleep) = (fns.functions.clone(), fns.mark_then_sleep.clone());
     let owner = thread::spawn(move || {
         let _done = NotifyOnDrop(done_tx);
-        let pool = pool(2);
+        let pool = ProcessPool::builder(&functions).workers(2).build().unwrap();
         let running = pool
-            .submit::<_, u64>("mark_then_sleep", (marker.clone(), 60_000_u64))
+            .submit(&mark_then_sleep, (marker.clone(), 60_000_u64))
             .unwrap();
         wait_for(|| marker.exists(), "the call to start");
         let _ = std::fs::remove_file(&marker);
@@ -554,7 +573,7 @@ fn no_child_remains_when_the_owner_panics() {
 
 struct NotifyOnDrop(#[allow(dead_code)] crossbeam_channel::Sender<()>);
 
-fn workers_exit_when_the_parent_is_killed() {
+fn workers_exit_when_the_parent_is_killed(_: &Fns) {
     let mut parent = Command::new(std::env::current_exe().unwrap())
         .arg(ORPHANING_PARENT)
         .stdout(Stdio::piped())
@@ -581,11 +600,11 @@ fn workers_exit_when_the_parent_is_killed() {
 }
 
 /// Builds a pool, starts a long call, prints the workers' pids, and waits to be killed.
-fn orphaning_parent(functions: &Functions) -> ! {
-    let pool = ProcessPool::builder(functions).workers(2).build().unwrap();
+fn orphaning_parent(fns: &Fns) -> ! {
+    let pool = pool(fns, 2);
     let marker = scratch_path("orphan");
     let running = pool
-        .submit::<_, u64>("mark_then_sleep", (marker.clone(), 60_000_u64))
+        .submit(&fns.mark_then_sleep, (marker.clone(), 60_000_u64))
         .unwrap();
     wait_for(|| marker.exists(), "the call to start");
     let _ = std::fs::remove_file(&marker);
@@ -598,8 +617,8 @@ fn orphaning_parent(functions: &Functions) -> ! {
     std::process::exit(0)
 }
 
-fn a_program_that_is_not_a_worker_fails_to_start() {
-    let result = ProcessPool::builder(&functions())
+fn a_program_that_is_not_a_worker_fails_to_start(fns: &Fns) {
+    let result = ProcessPool::builder(&fns.functions)
         .workers(2)
         .program("/bin/true")
         .build();
@@ -612,7 +631,7 @@ fn a_program_that_is_not_a_worker_fails_to_start() {
         }) => assert!(status.success()),
         other => panic!("unexpected {other:?}"),
     }
-    let result = ProcessPool::builder(&functions())
+    let result = ProcessPool::builder(&fns.functions)
         .program("/nonexistent/program")
         .build();
     assert!(matches!(
@@ -625,9 +644,9 @@ fn a_program_that_is_not_a_worker_fails_to_start() {
     assert_no_children();
 }
 
-fn a_silent_program_times_out_and_is_reaped() {
+fn a_silent_program_times_out_and_is_reaped(fns: &Fns) {
     let started = Instant::now();
-    let result = ProcessPool::builder(&functions())
+    let result = ProcessPool::builder(&fns.functions)
         .workers(2)
         .program("sleep")
         .args(["30"])
@@ -647,9 +666,9 @@ fn a_silent_program_times_out_and_is_reaped() {
     assert_no_children();
 }
 
-fn zero_workers_is_an_error() {
+fn zero_workers_is_an_error(fns: &Fns) {
     assert!(matches!(
-        ProcessPool::builder(&functions()).workers(0).build(),
+        ProcessPool::builder(&fns.functions).workers(0).build(),
         Err(PoolError::NoWorkers)
     ));
 }

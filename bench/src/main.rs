@@ -85,7 +85,8 @@ enum Command {
 fn main() -> ExitCode {
     // First: in a worker process of the process pool this serves calls and exits; anywhere
     // else it returns at once.
-    micro::process_pool::functions().serve_if_worker();
+    let (functions, _) = micro::process_pool::functions();
+    functions.serve_if_worker();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match parse(&args).and_then(execute) {
         Ok(()) => ExitCode::SUCCESS,

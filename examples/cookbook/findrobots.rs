@@ -1,4 +1,5 @@
-//! Which hosts asked for `/robots.txt`? The map-reduce recipe, three ways.
+//! Map-reduce over gzip'd web server logs with a process pool: find every host that asked for
+//! /robots.txt; compare with a sequential run.
 //!
 //! The program writes a set of gzip-compressed web-server logs into a temporary folder, then
 //! finds the set of hosts that requested `/robots.txt`: sequentially, with a process pool, and
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use actor::pool::{Functions, ProcessPool, ThreadPool};
+use actor::pool::{Function, Functions, ProcessPool, ThreadPool};
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
@@ -27,7 +28,8 @@ type Hosts = Result<BTreeSet<String>, String>;
 
 fn main() -> ExitCode {
     // A copy of this program started by the process pool serves calls here and exits.
-    let functions = Functions::new().register("robots", |path: PathBuf| -> Hosts {
+    let mut functions = Functions::new();
+    let find_robots = functions.register("find_robots", |path: PathBuf| -> Hosts {
         robots(&path).map_err(|error| format!("{}: {error}", path.display()))
     });
     functions.serve_if_worker();
@@ -39,7 +41,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&functions, files, lines) {
+    match run(&functions, &find_robots, files, lines) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("findrobots: the three methods disagree");
@@ -65,7 +67,12 @@ fn parse_args() -> Result<(usize, usize), String> {
 }
 
 /// Returns whether the three methods agree.
-fn run(functions: &Functions, files: usize, lines: usize) -> Result<bool, Box<dyn Error>> {
+fn run(
+    functions: &Functions,
+    find_robots: &Function<PathBuf, Hosts>,
+    files: usize,
+    lines: usize,
+) -> Result<bool, Box<dyn Error>> {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("findrobots: {files} files of {lines} lines, {cpus} CPUs");
     let threads = ThreadPool::builder().threads(cpus).build()?;
@@ -107,7 +114,7 @@ fn run(functions: &Functions, files: usize, lines: usize) -> Result<bool, Box<dy
 
     let started = Instant::now();
     let mut by_processes = BTreeSet::new();
-    for hosts in processes.map::<PathBuf, Hosts, _>("robots", paths.clone())? {
+    for hosts in processes.map(find_robots, paths.clone())? {
         by_processes = union(by_processes, hosts??);
     }
     let processes_time = started.elapsed();

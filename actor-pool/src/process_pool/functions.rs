@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::entry::{Entries, Entry};
+use super::function::Function;
 use super::protocol::WORKER_ENV;
 use super::serve;
 use super::signature::Signature;
@@ -19,8 +20,11 @@ use super::signature::Signature;
 /// One registry serves both sides of the pool. The program builds it at the start of `main`
 /// and calls [`serve_if_worker`](Functions::serve_if_worker): in a worker process that call
 /// serves calls and never returns; in the program proper it returns at once, and the program
-/// goes on to build a pool from the same registry, which then knows each name's types and
-/// refuses a call that does not match them before anything is sent.
+/// goes on to build a pool from the same registry.
+///
+/// [`register`](Functions::register) returns a typed handle, a [`Function`], which is what the
+/// pool's calls take: the types of every call are checked when the program compiles, and the
+/// name is only what travels to the worker.
 ///
 /// A function takes one argument (a tuple or a struct for several) that is
 /// [`DeserializeOwned`] and returns one value that is [`Serialize`]. An error meant for the
@@ -32,14 +36,14 @@ use super::signature::Signature;
 /// use actor_pool::{Functions, ProcessPool};
 ///
 /// fn main() -> Result<(), Box<dyn std::error::Error>> {
-///     let functions = Functions::new()
-///         .register("square", |x: u64| x * x)
-///         .register("add", |(a, b): (i32, i32)| a + b);
+///     let mut functions = Functions::new();
+///     let square = functions.register("square", |x: u64| x * x);
+///     let add = functions.register("add", |(a, b): (i32, i32)| a + b);
 ///     functions.serve_if_worker(); // a worker process serves here and exits
 ///
 ///     let pool = ProcessPool::builder(&functions).workers(2).build()?;
-///     assert_eq!(pool.submit::<_, u64>("square", 12_u64)?.wait()?, 144);
-///     assert_eq!(pool.submit::<_, i32>("add", (2, 3))?.wait()?, 5);
+///     assert_eq!(pool.submit(&square, 12)?.wait()?, 144);
+///     assert_eq!(pool.submit(&add, (2, 3))?.wait()?, 5);
 ///     Ok(())
 /// }
 /// ```
@@ -62,7 +66,11 @@ impl Functions {
         Functions::default()
     }
 
-    /// Registers `function` under `name`.
+    /// Registers `function` under `name`, and returns the handle that calls it.
+    ///
+    /// Register every function before [`serve_if_worker`](Functions::serve_if_worker) and
+    /// before building a pool: a worker serves, and a pool knows, the functions registered
+    /// when it starts.
     ///
     /// # Panics
     ///
@@ -74,11 +82,12 @@ impl Functions {
     /// ```
     /// use actor_pool::{Functions, Signature};
     ///
-    /// let functions = Functions::new().register("len", |text: String| text.len() as u64);
+    /// let mut functions = Functions::new();
+    /// let len = functions.register("len", |text: String| text.len() as u64);
+    /// assert_eq!(len.name(), "len");
     /// assert_eq!(functions.signature("len"), Some(Signature::of::<String, u64>()));
     /// ```
-    #[must_use]
-    pub fn register<A, R, F>(mut self, name: impl Into<String>, function: F) -> Functions
+    pub fn register<A, R, F>(&mut self, name: impl Into<String>, function: F) -> Function<A, R>
     where
         A: DeserializeOwned + 'static,
         R: Serialize + 'static,
@@ -92,7 +101,7 @@ impl Functions {
         {
             panic!("a function named {name:?} is already registered");
         }
-        self
+        Function::new(name)
     }
 
     /// Serves calls and exits if this process was started as a worker of a
@@ -116,7 +125,8 @@ impl Functions {
     /// ```
     /// use actor_pool::Functions;
     ///
-    /// let functions = Functions::new().register("double", |x: i64| 2 * x);
+    /// let mut functions = Functions::new();
+    /// functions.register("double", |x: i64| 2 * x);
     /// functions.serve_if_worker(); // not a worker: returns
     /// ```
     pub fn serve_if_worker(&self) {
@@ -146,7 +156,8 @@ impl Functions {
     /// ```
     /// use actor_pool::Functions;
     ///
-    /// let functions = Functions::new().register("neg", |x: i8| -x);
+    /// let mut functions = Functions::new();
+    /// functions.register("neg", |x: i8| -x);
     /// assert_eq!(functions.signature("neg").unwrap().to_string(), "fn(i8) -> i8");
     /// assert!(functions.signature("abs").is_none());
     /// ```
@@ -161,7 +172,9 @@ impl Functions {
     /// ```
     /// use actor_pool::Functions;
     ///
-    /// let functions = Functions::new().register("b", |x: u8| x).register("a", |x: u8| x);
+    /// let mut functions = Functions::new();
+    /// functions.register("b", |x: u8| x);
+    /// functions.register("a", |x: u8| x);
     /// assert_eq!(functions.names().collect::<Vec<_>>(), ["a", "b"]);
     /// ```
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -196,14 +209,15 @@ mod tests {
     #[test]
     #[should_panic(expected = "already registered")]
     fn a_name_registered_twice_panics() {
-        let _ = Functions::new()
-            .register("f", |x: u8| x)
-            .register("f", |x: u16| x);
+        let mut functions = Functions::new();
+        functions.register("f", |x: u8| x);
+        functions.register("f", |x: u16| x);
     }
 
     #[test]
     fn debug_lists_names_and_signatures() {
-        let functions = Functions::new().register("id", |x: u8| x);
+        let mut functions = Functions::new();
+        functions.register("id", |x: u8| x);
         assert_eq!(
             format!("{functions:?}"),
             r#"{"id": Signature(fn(u8) -> u8)}"#

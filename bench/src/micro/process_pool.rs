@@ -7,7 +7,7 @@
 //! The workers are started and have greeted the pool before the warm-up; only calls are
 //! timed.
 
-use actor_pool::{Functions, ProcessPool};
+use actor_pool::{Function, Functions, ProcessPool};
 
 use crate::error::BenchResult;
 use crate::report::Sample;
@@ -18,22 +18,20 @@ pub(crate) const N: u64 = 20_000;
 /// Worker processes of the pool.
 const WORKERS: usize = 2;
 
-/// The name of the one function the workers run.
-const INCREMENT: &str = "increment";
-
-/// What the pool's workers can run: the registry a worker process serves from (`main` calls
-/// `serve_if_worker` on it first thing) and the pool is built from.
-pub(crate) fn functions() -> Functions {
-    Functions::new().register(INCREMENT, |i: u64| i + 1)
+/// What the pool's workers can run, and the handle of its one function, `increment`: the
+/// registry a worker process serves from (`main` calls `serve_if_worker` on it first thing)
+/// and the pool is built from.
+pub(crate) fn functions() -> (Functions, Function<u64, u64>) {
+    let mut functions = Functions::new();
+    let increment = functions.register("increment", |i: u64| i + 1);
+    (functions, increment)
 }
 
 /// The framework: `ProcessPool::submit(..)` of `increment` and a wait on its `Pending`.
 pub(crate) fn actor(n: u64) -> BenchResult<Vec<Sample>> {
-    let functions = functions();
+    let (functions, increment) = functions();
     let pool = ProcessPool::builder(&functions).workers(WORKERS).build()?;
-    let measured = super::task_cost(n, |i| {
-        super::result_of(pool.submit::<u64, u64>(INCREMENT, i)?)
-    });
+    let measured = super::task_cost(n, |i| super::result_of(pool.submit(&increment, i)?));
     // On every path: every worker is stopped and reaped before the figures are reported.
     pool.shutdown();
     measured
