@@ -28,10 +28,10 @@ pub enum PoolError {
     #[error("a pool needs at least one thread or worker")]
     NoWorkers,
     /// The operating system refused to start one of the pool's threads.
-    #[error("could not start a pool thread")]
+    #[error("could not start a pool thread: {0}")]
     SpawnThread(#[source] io::Error),
     /// One of a process pool's worker processes could not be started.
-    #[error("could not start worker process {worker}")]
+    #[error("could not start worker process {worker}: {source}")]
     StartWorker {
         /// The worker's number within the pool.
         worker: usize,
@@ -80,7 +80,7 @@ pub enum PoolError {
     },
     /// The arguments of a call could not be encoded (for instance they exceed the codec's
     /// limit).
-    #[error("the arguments could not be encoded")]
+    #[error("the arguments could not be encoded: {0}")]
     Encode(#[source] CodecError),
 }
 
@@ -99,10 +99,10 @@ pub enum PoolError {
 #[non_exhaustive]
 pub enum StartError {
     /// The path of the running program, the default worker program, is unknown.
-    #[error("could not locate the current executable")]
+    #[error("could not locate the current executable: {0}")]
     CurrentExe(#[source] io::Error),
     /// The pipe to the worker could not be created, or the program could not be run.
-    #[error("could not run {program:?}")]
+    #[error("could not run {program:?}: {source}")]
     Spawn {
         /// The program that was to be run.
         program: PathBuf,
@@ -128,7 +128,7 @@ pub enum StartError {
     )]
     Timeout(Duration),
     /// The process answered, but not as a worker does.
-    #[error("the process did not greet as a worker")]
+    #[error("the process did not greet as a worker: {0}")]
     Handshake(#[source] ProtocolError),
 }
 
@@ -155,10 +155,10 @@ pub(crate) fn status_text(status: Option<&ExitStatus>) -> String {
 #[non_exhaustive]
 pub enum ProtocolError {
     /// A frame could not be read or written.
-    #[error("bad frame")]
+    #[error("bad frame: {0}")]
     Frame(#[from] FrameError),
     /// A frame's payload is not a valid message.
-    #[error("bad message")]
+    #[error("bad message: {0}")]
     Codec(#[from] CodecError),
     /// The stream ended where a message was due.
     #[error("the stream ended where a message was due")]

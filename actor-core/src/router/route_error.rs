@@ -32,7 +32,7 @@ pub enum RouteError {
     #[error("unknown tag {0:?}")]
     UnknownTag(String),
     /// The payload does not decode as the type the tag's handler takes.
-    #[error("the payload of tag {tag:?} does not decode as {expected}")]
+    #[error("the payload of tag {tag:?} does not decode as {expected}: {source}")]
     Decode {
         /// The tag.
         tag: String,
@@ -52,7 +52,7 @@ pub enum RouteError {
         source: ErrorText,
     },
     /// The handler's answer could not be encoded.
-    #[error("the answer of tag {tag:?} does not encode")]
+    #[error("the answer of tag {tag:?} does not encode: {source}")]
     Encode {
         /// The tag.
         tag: String,

@@ -161,7 +161,7 @@ impl ActorRef<Tagged> {
 #[non_exhaustive]
 pub enum AskTaggedError {
     /// The argument does not encode; nothing was sent.
-    #[error("the argument of tag {tag:?} does not encode")]
+    #[error("the argument of tag {tag:?} does not encode: {source}")]
     Encode {
         /// The tag.
         tag: String,
@@ -176,7 +176,7 @@ pub enum AskTaggedError {
     #[error(transparent)]
     Route(#[from] RouteError),
     /// The answer does not decode as the type asked for.
-    #[error("the answer of tag {tag:?} does not decode as {expected}")]
+    #[error("the answer of tag {tag:?} does not decode as {expected}: {source}")]
     Decode {
         /// The tag.
         tag: String,
