@@ -76,8 +76,13 @@
 //! - **The wire codec** ([`codec`]): length-prefixed frames and the serde codec that the
 //!   network layer and the process pool use.
 //! - **Timers** ([`System::send_after`], [`System::send_interval`]) on one shared thread;
-//!   **inboxes** ([`Inbox`]) and [`Select`] for threads that take part in conversations;
-//!   **priority mailboxes** ([`ActorBuilder::priority`]).
+//!   **inboxes** ([`Inbox`]: unbounded or bounded, closable) and [`Select`] for threads that
+//!   take part in conversations; **priority mailboxes** ([`ActorBuilder::priority`]).
+//! - **Work queues** ([`WorkQueue`]): items shared by several producer and consumer
+//!   threads, bounded or not, in arrival order or by priority; [`close`](WorkQueue::close)
+//!   ends the consumers' loops (no sentinel needed), and [`join`](WorkQueue::join) waits
+//!   until every item put is done (each [`Task`] is done when dropped). Receives say
+//!   [`RecvError::Closed`] at the end, never hang.
 //! - **The executor seam** ([`Runner`]): the step "run up to N queued messages of this
 //!   actor", so that other executors (a dispatcher sharing few threads among many actors)
 //!   run the same [`Actor`] implementations.
@@ -113,6 +118,7 @@ mod system;
 pub mod tap;
 mod timer;
 pub mod wire;
+mod work_queue;
 mod worker;
 
 pub use actor::{Actor, BoxError, Context, HandlerResult};
@@ -121,7 +127,7 @@ pub use actor_ref::{ActorRef, RemoteTarget};
 pub use budget::{Budget, BudgetError, Ticket};
 pub use builder::ActorBuilder;
 pub use error::{
-    AskError, ErrorChain, ExchangeError, JoinError, LookupError, SendError, SpawnError,
+    AskError, ErrorChain, ExchangeError, JoinError, LookupError, RecvError, SendError, SpawnError,
 };
 pub use escaped::Escaped;
 pub use event::{DEAD_LETTERS, DROPPED, DeadLetterReason, LIFECYCLE, SUBSCRIBERS, SystemEvent};
@@ -139,4 +145,5 @@ pub use send_wait::SendWait;
 pub use supervision::{Down, ExitReason, Failure, Supervision, panic_message};
 pub use system::System;
 pub use timer::TimerHandle;
+pub use work_queue::{Task, WorkQueue};
 pub use worker::Worker;
