@@ -145,7 +145,8 @@ impl<M: Send + 'static> Inbox<M> {
     /// [`SendError::Closed`](crate::SendError::Closed); what is queued is still received,
     /// then receives return [`RecvError::Closed`] (a receiver blocked on the empty inbox
     /// wakes up with it). Closing twice does nothing more. Stopping the inbox's ref
-    /// ([`ActorRef::stop`]) closes it too.
+    /// ([`ActorRef::stop`]) closes it too. In a [`Select`](crate::Select), a closed and
+    /// drained inbox counts as ready, and `try_recv` then says `Closed`: remove it.
     ///
     /// # Examples
     ///
