@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use actor_core::{Inbox, Mailbox, Overflow, RecvError, SendError, SpawnError};
+use actor_core::{Inbox, Mailbox, Overflow, RecvError, Select, SendError, SpawnError};
 use crossbeam_channel::bounded;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -221,4 +221,19 @@ fn monitors_hear_of_the_inbox_when_it_is_dropped() {
     let id = inbox.id();
     drop(inbox);
     assert_eq!(down.wait_timeout(WAIT).unwrap().id, id);
+}
+
+#[test]
+fn a_closed_inbox_stays_ready_in_a_select_until_removed() {
+    let inbox = Inbox::new();
+    inbox.actor_ref().tell("last").unwrap();
+    inbox.close();
+    let mut select = Select::new();
+    let index = select.inbox(&inbox);
+    assert_eq!(select.ready_timeout(WAIT), Some(index));
+    assert_eq!(inbox.try_recv(), Ok("last"));
+    for _ in 0..3 {
+        assert_eq!(select.ready_timeout(WAIT), Some(index));
+        assert_eq!(inbox.try_recv(), Err(RecvError::Closed));
+    }
 }
