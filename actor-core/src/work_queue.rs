@@ -3,9 +3,11 @@
 //!
 //! Two flavors behind one private enum, as for mailboxes: a crossbeam channel that can be
 //! closed (`channel.rs`), where puts and gets take no lock; and, for priorities, the
-//! mailbox's queue under a mutex. What is done is counted beside both (`unfinished.rs`).
+//! mailbox's queue under a mutex (`priority.rs`). What is done is counted beside both
+//! (`unfinished.rs`).
 
 mod channel;
+mod priority;
 mod unfinished;
 
 use std::fmt;
@@ -14,12 +16,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{RecvTimeoutError, TryRecvError};
-
 use crate::error::{JoinError, RecvError, SendError, SpawnError};
-use crate::mailbox::{Envelope, LockedQueue, Mailbox, Sent};
+use crate::mailbox::{Mailbox, Sent};
 use crate::send_wait::SendWait;
 use channel::Channel;
+use priority::Priority;
 use unfinished::Unfinished;
 
 /// A queue of items shared by producer and consumer threads: what the classic
@@ -87,7 +88,7 @@ enum Flavor<T> {
     /// Arrival order: a channel, no lock.
     Channel(Channel<T>),
     /// By priority: the mailbox's locked queue.
-    Priority(Arc<LockedQueue<T>>),
+    Priority(Priority<T>),
 }
 
 impl<T: Send + 'static> WorkQueue<T> {
@@ -157,7 +158,7 @@ impl<T: Send + 'static> WorkQueue<T> {
         priority: impl Fn(&T) -> u32 + Send + Sync + 'static,
     ) -> Result<WorkQueue<T>, SpawnError> {
         let (capacity, overflow) = mailbox.limits()?;
-        let queue = LockedQueue::new(capacity, overflow, Some(Arc::new(priority)));
+        let queue = Priority::new(capacity, overflow, Arc::new(priority));
         Ok(WorkQueue::from_flavor(Flavor::Priority(queue)))
     }
 
@@ -231,7 +232,7 @@ impl<T: Send + 'static> WorkQueue<T> {
         shared.unfinished.add();
         let sent = match &shared.flavor {
             Flavor::Channel(channel) => channel.send(item, wait),
-            Flavor::Priority(queue) => queue.send(Envelope::Msg(item), wait),
+            Flavor::Priority(queue) => queue.send(item, wait),
         };
         match sent {
             Ok(Sent::Queued) => Ok(()),
@@ -259,16 +260,7 @@ impl<T: Send + 'static> WorkQueue<T> {
     pub fn get(&self) -> Result<Task<T>, RecvError> {
         let item = match &self.shared.flavor {
             Flavor::Channel(channel) => channel.recv(None),
-            Flavor::Priority(queue) => loop {
-                match queue.recv() {
-                    Ok(envelope) => {
-                        if let Some((item, _)) = envelope.into_parts() {
-                            break Ok(item);
-                        }
-                    }
-                    Err(_) => break Err(RecvError::Closed),
-                }
-            },
+            Flavor::Priority(queue) => queue.recv(None),
         };
         item.map(|item| self.task(item))
     }
@@ -294,17 +286,7 @@ impl<T: Send + 'static> WorkQueue<T> {
     pub fn try_get(&self) -> Result<Task<T>, RecvError> {
         let item = match &self.shared.flavor {
             Flavor::Channel(channel) => channel.try_recv(),
-            Flavor::Priority(queue) => loop {
-                match queue.try_recv() {
-                    Ok(envelope) => {
-                        if let Some((item, _)) = envelope.into_parts() {
-                            break Ok(item);
-                        }
-                    }
-                    Err(TryRecvError::Empty) => break Err(RecvError::Empty),
-                    Err(TryRecvError::Disconnected) => break Err(RecvError::Closed),
-                }
-            },
+            Flavor::Priority(queue) => queue.try_recv(),
         };
         item.map(|item| self.task(item))
     }
@@ -332,17 +314,7 @@ impl<T: Send + 'static> WorkQueue<T> {
         };
         let item = match &self.shared.flavor {
             Flavor::Channel(channel) => channel.recv(Some(deadline)),
-            Flavor::Priority(queue) => loop {
-                match queue.recv_deadline(deadline) {
-                    Ok(envelope) => {
-                        if let Some((item, _)) = envelope.into_parts() {
-                            break Ok(item);
-                        }
-                    }
-                    Err(RecvTimeoutError::Timeout) => break Err(RecvError::Timeout),
-                    Err(RecvTimeoutError::Disconnected) => break Err(RecvError::Closed),
-                }
-            },
+            Flavor::Priority(queue) => queue.recv(Some(deadline)),
         };
         item.map(|item| self.task(item))
     }
@@ -375,7 +347,7 @@ impl<T: Send + 'static> WorkQueue<T> {
     pub fn close(&self) {
         match &self.shared.flavor {
             Flavor::Channel(channel) => channel.close(),
-            Flavor::Priority(queue) => queue.shut(),
+            Flavor::Priority(queue) => queue.close(),
         }
     }
 }

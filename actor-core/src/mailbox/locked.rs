@@ -10,7 +10,6 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
-
 use std::time::Instant;
 
 use crossbeam_channel::{RecvError, RecvTimeoutError, TryRecvError};
