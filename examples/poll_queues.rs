@@ -41,16 +41,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             continue;
         };
         match queues[source].try_recv() {
-            Some(Some(item)) => {
+            Ok(Some(item)) => {
                 received += 1;
                 println!("from {:<8} {item}", names[source]);
             }
-            Some(None) => {
+            Ok(None) => {
                 println!("{} is done", names[source]);
                 select.remove(ready);
                 open -= 1;
             }
-            None => {}
+            Err(_) => {}
         }
     }
     for producer in producers {

@@ -112,7 +112,7 @@ impl ActorCell {
 
     /// Makes the actor look at its state: wakes it if it waits on its mailbox, and has its
     /// executor run it.
-    fn wake(&self) {
+    pub(crate) fn wake(&self) {
         (self.waker)();
         self.schedule();
     }
@@ -196,6 +196,19 @@ impl ActorCell {
     /// How many messages have been announced and not taken back, over the actor's life.
     pub(crate) fn announced(&self) -> u64 {
         (self.gate.load(Ordering::SeqCst) & !CLOSED) as u64
+    }
+
+    /// Whether the gate is closed and every message announced over the actor's life has
+    /// been taken (`taken` of them): nothing more can arrive. One `SeqCst` load, ordered with
+    /// the senders' announcements like the actor's own check.
+    pub(crate) fn is_drained(&self, taken: u64) -> bool {
+        let gate = self.gate.load(Ordering::SeqCst);
+        gate & CLOSED != 0 && (gate & !CLOSED) as u64 == taken
+    }
+
+    /// Whether the gate is closed: no new message is accepted.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.gate.load(Ordering::SeqCst) & CLOSED != 0
     }
 
     fn close_gate(&self) {

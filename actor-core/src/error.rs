@@ -208,6 +208,42 @@ impl From<ReplyError> for AskError {
     }
 }
 
+/// Why a receive from a queue ([`Inbox`](crate::Inbox), [`WorkQueue`](crate::WorkQueue))
+/// returned nothing.
+///
+/// Each receive says which of these it can return: `recv`/`get` only
+/// [`Closed`](RecvError::Closed), `try_recv`/`try_get` also [`Empty`](RecvError::Empty),
+/// `recv_timeout`/`get_timeout` also [`Timeout`](RecvError::Timeout).
+///
+/// # Examples
+///
+/// ```
+/// use actor_core::{Inbox, RecvError};
+///
+/// let inbox = Inbox::new();
+/// assert_eq!(inbox.try_recv(), Err(RecvError::Empty));
+/// inbox.actor_ref().tell("last")?;
+/// inbox.close();
+/// // What was queued before the close is still handed out; then the end.
+/// assert_eq!(inbox.recv(), Ok("last"));
+/// assert_eq!(inbox.recv(), Err(RecvError::Closed));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecvError {
+    /// Nothing is queued now (a non-blocking receive).
+    #[error("the queue is empty")]
+    Empty,
+    /// Nothing came before the timeout.
+    #[error("nothing came before the timeout")]
+    Timeout,
+    /// The queue was closed and everything queued before has been taken: nothing more will
+    /// come.
+    #[error("the queue is closed and drained")]
+    Closed,
+}
+
 /// An actor could not be spawned.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -249,15 +285,17 @@ pub enum LookupError {
     },
 }
 
-/// Waiting for an actor to end failed.
+/// Waiting for an actor to end, or for a [`WorkQueue`](crate::WorkQueue)'s items to be done,
+/// failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JoinError {
     /// The actor would wait for itself to end, which can never happen.
     #[error("an actor cannot join itself")]
     OwnActor,
-    /// The actor was still running when the timeout passed.
-    #[error("the actor was still running at the timeout")]
+    /// The actor was still running (or the queue's items were not all done) when the
+    /// timeout passed.
+    #[error("timed out: the actor was still running, or the queue's items were not all done")]
     Timeout,
 }
 

@@ -77,8 +77,13 @@
 //! - **The wire codec** ([`codec`]): length-prefixed frames and the serde codec that the
 //!   network layer and the process pool use.
 //! - **Timers** ([`System::send_after`], [`System::send_interval`]) on one shared thread;
-//!   **inboxes** ([`Inbox`]) and [`Select`] for threads that take part in conversations;
-//!   **priority mailboxes** ([`ActorBuilder::priority`]).
+//!   **inboxes** ([`Inbox`]: unbounded or bounded, closable) and [`Select`] for threads that
+//!   take part in conversations; **priority mailboxes** ([`ActorBuilder::priority`]).
+//! - **Work queues** ([`WorkQueue`]): items shared by several producer and consumer
+//!   threads, bounded or not, in arrival order or by priority; [`close`](WorkQueue::close)
+//!   ends the consumers' loops (no sentinel needed), and [`join`](WorkQueue::join) waits
+//!   until every item put is done (each [`Task`] is done when dropped). Receives say
+//!   [`RecvError::Closed`] at the end, never hang.
 //! - **Ordered locks** ([`OrderedMutex`]): mutexes taken in one global order, several at once
 //!   with [`OrderedMutex::lock_all`]; debug builds panic, naming both places, when a thread
 //!   takes them out of order.
@@ -136,6 +141,7 @@ mod system;
 pub mod tap;
 mod timer;
 pub mod wire;
+mod work_queue;
 mod worker;
 
 pub use actor::{Actor, BoxError, Context, HandlerResult};
@@ -144,7 +150,7 @@ pub use actor_ref::{ActorRef, RemoteTarget};
 pub use budget::{Budget, BudgetError, Ticket};
 pub use builder::ActorBuilder;
 pub use error::{
-    AskError, ErrorChain, ExchangeError, JoinError, LookupError, SendError, SpawnError,
+    AskError, ErrorChain, ExchangeError, JoinError, LookupError, RecvError, SendError, SpawnError,
 };
 pub use escaped::Escaped;
 pub use event::{
@@ -165,4 +171,5 @@ pub use send_wait::SendWait;
 pub use supervision::{Down, ExitReason, Failure, Supervision, panic_message};
 pub use system::System;
 pub use timer::TimerHandle;
+pub use work_queue::{Task, WorkQueue};
 pub use worker::Worker;

@@ -3,7 +3,8 @@
 //! Two flavors behind one private enum: a crossbeam channel (`channel.rs`), the fastest for
 //! a thread-backed actor, and a queue under a mutex (`locked.rs`), for priority mailboxes
 //! ([`ActorBuilder::priority`](crate::ActorBuilder::priority)) and for actors run by an
-//! executor, where it is the most compact. What both flavors need (the envelope, the overflow
+//! executor, where it is the most compact (and, with several receivers, for a
+//! [`WorkQueue`](crate::WorkQueue) with priorities). What both flavors need (the envelope, the overflow
 //! policy, what a send did; and, at the crate's root, how long a send waits) has a file of
 //! its own below them, so that neither flavor imports this one.
 
@@ -22,6 +23,7 @@ use crate::send_wait::SendWait;
 
 pub(crate) use envelope::Envelope;
 pub(crate) use locked::PriorityFn;
+pub(crate) use locked::Queue as LockedQueue;
 pub use overflow::Overflow;
 pub(crate) use sent::Sent;
 
@@ -65,7 +67,8 @@ impl Mailbox {
         Mailbox::Bounded { capacity, overflow }
     }
 
-    fn limits(self) -> Result<(Option<usize>, Overflow), SpawnError> {
+    /// The capacity (`None`: unbounded) and the overflow policy; a zero capacity is refused.
+    pub(crate) fn limits(self) -> Result<(Option<usize>, Overflow), SpawnError> {
         match self {
             Mailbox::Unbounded => Ok((None, Overflow::Block)),
             Mailbox::Bounded { capacity: 0, .. } => Err(SpawnError::ZeroCapacity),

@@ -428,7 +428,7 @@ impl System {
     /// let never = system.send_after(Duration::from_millis(10), inbox.actor_ref(), "never");
     /// never.cancel();
     /// assert!(!never.is_active());
-    /// assert_eq!(inbox.recv_timeout(Duration::from_secs(5)), Some("later"));
+    /// assert_eq!(inbox.recv_timeout(Duration::from_secs(5)), Ok("later"));
     /// assert!(!later.is_active(), "a one-shot timer is done once it fired");
     /// system.shutdown();
     /// ```
@@ -471,7 +471,7 @@ impl System {
     /// let inbox = Inbox::new();
     /// let ticker = system.send_interval(Duration::from_millis(5), inbox.actor_ref(), "tick");
     /// for _ in 0..3 {
-    ///     assert_eq!(inbox.recv_timeout(Duration::from_secs(5)), Some("tick"));
+    ///     assert_eq!(inbox.recv_timeout(Duration::from_secs(5)), Ok("tick"));
     /// }
     /// ticker.cancel();
     /// assert!(!ticker.is_active());

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use actor_core::{Actor, Context, HandlerResult, Inbox, System};
+use actor_core::{Actor, Context, HandlerResult, Inbox, RecvError, System};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -53,7 +53,7 @@ fn a_thousand_timers_fire_once_each_in_deadline_order() {
             pair[1]
         );
     }
-    assert_eq!(inbox.try_recv(), None);
+    assert_eq!(inbox.try_recv(), Err(RecvError::Empty));
     system.shutdown();
 }
 
@@ -64,8 +64,8 @@ fn a_cancelled_timer_never_fires() {
     let cancelled = system.send_after(Duration::from_millis(20), inbox.actor_ref(), "cancelled");
     let marker = system.send_after(Duration::from_millis(40), inbox.actor_ref(), "marker");
     cancelled.cancel();
-    assert_eq!(inbox.recv_timeout(WAIT), Some("marker"));
-    assert_eq!(inbox.try_recv(), None);
+    assert_eq!(inbox.recv_timeout(WAIT), Ok("marker"));
+    assert_eq!(inbox.try_recv(), Err(RecvError::Empty));
     assert!(!marker.is_active());
     system.shutdown();
 }

@@ -4,13 +4,15 @@
 //! executor, which never block on their mailbox and so need none of a channel's waiting
 //! machinery: an empty queue costs a few dozen bytes. One condition variable wakes a receiver
 //! that does block (a thread-backed actor), another wakes senders blocked on a full
-//! bounded queue. Every operation takes the lock once.
+//! bounded queue. Every operation takes the lock once. A [`WorkQueue`](crate::WorkQueue)
+//! built with priorities uses it too, with several receivers.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
+use std::time::Instant;
 
-use crossbeam_channel::{RecvError, TryRecvError};
+use crossbeam_channel::{RecvError, RecvTimeoutError, TryRecvError};
 use parking_lot::{Condvar, Mutex};
 
 use super::envelope::Envelope;
@@ -34,7 +36,8 @@ struct State<M> {
     items: Items<M>,
     /// A wake-up is pending (see `Envelope::Wake`).
     woken: bool,
-    /// The receiver is gone: sends fail.
+    /// Sends fail: the receiver is gone (`close`), or the queue was shut (`shut`) and its
+    /// receivers take what is left, then get an error.
     closed: bool,
 }
 
@@ -199,21 +202,64 @@ impl<M> Queue<M> {
     }
 
     pub(crate) fn try_recv(&self) -> Result<Envelope<M>, TryRecvError> {
-        self.take(&mut self.state.lock()).ok_or(TryRecvError::Empty)
+        let mut state = self.state.lock();
+        match self.take(&mut state) {
+            Some(envelope) => Ok(envelope),
+            None if state.closed => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
     }
 
+    /// Waits for an envelope; an error once the queue is closed and empty.
     pub(crate) fn recv(&self) -> Result<Envelope<M>, RecvError> {
         let mut state = self.state.lock();
         loop {
             if let Some(envelope) = self.take(&mut state) {
                 return Ok(envelope);
             }
+            if state.closed {
+                return Err(RecvError);
+            }
             self.not_empty.wait(&mut state);
         }
     }
 
+    /// As [`recv`](Queue::recv), waiting until `deadline` at most.
+    pub(crate) fn recv_deadline(&self, deadline: Instant) -> Result<Envelope<M>, RecvTimeoutError> {
+        let mut state = self.state.lock();
+        loop {
+            if let Some(envelope) = self.take(&mut state) {
+                return Ok(envelope);
+            }
+            if state.closed {
+                return Err(RecvTimeoutError::Disconnected);
+            }
+            if self.not_empty.wait_until(&mut state, deadline).timed_out() {
+                return self.take(&mut state).ok_or(if state.closed {
+                    RecvTimeoutError::Disconnected
+                } else {
+                    RecvTimeoutError::Timeout
+                });
+            }
+        }
+    }
+
+    /// Whether sends fail now.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state.lock().closed
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.state.lock().items.len()
+    }
+
+    /// Refuses further sends but keeps what is queued for the receivers, which get an error
+    /// once it is taken: releases blocked senders, and blocked receivers too (several may
+    /// wait on a shared queue).
+    pub(crate) fn shut(&self) {
+        self.state.lock().closed = true;
+        self.not_full.notify_all();
+        self.not_empty.notify_all();
     }
 
     /// The receiver is gone: refuse further sends, discard what is queued, and release
