@@ -1,6 +1,5 @@
-//! An event loop: one thread waits for readiness on several sockets at once (a UDP time
-//! service, a UDP echo service, a TCP echo acceptor and its connections) and dispatches each
-//! ready socket to its handler, with no thread per socket.
+//! An event loop: one thread waits on several sockets at once (UDP time and echo services, a
+//! TCP echo acceptor and its connections) and dispatches to handlers; no thread per socket.
 //!
 //! Run with `cargo run --example event_loop`.
 
