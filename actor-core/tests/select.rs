@@ -425,5 +425,7 @@ mod sockets {
         let error = select.readable(&file).unwrap_err();
         assert!(matches!(error, SelectError::Watch(_)));
         assert!(std::error::Error::source(&error).is_some());
+        fn send_sync<T: Send + Sync + 'static>(_: &T) {}
+        send_sync(&error);
     }
 }
