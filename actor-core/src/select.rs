@@ -515,6 +515,9 @@ impl Select<'_> {
         /// How long one turn waits on the channels when no helper thread can be started.
         const TURN: Duration = Duration::from_millis(10);
         let sockets = self.sockets.as_mut()?;
+        if self.channels > 0 {
+            sockets.start_helper();
+        }
         sockets.rearm();
         loop {
             if let Some(index) = sockets.take_ready() {
@@ -560,5 +563,47 @@ impl fmt::Debug for Select<'_> {
             .field("channels", &self.channels)
             .field("sockets", &self.socket_count())
             .finish()
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::net::UdpSocket;
+
+    use super::*;
+
+    const WAIT: Duration = Duration::from_secs(10);
+    const IDLE: Duration = Duration::from_millis(50);
+
+    /// Without a helper thread, sockets and channels are waited on in turns: both are
+    /// still reported, and a drained socket is not.
+    #[test]
+    fn sockets_and_channels_without_a_helper_take_turns() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        server.set_nonblocking(true).unwrap();
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let (tx, rx) = crossbeam_channel::unbounded::<u8>();
+        let mut select = Select::new();
+        let socket_index = select.readable(&server).unwrap();
+        let channel_index = select.channel(&rx);
+        select.sockets.as_mut().unwrap().helper_forbidden = true;
+
+        assert_eq!(select.ready_timeout(IDLE), None);
+        assert_eq!(select.try_ready(), None);
+        client.send_to(b"x", server.local_addr().unwrap()).unwrap();
+        assert_eq!(select.ready_timeout(WAIT), Some(socket_index));
+        assert_eq!(
+            select.ready_timeout(WAIT),
+            Some(socket_index),
+            "not drained"
+        );
+        server.recv(&mut [0; 8]).unwrap();
+        assert_eq!(select.ready_timeout(IDLE), None, "drained");
+        tx.send(1).unwrap();
+        assert_eq!(select.ready_timeout(WAIT), Some(channel_index));
+        assert!(
+            select.sockets.as_ref().unwrap().is_here(),
+            "no helper started"
+        );
     }
 }

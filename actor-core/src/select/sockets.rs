@@ -105,6 +105,9 @@ pub(super) struct Sockets {
     ready: VecDeque<Token>,
     /// The buffer of the selecting thread's own waits.
     events: Events,
+    /// Makes tests take the path of a helper that cannot be started.
+    #[cfg(test)]
+    pub(super) helper_forbidden: bool,
 }
 
 impl Sockets {
@@ -122,6 +125,8 @@ impl Sockets {
             rearm: Vec::new(),
             ready: VecDeque::new(),
             events: Events::with_capacity(EVENTS),
+            #[cfg(test)]
+            helper_forbidden: false,
         })
     }
 
@@ -245,19 +250,26 @@ impl Sockets {
         }
     }
 
-    /// The channel the helper thread forwards tokens through, starting the helper if it is
-    /// not running; `None` when it cannot be started (the selecting thread then waits on
-    /// both kinds of sources in turns).
-    pub(super) fn forwarded(&mut self) -> Option<&Receiver<Token>> {
-        if let Some(Waiter::Here(_)) = self.waiter {
-            let Some(Waiter::Here(poll)) = self.waiter.take() else {
-                unreachable!("invariant: just matched")
-            };
+    /// Starts the helper thread if the selecting thread still waits on the poller itself.
+    /// When no thread can be started, the poller stays here (and the selecting thread
+    /// waits on both kinds of sources in turns until a later wait starts the helper).
+    pub(super) fn start_helper(&mut self) {
+        #[cfg(test)]
+        if self.helper_forbidden {
+            return;
+        }
+        if self.is_here()
+            && let Some(Waiter::Here(poll)) = self.waiter.take()
+        {
             self.waiter = Some(match Helper::start(poll) {
                 Ok(helper) => Waiter::Helper(helper),
                 Err(poll) => Waiter::Here(poll),
             });
         }
+    }
+
+    /// The channel the helper thread forwards tokens through, if it runs.
+    pub(super) fn forwarded(&self) -> Option<&Receiver<Token>> {
         match &self.waiter {
             Some(Waiter::Helper(helper)) => Some(helper.forwarded()),
             _ => None,
