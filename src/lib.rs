@@ -35,8 +35,8 @@ pub use actor_pool as pool;
 pub mod prelude {
     pub use actor_core::{
         Actor, ActorRef, AskError, Context, Down, ExitReason, HandlerResult, Inbox, Mailbox,
-        Overflow, Pending, RecvError, Reply, ReplyError, Select, SendError, Supervision, System,
-        TimerHandle, WorkQueue, Worker,
+        Overflow, Pending, RecvError, Reply, ReplyError, Select, SelectError, SendError,
+        Supervision, System, TimerHandle, WorkQueue, Worker,
     };
 }
 

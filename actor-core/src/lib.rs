@@ -166,7 +166,7 @@ pub use ordered_mutex::{OrderedMutex, OrderedMutexGuard};
 pub use reply::{Pending, Reply, ReplyError};
 pub use router::{AskTaggedError, ErrorText, RouteError, Router, RouterActor, Tagged, TaggedReply};
 pub use runner::{RunStatus, Runner};
-pub use select::Select;
+pub use select::{Select, SelectError};
 pub use send_wait::SendWait;
 pub use supervision::{Down, ExitReason, Failure, Supervision, panic_message};
 pub use system::System;
