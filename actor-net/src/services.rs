@@ -13,6 +13,8 @@
 //! | `time-tcp`, `time-udp` | 868 | 4 bytes: seconds since 1900-01-01 UTC, big-endian |
 //! | `auth-echo` | | the same bytes, once the client answered a challenge with its HMAC-SHA256 under the shared key |
 //!
+//! [`answer_challenge`] is the authenticated echo's client half.
+//!
 //! Every listener is a [`TcpServer`] or a [`UdpServer`] of the [`server`](crate::server)
 //! module, whose handler speaks the protocol. A TCP listener serves each connection on its
 //! own thread and keeps at most
@@ -105,6 +107,7 @@ use crate::secret::Secret;
 use crate::server::{ServerError, TcpServer, UdpServer};
 use crate::source::RefusalLog;
 
+pub use auth_echo::answer_challenge;
 pub use echo::{Echo, EchoMsg};
 pub use error::ServiceError;
 pub use protocol::Protocol;
