@@ -132,3 +132,18 @@ pub use tcp::{Excess, TcpServer, TcpServerBuilder, Threads};
 pub use udp::{UdpServer, UdpServerBuilder};
 
 pub(crate) use io::is_timeout;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_and_builders_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<TcpServer>();
+        check::<TcpServerBuilder>();
+        check::<UdpServer>();
+        check::<UdpServerBuilder>();
+        check::<ServerError>();
+    }
+}
