@@ -19,6 +19,11 @@
 //! heartbeats), remote refs, and [`services`] (echo and time as actors, also answering the
 //! classic protocols). `PROTOCOL.md` describes the wire format byte by byte.
 //!
+//! Beside them, [`server`] holds the building blocks the classic services run on, for
+//! servers of your own: a [`TcpServer`] that runs your handler for each connection and a
+//! [`UdpServer`] that answers each datagram, bounded (connections, queues, timeouts) and
+//! stopped cleanly with the system.
+//!
 //! See [`Node`] for an example.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
@@ -27,6 +32,7 @@ pub mod frame;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod handshake;
+pub mod server;
 pub mod services;
 pub mod session;
 
@@ -53,3 +59,6 @@ pub use node::{Node, NodeBuilder};
 pub use pubsub::{MAX_SUBSCRIPTIONS, MAX_TEXT, SubscribeError};
 pub use remote_message::{MAX_MESSAGE_NAME, MessageNameError, RemoteMessage};
 pub use secret::{KeyCheck, Secret, SecretError, Weakness};
+pub use server::{
+    Excess, ServerError, TcpServer, TcpServerBuilder, Threads, UdpServer, UdpServerBuilder,
+};

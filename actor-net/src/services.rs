@@ -13,14 +13,18 @@
 //! | `time-tcp`, `time-udp` | 868 | 4 bytes: seconds since 1900-01-01 UTC, big-endian |
 //! | `auth-echo` | | the same bytes, once the client answered a challenge with its HMAC-SHA256 under the shared key |
 //!
-//! Every listener is an actor that owns its socket through a thread of its own. A TCP
-//! listener serves each connection on its own thread and keeps at most
+//! [`answer_challenge`] is the authenticated echo's client half.
+//!
+//! Every listener is a [`TcpServer`] or a [`UdpServer`] of the [`server`](crate::server)
+//! module, whose handler speaks the protocol. A TCP listener serves each connection on its
+//! own thread and keeps at most
 //! [`max_connections`](ServiceSetBuilder::max_connections) of them, and at most
 //! [`max_connections_per_source`](ServiceSetBuilder::max_connections_per_source) from one
-//! source address: the excess is closed at once, never queued. A connection that stays silent for the
-//! [`idle_timeout`](ServiceSetBuilder::idle_timeout) is closed, and every connection at its
-//! [`connection_deadline`](ServiceSetBuilder::connection_deadline), however busy. Every answer comes from the
-//! echo and time actors: the listeners ask them, with a time limit.
+//! source address: the excess is closed at once, never queued. A connection that stays
+//! silent for the [`idle_timeout`](ServiceSetBuilder::idle_timeout) is closed, and every
+//! connection at its [`connection_deadline`](ServiceSetBuilder::connection_deadline), however
+//! busy. Every answer comes from the echo and time actors: the listeners ask them, with a
+//! time limit.
 //! A UDP listener answers one datagram with one datagram; it ignores datagrams over 8 KiB,
 //! datagrams from ports below 1024 (where the services that answer everything live) and from
 //! the ports of the set's own UDP listeners, and datagrams from a source address that used
@@ -87,34 +91,39 @@ mod error;
 mod io;
 mod limits;
 mod protocol;
-mod rate_limit;
 mod service;
-mod tcp;
 mod time;
-mod udp;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actor_core::{ActorRef, Mailbox, Overflow, SpawnError, System};
+use actor_core::{ActorRef, SpawnError, System};
 
 use crate::error::NetError;
 use crate::node::Node;
 use crate::secret::Secret;
+use crate::server::{ServerError, TcpServer, UdpServer};
 use crate::source::RefusalLog;
 
+pub use auth_echo::answer_challenge;
 pub use echo::{Echo, EchoMsg};
 pub use error::ServiceError;
 pub use protocol::Protocol;
 pub use time::{RFC868_OFFSET, Time, TimeMsg, TimeOfDay};
 
 use limits::Limits;
-use rate_limit::RateLimit;
 use service::{TcpService, UdpService};
-use tcp::{TcpListenerActor, TcpListenerMsg};
-use udp::{Datagram, UdpListenerActor};
+
+/// The largest datagram a UDP listener answers, in bytes; larger ones are ignored.
+const MAX_DATAGRAM: usize = 8192;
+
+/// How many datagrams may wait for a UDP listener; more are dropped.
+const UDP_QUEUE: usize = 64;
+
+/// Stack size of the connection threads: they move small buffers around.
+const THREAD_STACK: usize = 256 * 1024;
 
 /// The name [`ServiceSet::export`] gives the echo actor on a node.
 ///
@@ -145,7 +154,7 @@ pub struct ServiceSet {
     listeners: Vec<Bound>,
 }
 
-/// A listener actor, with what it listens for and where.
+/// A listener, with what it listens for and where.
 #[derive(Debug)]
 struct Bound {
     protocol: Protocol,
@@ -153,27 +162,26 @@ struct Bound {
     listener: Listener,
 }
 
-/// A listener actor of either transport.
+/// A listener of either transport.
 #[derive(Debug)]
 enum Listener {
-    Tcp(ActorRef<TcpListenerMsg>),
-    Udp(ActorRef<Datagram>),
+    Tcp(TcpServer),
+    Udp(UdpServer),
 }
 
 impl Listener {
     fn stop(&self) {
         match self {
-            Listener::Tcp(actor) => actor.stop(),
-            Listener::Udp(actor) => actor.stop(),
+            Listener::Tcp(server) => server.stop(),
+            Listener::Udp(server) => server.stop(),
         }
     }
 
     fn join(&self) {
-        // Fails only when called from the listener itself, which never calls it.
-        let _ = match self {
-            Listener::Tcp(actor) => actor.join(),
-            Listener::Udp(actor) => actor.join(),
-        };
+        match self {
+            Listener::Tcp(server) => server.join(),
+            Listener::Udp(server) => server.join(),
+        }
     }
 }
 
@@ -229,11 +237,8 @@ impl ServiceSet {
                 auth_timeout: Duration::from_secs(10),
                 ask_timeout: Duration::from_secs(5),
                 linger: Duration::from_secs(1),
-                udp_rate: RateLimit {
-                    burst: 32,
-                    per_second: 64,
-                    max_sources: 4096,
-                },
+                udp_burst: 32,
+                udp_per_second: 64,
             },
         }
     }
@@ -517,8 +522,8 @@ impl ServiceSetBuilder {
     /// See [`ServiceSetBuilder`].
     #[must_use]
     pub fn udp_rate_limit(mut self, burst: u32, per_second: u32) -> Self {
-        self.limits.udp_rate.burst = burst;
-        self.limits.udp_rate.per_second = per_second;
+        self.limits.udp_burst = burst;
+        self.limits.udp_per_second = per_second;
         self
     }
 
@@ -629,7 +634,7 @@ struct Start<'a> {
 }
 
 impl Start<'_> {
-    /// Binds a TCP listener for `protocol` on `addr` and starts its actor.
+    /// Binds a TCP listener for `protocol` on `addr` and starts its server.
     fn tcp(
         &self,
         protocol: Protocol,
@@ -638,43 +643,68 @@ impl Start<'_> {
     ) -> Result<Bound, ServiceError> {
         let failed = bind_error(protocol, addr);
         let listener = TcpListener::bind(resolve(protocol, addr)?).map_err(&failed)?;
-        let local = listener.local_addr().map_err(&failed)?;
-        let actor = TcpListenerActor::new(protocol, listener, local, service, self.limits);
-        let actor = self
-            .system
-            .spawn(actor)
-            .map_err(spawn_error(protocol.name()))?;
+        let limits = self.limits;
+        let server = TcpServer::builder()
+            .name(protocol.name())
+            .max_connections(limits.max_connections)
+            .max_connections_per_source(limits.max_connections_per_source)
+            .idle_timeout(limits.idle_timeout)
+            .deadline(limits.connection_deadline)
+            .stack_size(THREAD_STACK)
+            .spawn_on(self.system, listener, move |stream, peer| {
+                Ok(service.serve(stream, peer, &limits)?)
+            })
+            .map_err(server_error(protocol, addr))?;
         Ok(Bound {
             protocol,
-            addr: local,
-            listener: Listener::Tcp(actor),
+            addr: server.local_addr(),
+            listener: Listener::Tcp(server),
         })
     }
 
-    /// Starts the actor of the UDP `socket` bound for `protocol`, whose bounded mailbox
-    /// drops the datagrams it has no room for.
+    /// Starts the server of the UDP `socket` bound for `protocol`.
     fn udp(
         &self,
         protocol: Protocol,
         (socket, local): (UdpSocket, SocketAddr),
         service: UdpService,
     ) -> Result<Bound, ServiceError> {
-        let local_text = local.to_string();
-        let failed = bind_error(protocol, &local_text);
-        let ignored = self.own_udp_ports.clone();
-        let actor = UdpListenerActor::new(protocol, socket, local, service, self.limits, ignored)
-            .map_err(&failed)?;
-        let actor = self
-            .system
-            .actor_from(actor)
-            .mailbox(Mailbox::bounded(udp::QUEUE, Overflow::DropNewest))
-            .spawn()
-            .map_err(spawn_error(protocol.name()))?;
+        let limits = self.limits;
+        let mut builder = UdpServer::builder()
+            .name(protocol.name())
+            .max_datagram(MAX_DATAGRAM)
+            .queue(UDP_QUEUE)
+            .rate_limit(limits.udp_burst, limits.udp_per_second);
+        for &port in &self.own_udp_ports {
+            builder = builder.ignore_port(port);
+        }
+        let server = builder
+            .spawn_on(self.system, socket, move |datagram, peer| {
+                match service.answer(datagram, &limits) {
+                    Ok(answer) => Some(answer),
+                    Err(error) => {
+                        tracing::debug!(%peer, service = %protocol, %error, "no answer");
+                        None
+                    }
+                }
+            })
+            .map_err(server_error(protocol, &local.to_string()))?;
         Ok(Bound {
             protocol,
-            addr: local,
-            listener: Listener::Udp(actor),
+            addr: server.local_addr(),
+            listener: Listener::Udp(server),
         })
+    }
+}
+
+/// Maps a failure to start the server for `protocol` on `addr`.
+fn server_error(protocol: Protocol, addr: &str) -> impl Fn(ServerError) -> ServiceError {
+    let bind = bind_error(protocol, addr);
+    move |error| match error {
+        ServerError::Spawn(source) => spawn_error(protocol.name())(source),
+        ServerError::Bind(source) | ServerError::Socket(source) | ServerError::Thread(source) => {
+            bind(source)
+        }
     }
 }
 

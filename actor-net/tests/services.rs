@@ -249,6 +249,21 @@ fn auth_echo_with_a_wrong_digest_closes_without_echo() {
 }
 
 #[test]
+fn answer_challenge_authenticates_with_the_shared_key_only() {
+    let (_system, set) = start(&[Protocol::AuthEcho]);
+    let mut stream = connect(&set, Protocol::AuthEcho);
+    services::answer_challenge(&mut stream, &secret()).unwrap();
+    stream.write_all(b"in").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(read_until_closed(&mut stream), b"in");
+
+    let mut stranger = connect(&set, Protocol::AuthEcho);
+    services::answer_challenge(&mut stranger, &Secret::generate().unwrap()).unwrap();
+    let _ = stranger.write_all(b"in?");
+    assert_eq!(read_until_closed(&mut stranger), b"");
+}
+
+#[test]
 fn auth_echo_closes_a_client_that_sends_no_digest_in_time() {
     let (_system, set) = start_with(&[Protocol::AuthEcho], |b| {
         b.auth_timeout(Duration::from_millis(200))

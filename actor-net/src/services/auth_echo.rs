@@ -16,7 +16,10 @@
 //! [`handshake`](crate::handshake) and authenticate every frame.
 //!
 //! The protocol is the pure state machine [`Phase`], tested without sockets;
-//! [`TcpService`](super::service::TcpService) runs it over a connection.
+//! [`TcpService`](super::service::TcpService) runs it over a connection. The client's half is
+//! [`answer_challenge`].
+
+use std::io::{self, Read, Write};
 
 use hmac::Mac;
 
@@ -29,6 +32,50 @@ pub const CHALLENGE_LEN: usize = 32;
 /// answers the challenge.
 pub(crate) fn challenge_mac(key: &Secret, challenge: &[u8; CHALLENGE_LEN]) -> HmacSha256 {
     keyed_mac(key.expose()).chain_update(challenge)
+}
+
+/// The client's half of the authenticated echo: reads the server's challenge from `stream`
+/// and sends back its HMAC-SHA256 under `key`. From then on the server echoes what the
+/// client sends, if the key was right; if it was wrong, the server closes the connection
+/// without a word, so the client's next read ends the stream (returns 0, or fails with a
+/// reset).
+///
+/// # Errors
+///
+/// When reading the challenge or writing the answer fails; a server that closes before
+/// sending the whole challenge is an error of kind [`UnexpectedEof`](io::ErrorKind::UnexpectedEof).
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::net::TcpStream;
+/// use actor_core::System;
+/// use actor_net::Secret;
+/// use actor_net::services::{self, Protocol, ServiceSet};
+///
+/// let key = Secret::generate()?;
+/// let system = System::new();
+/// let services = ServiceSet::builder()
+///     .listen(Protocol::AuthEcho, "127.0.0.1:0")
+///     .secret(key.clone())
+///     .build(&system)?;
+/// let addr = services.local_addr(Protocol::AuthEcho).ok_or("no auth-echo listener")?;
+///
+/// let mut stream = TcpStream::connect(addr)?;
+/// services::answer_challenge(&mut stream, &key)?;
+/// stream.write_all(b"hello")?;
+/// let mut echoed = [0; 5];
+/// stream.read_exact(&mut echoed)?;
+/// assert_eq!(&echoed, b"hello");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn answer_challenge<S: Read + Write>(stream: &mut S, key: &Secret) -> io::Result<()> {
+    let mut challenge = [0; CHALLENGE_LEN];
+    stream.read_exact(&mut challenge)?;
+    let digest = challenge_mac(key, &challenge).finalize().into_bytes();
+    stream.write_all(&digest)?;
+    stream.flush()
 }
 
 /// Where a connection is in the protocol.
@@ -196,6 +243,51 @@ mod tests {
         let mut phase = Phase::challenged(challenge());
         let wrong = digest(&other, &challenge());
         assert_eq!(phase.step(&key(), &wrong), Step::Close);
+    }
+
+    /// A stream that reads from `input` and collects what is written.
+    struct Script {
+        input: io::Cursor<Vec<u8>>,
+        output: Vec<u8>,
+    }
+
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.input.read(buf)
+        }
+    }
+
+    impl Write for Script {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.output.write(buf)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_client_half_answers_the_test_vector_and_the_server_accepts_it() {
+        let mut script = Script {
+            input: io::Cursor::new(challenge().to_vec()),
+            output: Vec::new(),
+        };
+        answer_challenge(&mut script, &key()).unwrap();
+        assert_eq!(hex(&script.output), DIGEST);
+        let mut phase = Phase::challenged(challenge());
+        assert_eq!(phase.step(&key(), &script.output), Step::Read);
+        assert!(matches!(phase, Phase::Echoing));
+    }
+
+    #[test]
+    fn the_client_half_reports_a_short_challenge() {
+        let mut script = Script {
+            input: io::Cursor::new(vec![0; CHALLENGE_LEN - 1]),
+            output: Vec::new(),
+        };
+        let error = answer_challenge(&mut script, &key()).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(script.output.is_empty());
     }
 
     #[test]

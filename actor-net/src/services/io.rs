@@ -1,11 +1,12 @@
-//! The socket helpers that the protocols and the listeners share: why a connection ended
-//! ([`ConnectionError`]), reading under the idle timeout, and the address at which a listener
-//! wakes its own thread.
+//! The socket helpers that the protocols share: why a connection ended
+//! ([`ConnectionError`]), and reading under the idle timeout.
 
 use std::io::{self, Read};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::net::TcpStream;
 
 use actor_core::AskError;
+
+use crate::server::is_timeout;
 
 /// Why a connection ended early. Logged, never sent to the client.
 #[derive(Debug, thiserror::Error)]
@@ -46,38 +47,5 @@ pub(crate) fn read_some(stream: &mut TcpStream, buf: &mut [u8]) -> Result<usize,
             Err(error) if is_timeout(&error) => return Err(ConnectionError::Idle),
             Err(error) => return Err(error.into()),
         }
-    }
-}
-
-/// Whether `error` is a socket timeout (`WouldBlock` on Unix, `TimedOut` on Windows).
-pub(crate) fn is_timeout(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
-}
-
-/// The address at which a socket bound to `addr` can reach itself: the loopback address
-/// when it is bound to all addresses.
-pub(crate) fn wake_addr(addr: SocketAddr) -> SocketAddr {
-    match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, addr.port()).into(),
-        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, addr.port()).into(),
-        _ => addr,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wake_addr_reaches_a_wildcard_socket_through_the_loopback() {
-        let wildcard: SocketAddr = "0.0.0.0:7000".parse().unwrap();
-        assert_eq!(wake_addr(wildcard), "127.0.0.1:7000".parse().unwrap());
-        let wildcard6: SocketAddr = "[::]:7000".parse().unwrap();
-        assert_eq!(wake_addr(wildcard6), "[::1]:7000".parse().unwrap());
-        let specific: SocketAddr = "127.0.0.2:7000".parse().unwrap();
-        assert_eq!(wake_addr(specific), specific);
     }
 }

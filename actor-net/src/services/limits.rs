@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use super::rate_limit::RateLimit;
-
 /// The limits every listener of a set applies; see [`ServiceSetBuilder`](super::ServiceSetBuilder).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -22,6 +20,8 @@ pub(crate) struct Limits {
     pub(crate) ask_timeout: Duration,
     /// How long a server that closed its side waits for the client to close too.
     pub(crate) linger: Duration,
-    /// How many datagrams each UDP listener answers per source address.
-    pub(crate) udp_rate: RateLimit,
+    /// How many datagrams each UDP listener answers at once to one source address.
+    pub(crate) udp_burst: u32,
+    /// How many datagrams a second each UDP listener answers to one source over time.
+    pub(crate) udp_per_second: u32,
 }

@@ -12,11 +12,12 @@ use actor_core::{ActorRef, AskError};
 
 use super::auth_echo::{CHALLENGE_LEN, Phase, Step};
 use super::echo::EchoMsg;
-use super::io::{ConnectionError, is_timeout, read_some};
+use super::io::{ConnectionError, read_some};
 use super::limits::Limits;
 use super::protocol::Protocol;
 use super::time::{TimeMsg, TimeOfDay};
 use crate::secret::Secret;
+use crate::server::is_timeout;
 use crate::source::RefusalLog;
 
 /// The most bytes read from a client at once, and so the largest piece asked of the actor.

@@ -1,8 +1,8 @@
-//! [`RateLimit`] and [`SourceBuckets`]: how many datagrams a UDP listener answers per source
+//! [`RateLimit`] and [`SourceBuckets`]: how many datagrams a UDP server answers per source
 //! address.
 //!
-//! Each source (an IPv4 address or an IPv6 /64, see `source.rs`) has a token bucket: it holds at most `burst` tokens, gains
-//! `per_second` tokens a second, and each answered datagram takes one; a datagram that finds
+//! Each source (an IPv4 address or an IPv6 /64, see `source.rs`) has a token bucket: it
+//! holds at most `burst` tokens, gains `per_second` tokens a second, and each answered datagram takes one; a datagram that finds
 //! the bucket empty is ignored. Dropping a single datagram ends any exchange two answering
 //! services were set into, so a loop dies within about `burst` round trips.
 //!
@@ -17,7 +17,7 @@ use crate::source::Source;
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// The per-source limit of a UDP listener; see the module documentation.
+/// The per-source limit of a UDP server; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RateLimit {
     /// The most datagrams answered at once to one source.
@@ -28,7 +28,7 @@ pub(crate) struct RateLimit {
     pub(crate) max_sources: usize,
 }
 
-/// The buckets of the sources a listener has heard from.
+/// The buckets of the sources a server has heard from.
 #[derive(Debug)]
 pub(crate) struct SourceBuckets {
     limit: RateLimit,
