@@ -183,8 +183,12 @@ impl<M> MailboxReceiver<M> {
         }
     }
 
+    /// Whether a receive would find nothing, counting a pending wake-up as something.
     pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
+        match self {
+            MailboxReceiver::Channel(rx) => rx.is_empty(),
+            MailboxReceiver::Locked(queue) => queue.is_empty(),
+        }
     }
 }
 

@@ -112,3 +112,20 @@ fn a_killed_runner_stops_on_its_next_run() {
         RunStatus::Stopped(ExitReason::Killed)
     ));
 }
+
+#[test]
+fn a_stop_after_an_idle_run_leaves_mail_for_the_executor() {
+    // An executor runs an actor again only if it has mail once the run is over: the wake-up
+    // of a stop that came after the runner found its mailbox empty must count as mail, or
+    // the actor is never run again and waiting for its end hangs.
+    let system = System::new();
+    let (summer, mut runner) = system.actor(Summer::default).build_for_executor().unwrap();
+    assert!(matches!(runner.run(64), RunStatus::Idle));
+    summer.stop();
+    assert!(runner.has_mail(), "the stop's wake-up is mail");
+    assert!(matches!(
+        runner.run(64),
+        RunStatus::Stopped(ExitReason::Stopped)
+    ));
+    system.shutdown();
+}

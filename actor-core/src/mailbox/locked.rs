@@ -253,6 +253,13 @@ impl<M> Queue<M> {
         self.state.lock().items.len()
     }
 
+    /// Whether a receive would find nothing: no message, and no wake-up pending either (an
+    /// executor decides by this whether to run the actor again, and a stop wakes it that way).
+    pub(crate) fn is_empty(&self) -> bool {
+        let state = self.state.lock();
+        state.items.len() == 0 && !state.woken
+    }
+
     /// Refuses further sends but keeps what is queued for the receivers, which get an error
     /// once it is taken: releases blocked senders, and blocked receivers too (several may
     /// wait on a shared queue).
