@@ -340,7 +340,7 @@ mod sockets {
             } else if index == second_index {
                 assert_eq!(drain(&second), 1);
             } else if index == inbox_index {
-                assert_eq!(inbox.try_recv(), Some("b"));
+                assert_eq!(inbox.try_recv(), Ok("b"));
             } else if index == channel_index {
                 assert_eq!(rx.try_recv(), Ok(4));
             } else {

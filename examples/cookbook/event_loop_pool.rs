@@ -63,7 +63,7 @@ fn event_loop(socket: UdpSocket, pool: &ThreadPool, stop: Inbox<()>) -> Result<(
                 }
             }
         } else if index == results_index {
-            if let Some((peer, answer)) = results.try_recv() {
+            if let Ok((peer, answer)) = results.try_recv() {
                 socket.send_to(answer.as_bytes(), peer)?;
             }
         } else if index == stop_index {
