@@ -29,7 +29,7 @@ use crate::inbox::Inbox;
 /// [`try_ready`](Select::try_ready) or [`ready_timeout`](Select::ready_timeout) and take
 /// the message from the source with that index (`Inbox::try_recv`, `Receiver::try_recv`).
 /// Another thread reading the same source may have taken the message in between, so a
-/// `None` from `try_recv` just means "wait again". A channel whose senders are all gone
+/// `try_recv` that finds nothing just means "wait again". A channel whose senders are all gone
 /// counts as ready forever: [`remove`](Select::remove) it.
 ///
 /// # Sockets
@@ -113,7 +113,7 @@ use crate::inbox::Inbox;
 ///             Err(e) => return Err(e.into()),
 ///         }
 ///     } else if index == stop_index {
-///         stopped = stop.try_recv().is_some() || stopped;
+///         stopped = stop.try_recv().is_ok() || stopped;
 ///     }
 /// }
 /// assert_eq!(datagrams, [b"hello".to_vec()]);
