@@ -21,7 +21,9 @@ use crate::actor_id::ActorId;
 use crate::actor_ref::ActorRef;
 use crate::cell::ActorCell;
 use crate::error::{RecvError, SpawnError};
-use crate::mailbox::{Envelope, Mailbox, MailboxSender, Overflow};
+use crate::mailbox::{
+    Envelope, LockedQueue, Mailbox, MailboxReceiver, MailboxSender, Overflow, PriorityFn,
+};
 use crate::supervision::ExitReason;
 
 /// A mailbox with no actor behind it: hand out its [`ActorRef`], and a plain thread
@@ -38,8 +40,9 @@ use crate::supervision::ExitReason;
 /// value: what was queued before is still received, then every receive returns
 /// [`RecvError::Closed`]. Monitors get a `Down` notice when the inbox is dropped.
 ///
-/// For items shared by several consumer threads, handed out by priority, or whose
-/// processing a producer waits for, use a [`WorkQueue`](crate::WorkQueue).
+/// [`with_priority`](Inbox::with_priority) makes an inbox that hands out the most urgent
+/// message first. For items shared by several consumer threads, or whose processing a
+/// producer waits for, use a [`WorkQueue`](crate::WorkQueue).
 ///
 /// # Examples
 ///
@@ -54,12 +57,21 @@ use crate::supervision::ExitReason;
 /// assert_eq!(inbox.try_recv(), Err(RecvError::Empty));
 /// ```
 pub struct Inbox<M> {
-    rx: Receiver<Envelope<M>>,
+    rx: MailboxReceiver<M>,
+    /// What a [`Select`](crate::Select) waits on.
+    readiness: Readiness<M>,
     actor_ref: ActorRef<M>,
     cell: Arc<ActorCell>,
     /// Messages handed out so far (see the module documentation). `SeqCst`, like the gate
     /// it is compared with.
     taken: AtomicU64,
+}
+
+/// What a [`Select`](crate::Select) waits on to learn that an inbox has something: its
+/// channel, or the doorbell of its locked queue (a priority inbox).
+pub(crate) enum Readiness<M> {
+    Channel(Receiver<Envelope<M>>),
+    Bell(Receiver<()>),
 }
 
 impl<M: Send + 'static> Inbox<M> {
@@ -101,6 +113,55 @@ impl<M: Send + 'static> Inbox<M> {
         Ok(Inbox::from_channel(channel, overflow))
     }
 
+    /// An inbox that hands out the message of highest `priority` first, and messages of
+    /// equal priority in arrival order; `mailbox` sets its limits as for
+    /// [`with_mailbox`](Inbox::with_mailbox).
+    ///
+    /// `priority` rates each message once, as it is sent. A priority inbox takes a lock per
+    /// send and receive; it can be waited on in a [`Select`](crate::Select) like any other.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::ZeroCapacity`] for a bounded mailbox of capacity 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor_core::{Inbox, Mailbox};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum Job {
+    ///     Routine(u32),
+    ///     Urgent(u32),
+    /// }
+    ///
+    /// let inbox = Inbox::with_priority(Mailbox::Unbounded, |job: &Job| match job {
+    ///     Job::Urgent(_) => 1,
+    ///     Job::Routine(_) => 0,
+    /// })?;
+    /// let to_inbox = inbox.actor_ref();
+    /// to_inbox.tell(Job::Routine(1))?;
+    /// to_inbox.tell(Job::Urgent(2))?;
+    /// to_inbox.tell(Job::Routine(3))?;
+    /// assert_eq!(inbox.recv(), Ok(Job::Urgent(2)));
+    /// assert_eq!(inbox.recv(), Ok(Job::Routine(1)));
+    /// assert_eq!(inbox.recv(), Ok(Job::Routine(3)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_priority(
+        mailbox: Mailbox,
+        priority: impl Fn(&M) -> u32 + Send + Sync + 'static,
+    ) -> Result<Inbox<M>, SpawnError> {
+        let (capacity, overflow) = mailbox.limits()?;
+        let priority: PriorityFn<M> = Arc::new(priority);
+        let (queue, bell) = LockedQueue::with_bell(capacity, overflow, Some(priority));
+        Ok(Inbox::from_parts(
+            MailboxSender::Locked(Arc::clone(&queue)),
+            MailboxReceiver::Locked(queue),
+            Readiness::Bell(bell),
+        ))
+    }
+
     fn from_channel(
         (tx, rx): (
             crossbeam_channel::Sender<Envelope<M>>,
@@ -108,10 +169,22 @@ impl<M: Send + 'static> Inbox<M> {
         ),
         overflow: Overflow,
     ) -> Inbox<M> {
-        let tx = MailboxSender::channel(tx, overflow);
+        Inbox::from_parts(
+            MailboxSender::channel(tx, overflow),
+            MailboxReceiver::Channel(rx.clone()),
+            Readiness::Channel(rx),
+        )
+    }
+
+    fn from_parts(
+        tx: MailboxSender<M>,
+        rx: MailboxReceiver<M>,
+        readiness: Readiness<M>,
+    ) -> Inbox<M> {
         let (actor_ref, cell) = ActorRef::create(tx, None, std::sync::Weak::new());
         Inbox {
             rx,
+            readiness,
             actor_ref,
             cell,
             taken: AtomicU64::new(0),
@@ -301,8 +374,8 @@ impl<M: Send + 'static> Inbox<M> {
         }
     }
 
-    pub(crate) fn receiver(&self) -> &Receiver<Envelope<M>> {
-        &self.rx
+    pub(crate) fn readiness(&self) -> &Readiness<M> {
+        &self.readiness
     }
 }
 

@@ -16,7 +16,9 @@ mod sent;
 
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, RecvError, TryRecvError};
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, TryRecvError};
 
 use crate::error::{SendError, SpawnError};
 use crate::send_wait::SendWait;
@@ -173,6 +175,13 @@ impl<M> MailboxReceiver<M> {
         match self {
             MailboxReceiver::Channel(rx) => rx.recv(),
             MailboxReceiver::Locked(queue) => queue.recv(),
+        }
+    }
+
+    pub(crate) fn recv_deadline(&self, deadline: Instant) -> Result<Envelope<M>, RecvTimeoutError> {
+        match self {
+            MailboxReceiver::Channel(rx) => rx.recv_deadline(deadline),
+            MailboxReceiver::Locked(queue) => queue.recv_deadline(deadline),
         }
     }
 

@@ -1,7 +1,10 @@
-//! [`Select`]: wait on several inboxes, channels and sockets at once, taking whichever is
-//! ready first.
+//! [`Select`]: wait on several inboxes, work queues, channels and sockets at once, taking
+//! whichever is ready first.
 //!
-//! Inboxes and channels are waited on with a crossbeam select. Sockets (Unix only) are
+//! Inboxes, work queues and channels are waited on with a crossbeam select: a queue under a
+//! lock (a priority inbox or work queue) through its doorbell channel, a work queue in
+//! arrival order through its items' channel and the one disconnected when it is sealed, both
+//! under the one index of the selection. Sockets (Unix only) are
 //! watched by a mio poller, in `select/sockets.rs`, which says how readiness is made
 //! level-triggered; a selection that holds both kinds has one helper thread
 //! (`select/helper.rs`). A selection without sockets has neither poller nor thread.
@@ -20,14 +23,17 @@ use std::time::Instant;
 
 use crossbeam_channel::Receiver;
 
-use crate::inbox::Inbox;
+use crate::inbox::{self, Inbox};
+use crate::work_queue::{self, WorkQueue};
 
-/// Waits on several [`Inbox`]es, crossbeam channels and sockets at once and says which one
-/// is ready, without busy-waiting: the waiting thread sleeps until one of them is ready.
+/// Waits on several [`Inbox`]es, [`WorkQueue`]s, crossbeam channels and sockets at once and
+/// says which one is ready, without busy-waiting: the waiting thread sleeps until one of
+/// them is ready.
 ///
 /// Add each source (its index is returned), then call [`ready`](Select::ready),
 /// [`try_ready`](Select::try_ready) or [`ready_timeout`](Select::ready_timeout) and take
-/// the message from the source with that index (`Inbox::try_recv`, `Receiver::try_recv`).
+/// the message from the source with that index (`Inbox::try_recv`, `WorkQueue::try_get`,
+/// `Receiver::try_recv`).
 /// Another thread reading the same source may have taken the message in between, so a
 /// `try_recv` that finds nothing just means "wait again". A channel whose senders are all gone
 /// counts as ready forever: [`remove`](Select::remove) it.
@@ -138,8 +144,9 @@ pub struct Select<'a> {
 #[derive(Clone, Copy)]
 enum Entry {
     Free,
-    /// An inbox or a channel, with its index in the crossbeam select.
-    Channel(usize),
+    /// An inbox, a work queue or a channel, with its index in the crossbeam select, and
+    /// the index of a second operation for a source waited on through two.
+    Channel(usize, Option<usize>),
     #[cfg(unix)]
     Socket,
 }
@@ -246,8 +253,63 @@ impl<'a> Select<'a> {
     ///
     /// See [`Select`].
     pub fn inbox<M: Send + 'static>(&mut self, inbox: &'a Inbox<M>) -> usize {
-        let crossbeam = self.inner.recv(inbox.receiver());
-        self.add_channel(crossbeam)
+        let crossbeam = match inbox.readiness() {
+            inbox::Readiness::Channel(rx) => self.inner.recv(rx),
+            inbox::Readiness::Bell(bell) => self.inner.recv(bell),
+        };
+        self.add_channel(crossbeam, None)
+    }
+
+    /// Adds a work queue; returns its index. It is ready when a
+    /// [`try_get`](WorkQueue::try_get) would find an item, or the end of a closed queue
+    /// (which then counts as ready until [`remove`](Select::remove)d, like a closed inbox).
+    ///
+    /// # Examples
+    ///
+    /// A consumer that also listens for orders of its own:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actor_core::{Inbox, RecvError, Select, WorkQueue};
+    ///
+    /// let jobs = WorkQueue::new();
+    /// let control: Inbox<&str> = Inbox::new();
+    /// let mut select = Select::new();
+    /// let jobs_index = select.work_queue(&jobs);
+    /// let control_index = select.inbox(&control);
+    ///
+    /// jobs.put(21)?;
+    /// control.actor_ref().tell("report")?;
+    /// jobs.close();
+    /// let mut results = Vec::new();
+    /// loop {
+    ///     let index = select.ready_timeout(Duration::from_secs(10)).expect("a source is ready");
+    ///     if index == jobs_index {
+    ///         match jobs.try_get() {
+    ///             Ok(job) => results.push(*job * 2),
+    ///             Err(RecvError::Closed) => break,
+    ///             Err(_) => {} // another consumer took it
+    ///         }
+    ///     } else if index == control_index {
+    ///         assert_eq!(control.try_recv(), Ok("report"));
+    ///         select.remove(control_index);
+    ///     }
+    /// }
+    /// assert_eq!(results, [42]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn work_queue<T: Send + 'static>(&mut self, queue: &'a WorkQueue<T>) -> usize {
+        match queue.readiness() {
+            work_queue::Readiness::Channel { items, sealed } => {
+                let crossbeam = self.inner.recv(items);
+                let also = self.inner.recv(sealed);
+                self.add_channel(crossbeam, Some(also))
+            }
+            work_queue::Readiness::Bell(bell) => {
+                let crossbeam = self.inner.recv(bell);
+                self.add_channel(crossbeam, None)
+            }
+        }
     }
 
     /// Adds a channel's receiving end; returns its index.
@@ -257,7 +319,7 @@ impl<'a> Select<'a> {
     /// See [`Select`].
     pub fn channel<T>(&mut self, receiver: &'a Receiver<T>) -> usize {
         let crossbeam = self.inner.recv(receiver);
-        self.add_channel(crossbeam)
+        self.add_channel(crossbeam, None)
     }
 
     /// Adds a socket to wait for until it is readable (it has data, a pending connection
@@ -359,8 +421,11 @@ impl<'a> Select<'a> {
         let entry = self.entries.get(index).copied().unwrap_or(Entry::Free);
         match entry {
             Entry::Free => panic!("Select::remove: no source has index {index}"),
-            Entry::Channel(crossbeam) => {
+            Entry::Channel(crossbeam, also) => {
                 self.inner.remove(crossbeam);
+                if let Some(also) = also {
+                    self.inner.remove(also);
+                }
                 self.channels -= 1;
             }
             #[cfg(unix)]
@@ -446,14 +511,17 @@ impl<'a> Select<'a> {
         Some(self.by_crossbeam[crossbeam])
     }
 
-    /// Gives the channel at crossbeam index `crossbeam` an index of the selection.
-    fn add_channel(&mut self, crossbeam: usize) -> usize {
+    /// Gives the source waited on through crossbeam index `crossbeam` (and `also`) an
+    /// index of the selection.
+    fn add_channel(&mut self, crossbeam: usize, also: Option<usize>) -> usize {
         let index = self.take_index();
-        self.entries[index] = Entry::Channel(crossbeam);
-        if self.by_crossbeam.len() <= crossbeam {
-            self.by_crossbeam.resize(crossbeam + 1, usize::MAX);
+        self.entries[index] = Entry::Channel(crossbeam, also);
+        for operation in std::iter::once(crossbeam).chain(also) {
+            if self.by_crossbeam.len() <= operation {
+                self.by_crossbeam.resize(operation + 1, usize::MAX);
+            }
+            self.by_crossbeam[operation] = index;
         }
-        self.by_crossbeam[crossbeam] = index;
         self.channels += 1;
         index
     }

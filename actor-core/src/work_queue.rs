@@ -83,6 +83,18 @@ struct Shared<T> {
     dropped: AtomicU64,
 }
 
+/// What a [`Select`](crate::Select) waits on for a queue.
+pub(crate) enum Readiness<'q, T> {
+    /// A queue in arrival order: ready when an item is queued, or once it is sealed
+    /// (closed, with no put in progress).
+    Channel {
+        items: &'q crossbeam_channel::Receiver<T>,
+        sealed: &'q crossbeam_channel::Receiver<std::convert::Infallible>,
+    },
+    /// A priority queue's doorbell.
+    Bell(&'q crossbeam_channel::Receiver<()>),
+}
+
 /// The order items come out in.
 enum Flavor<T> {
     /// Arrival order: a channel, no lock.
@@ -317,6 +329,17 @@ impl<T: Send + 'static> WorkQueue<T> {
             Flavor::Priority(queue) => queue.recv(Some(deadline)),
         };
         item.map(|item| self.task(item))
+    }
+
+    /// What a [`Select`](crate::Select) waits on to learn that a get would not wait.
+    pub(crate) fn readiness(&self) -> Readiness<'_, T> {
+        match &self.shared.flavor {
+            Flavor::Channel(channel) => {
+                let (items, sealed) = channel.readiness();
+                Readiness::Channel { items, sealed }
+            }
+            Flavor::Priority(queue) => Readiness::Bell(queue.readiness()),
+        }
     }
 
     fn task(&self, item: T) -> Task<T> {

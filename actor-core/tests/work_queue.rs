@@ -1,11 +1,12 @@
-//! Work queues: several consumers, bounded overflow policies, the close, priorities, and
-//! the wait until every item is done.
+//! Work queues: several consumers, bounded overflow policies, the close, priorities, the
+//! wait until every item is done, and readiness in a `Select`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use actor_core::{
-    JoinError, Mailbox, Overflow, RecvError, Reply, SendError, SpawnError, Task, WorkQueue,
+    Inbox, JoinError, Mailbox, Overflow, RecvError, Reply, Select, SendError, SpawnError, Task,
+    WorkQueue,
 };
 use crossbeam_channel::bounded;
 
@@ -388,5 +389,69 @@ fn every_accepted_put_is_taken_when_closing_under_load() {
             );
             queue.join_timeout(WAIT).unwrap();
         }
+    }
+}
+
+#[test]
+fn in_a_select_a_queue_is_ready_exactly_while_a_get_would_not_wait() {
+    for queue in flavors(None) {
+        let other: Inbox<()> = Inbox::new();
+        let mut select = Select::new();
+        select.inbox(&other);
+        let index = select.work_queue(&queue);
+        assert_eq!(select.try_ready(), None);
+
+        let producer = {
+            let queue = queue.clone();
+            std::thread::spawn(move || queue.put(5).unwrap())
+        };
+        assert_eq!(select.ready_timeout(WAIT), Some(index));
+        producer.join().unwrap();
+        assert_eq!(*queue.try_get().unwrap(), 5);
+        assert_eq!(select.try_ready(), None, "drained: not ready any more");
+
+        queue.put(6).unwrap();
+        queue.close();
+        assert_eq!(select.try_ready(), Some(index));
+        assert_eq!(*queue.try_get().unwrap(), 6);
+        for _ in 0..3 {
+            assert_eq!(select.try_ready(), Some(index), "the end stays ready");
+            assert!(matches!(queue.try_get(), Err(RecvError::Closed)));
+        }
+        select.remove(index);
+        assert_eq!(select.try_ready(), None);
+    }
+}
+
+#[test]
+fn consumers_blocked_in_selects_wake_at_the_close_and_share_the_items() {
+    for queue in flavors(Some(4)) {
+        let taken = AtomicU64::new(0);
+        std::thread::scope(|scope| {
+            let consumers: Vec<_> = (0..3)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut select = Select::new();
+                        let index = select.work_queue(&queue);
+                        loop {
+                            assert_eq!(select.ready_timeout(WAIT), Some(index));
+                            match queue.try_get() {
+                                Ok(item) => taken.fetch_add(*item, Ordering::Relaxed),
+                                Err(RecvError::Empty) => continue,
+                                Err(error) => return error,
+                            };
+                        }
+                    })
+                })
+                .collect();
+            for n in 1..=100 {
+                queue.put(n).unwrap();
+            }
+            queue.close();
+            for consumer in consumers {
+                assert_eq!(consumer.join().unwrap(), RecvError::Closed);
+            }
+        });
+        assert_eq!(taken.load(Ordering::Relaxed), 5050);
     }
 }

@@ -5,14 +5,21 @@
 //! machinery: an empty queue costs a few dozen bytes. One condition variable wakes a receiver
 //! that does block (a thread-backed actor), another wakes senders blocked on a full
 //! bounded queue. Every operation takes the lock once. A [`WorkQueue`](crate::WorkQueue)
-//! built with priorities uses it too, with several receivers.
+//! built with priorities uses it too, with several receivers, and so does a priority
+//! [`Inbox`](crate::Inbox).
+//!
+//! A queue read through a [`Select`](crate::Select) has a doorbell: a channel of capacity
+//! one that holds a token exactly while a receive would find something (a message, a
+//! wake-up, or the end). The token is put in and taken out under the queue's lock, by the
+//! operation that changes the answer, so a selection waiting on the doorbell sees the
+//! queue's state, never a stale one. Queues without a doorbell pay one branch.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::{RecvError, RecvTimeoutError, TryRecvError};
+use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, Sender, TryRecvError};
 use parking_lot::{Condvar, Mutex};
 
 use super::envelope::Envelope;
@@ -30,6 +37,14 @@ pub(crate) struct Queue<M> {
     not_full: Condvar,
     capacity: Option<usize>,
     overflow: Overflow,
+    /// See the module documentation; `None` for a queue no selection reads.
+    bell: Option<Bell>,
+}
+
+/// A doorbell: holds a token while the queue has something for a receiver.
+struct Bell {
+    tx: Sender<()>,
+    rx: Receiver<()>,
 }
 
 struct State<M> {
@@ -39,6 +54,15 @@ struct State<M> {
     /// Sends fail: the receiver is gone (`close`), or the queue was shut (`shut`) and its
     /// receivers take what is left, then get an error.
     closed: bool,
+    /// The doorbell holds its token.
+    rung: bool,
+}
+
+impl<M> State<M> {
+    /// Whether a receive would find something: a message, a wake-up, or the end.
+    fn has_news(&self) -> bool {
+        self.items.len() > 0 || self.woken || self.closed
+    }
 }
 
 /// The order messages come out in.
@@ -132,6 +156,27 @@ impl<M> Queue<M> {
         overflow: Overflow,
         priority: Option<PriorityFn<M>>,
     ) -> Arc<Queue<M>> {
+        Queue::build(capacity, overflow, priority, None)
+    }
+
+    /// As [`new`](Queue::new), with a doorbell for a [`Select`](crate::Select) to wait
+    /// on: the queue, and the doorbell's receiving end.
+    pub(crate) fn with_bell(
+        capacity: Option<usize>,
+        overflow: Overflow,
+        priority: Option<PriorityFn<M>>,
+    ) -> (Arc<Queue<M>>, Receiver<()>) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let bell = Bell { tx, rx: rx.clone() };
+        (Queue::build(capacity, overflow, priority, Some(bell)), rx)
+    }
+
+    fn build(
+        capacity: Option<usize>,
+        overflow: Overflow,
+        priority: Option<PriorityFn<M>>,
+        bell: Option<Bell>,
+    ) -> Arc<Queue<M>> {
         let items = match priority {
             None => Items::Fifo(VecDeque::new()),
             Some(priority) => Items::Priority(Box::new(Heap {
@@ -145,12 +190,31 @@ impl<M> Queue<M> {
                 items,
                 woken: false,
                 closed: false,
+                rung: false,
             }),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             capacity,
             overflow,
+            bell,
         })
+    }
+
+    /// Puts the doorbell's token in or takes it out, as the queue's state now says. Called
+    /// under the lock by every operation that changes that state.
+    #[inline]
+    fn ring(&self, state: &mut State<M>) {
+        if let Some(bell) = &self.bell {
+            let news = state.has_news();
+            if news != state.rung {
+                state.rung = news;
+                if news {
+                    let _ = bell.tx.try_send(());
+                } else {
+                    let _ = bell.rx.try_recv();
+                }
+            }
+        }
     }
 
     pub(crate) fn send(&self, msg: Envelope<M>, wait: SendWait) -> Result<Sent, SendError<M>> {
@@ -178,27 +242,33 @@ impl<M> Queue<M> {
             }
         }
         state.items.push(msg);
+        self.ring(&mut state);
         drop(state);
         self.not_empty.notify_one();
         Ok(Sent::Queued)
     }
 
     pub(crate) fn wake(&self) {
-        self.state.lock().woken = true;
+        let mut state = self.state.lock();
+        state.woken = true;
+        self.ring(&mut state);
+        drop(state);
         self.not_empty.notify_one();
     }
 
     fn take(&self, state: &mut State<M>) -> Option<Envelope<M>> {
-        if let Some(msg) = state.items.pop() {
+        let taken = if let Some(msg) = state.items.pop() {
             if self.capacity.is_some() {
                 self.not_full.notify_one();
             }
-            return Some(msg);
-        }
-        if std::mem::take(&mut state.woken) {
-            return Some(Envelope::Wake);
-        }
-        None
+            Some(msg)
+        } else if std::mem::take(&mut state.woken) {
+            Some(Envelope::Wake)
+        } else {
+            None
+        };
+        self.ring(state);
+        taken
     }
 
     pub(crate) fn try_recv(&self) -> Result<Envelope<M>, TryRecvError> {
@@ -264,7 +334,10 @@ impl<M> Queue<M> {
     /// once it is taken: releases blocked senders, and blocked receivers too (several may
     /// wait on a shared queue).
     pub(crate) fn shut(&self) {
-        self.state.lock().closed = true;
+        let mut state = self.state.lock();
+        state.closed = true;
+        self.ring(&mut state);
+        drop(state);
         self.not_full.notify_all();
         self.not_empty.notify_all();
     }
@@ -275,6 +348,7 @@ impl<M> Queue<M> {
         let discarded = {
             let mut state = self.state.lock();
             state.closed = true;
+            self.ring(&mut state);
             state.items.take()
         };
         self.not_full.notify_all();

@@ -199,4 +199,9 @@ impl<T> Channel<T> {
     pub(super) fn len(&self) -> usize {
         self.rx.len()
     }
+
+    /// The items' channel, and the one disconnected at the seal: a selection waits on both.
+    pub(super) fn readiness(&self) -> (&Receiver<T>, &Receiver<Infallible>) {
+        (&self.rx, &self.sealed)
+    }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::{RecvTimeoutError, TryRecvError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use crate::error::{RecvError, SendError};
 use crate::mailbox::{Envelope, LockedQueue, Overflow, PriorityFn, Sent};
@@ -12,6 +12,8 @@ use crate::send_wait::SendWait;
 
 pub(super) struct Priority<T> {
     queue: Arc<LockedQueue<T>>,
+    /// The queue's doorbell, for a selection.
+    bell: Receiver<()>,
 }
 
 impl<T> Priority<T> {
@@ -20,9 +22,8 @@ impl<T> Priority<T> {
         overflow: Overflow,
         priority: PriorityFn<T>,
     ) -> Priority<T> {
-        Priority {
-            queue: LockedQueue::new(capacity, overflow, Some(priority)),
-        }
+        let (queue, bell) = LockedQueue::with_bell(capacity, overflow, Some(priority));
+        Priority { queue, bell }
     }
 
     pub(super) fn send(&self, item: T, wait: SendWait) -> Result<Sent, SendError<T>> {
@@ -72,5 +73,10 @@ impl<T> Priority<T> {
 
     pub(super) fn len(&self) -> usize {
         self.queue.len()
+    }
+
+    /// What a selection waits on: a token while a get would find an item or the end.
+    pub(super) fn readiness(&self) -> &Receiver<()> {
+        &self.bell
     }
 }
