@@ -43,7 +43,7 @@ use actor_core::wire::SharedRegistry;
 use actor_core::{Budget, Escaped, ExitReason, Failure, ReplyError, SendWait, Ticket};
 
 use super::connection::Connection;
-use super::export::Delivery;
+use super::export::{Delivery, Export};
 use crate::error::NetError;
 use crate::message::{
     self, DownReason, LookupFailure, Message, Rejection, ReplyStatus, SubscribeStatus,
@@ -228,6 +228,7 @@ fn dispatch(
     frame_share: &mut Ticket,
     deadline: &mut Deadline,
 ) -> Result<Flow, message::Malformed> {
+    let mut exports = FrameExports::default();
     for message in message::Reader::new(body) {
         let delivered = match message? {
             Message::Tell {
@@ -236,9 +237,12 @@ fn dispatch(
                 payload,
             } => deliver(
                 connection,
-                actor,
-                replies,
-                payload,
+                exports.get(connection, actor),
+                Told {
+                    actor,
+                    replies,
+                    payload,
+                },
                 registry,
                 frame_share,
                 deadline,
@@ -354,14 +358,44 @@ fn dispatch(
     Ok(Flow::Go)
 }
 
-/// Hands a told message to the exported actor `actor`, waiting for room as the module
-/// documentation says, with its part of `frame_share`; tells the peer when it cannot.
-/// Returns `false` when a wait for room outlasted the deadline.
+/// The exported actors a frame's messages went to, so that a frame of many messages to one
+/// actor looks it up once. Kept for one frame only: an actor unexported meanwhile is missed
+/// by the next frame's messages, as by any message that follows its unexport.
+#[derive(Default)]
+struct FrameExports {
+    last: Option<(u64, Option<Arc<dyn Export>>)>,
+}
+
+impl FrameExports {
+    /// The actor exported as `actor`, if any.
+    fn get(&mut self, connection: &Connection, actor: u64) -> Option<&dyn Export> {
+        let stale = self.last.as_ref().is_none_or(|(id, _)| *id != actor);
+        if stale {
+            let export = connection.node().and_then(|node| node.exports.get(actor));
+            self.last = Some((actor, export));
+        }
+        self.last.as_ref().and_then(|(_, export)| export.as_deref())
+    }
+}
+
+/// A told message, as it came in.
+struct Told<'a> {
+    actor: u64,
+    replies: &'a [u8],
+    payload: &'a [u8],
+}
+
+/// Hands a told message to the exported actor `export` (`None`: none has its id), waiting
+/// for room as the module documentation says, with its part of `frame_share`; tells the peer
+/// when it cannot. Returns `false` when a wait for room outlasted the deadline.
 fn deliver(
     connection: &Connection,
-    actor: u64,
-    replies: &[u8],
-    payload: &[u8],
+    export: Option<&dyn Export>,
+    Told {
+        actor,
+        replies,
+        payload,
+    }: Told<'_>,
     registry: &SharedRegistry,
     frame_share: &mut Ticket,
     deadline: &mut Deadline,
@@ -378,7 +412,6 @@ fn deliver(
     let Some(ticket) = take_room(connection, connection.inbound(), payload.len(), deadline) else {
         return false;
     };
-    let export = connection.node().and_then(|node| node.exports.get(actor));
     let why = match export {
         Some(export) => {
             let Some(room) = take_room(connection, export.mailbox(), 0, deadline) else {

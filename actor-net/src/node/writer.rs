@@ -15,6 +15,14 @@
 //! one peer's socket — they are bounded instead by the requests the reader admitted, which it
 //! admits only while the queue has room.
 //!
+//! An answer still leaves at once when it can (on Unix): when nothing is queued and the write
+//! side is free, its sender seals it and hands it to the socket without waiting
+//! (`MSG_DONTWAIT`). Whatever the socket does not take at once stays behind as the write
+//! side's `unsent` tail, and the writer thread, woken by a `Flush`, writes it before anything
+//! else; meanwhile no sender writes directly. So an answer costs no hand-off to the writer
+//! thread when the peer reads, and never blocks its actor when the peer does not: what waits
+//! is one frame at most, beside the queue.
+//!
 //! The writer knows nothing of the connection around it: a failed write comes back to the
 //! caller as an error, and the caller closes the connection.
 
@@ -46,6 +54,8 @@ const RETAINED: usize = FrameConfig::DEFAULT_RETAINED_CAPACITY as usize;
 enum Outgoing {
     /// One encoded message (see `message::Writer`), and its share of the queue's budget.
     Message(Vec<u8>, Ticket),
+    /// Write the write side's unsent tail (see the module documentation).
+    Flush,
     /// Stop after what is already queued.
     Close,
 }
@@ -79,11 +89,15 @@ struct WriteSide {
     socket: TcpStream,
     /// Reused for every frame.
     frame: Vec<u8>,
+    /// The part of a frame that a write that must not wait left behind: written before
+    /// anything else (see the module documentation).
+    unsent: Vec<u8>,
 }
 
 impl WriteSide {
-    /// Seals `body` into one frame and writes it.
+    /// Seals `body` into one frame and writes it, after the unsent tail of an earlier one.
     fn write(&mut self, body: &[u8]) -> Result<(), NetError> {
+        self.flush()?;
         self.frame.clear();
         self.sealer.seal(body, &mut self.frame)?;
         let written = self.socket.write_all(&self.frame);
@@ -92,6 +106,46 @@ impl WriteSide {
         }
         written?;
         Ok(())
+    }
+
+    /// Writes the unsent tail of an earlier frame, if any.
+    fn flush(&mut self) -> Result<(), NetError> {
+        if !self.unsent.is_empty() {
+            self.socket.write_all(&self.unsent)?;
+            self.unsent = Vec::new();
+        }
+        Ok(())
+    }
+
+    /// Seals `body` into one frame and gives the socket as much of it as it takes without
+    /// waiting; returns whether it took everything. What it did not take becomes the unsent
+    /// tail, which must be empty before.
+    #[cfg(unix)]
+    fn write_now(&mut self, body: &[u8]) -> Result<bool, NetError> {
+        use nix::errno::Errno;
+        use nix::sys::socket::{MsgFlags, send};
+        use std::os::fd::AsRawFd;
+
+        self.frame.clear();
+        self.sealer.seal(body, &mut self.frame)?;
+        let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL;
+        let mut sent = 0;
+        while sent < self.frame.len() {
+            match send(self.socket.as_raw_fd(), &self.frame[sent..], flags) {
+                Ok(0) => return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into()),
+                Ok(n) => sent += n,
+                Err(Errno::EINTR) => {}
+                Err(Errno::EAGAIN) => break,
+                Err(errno) => return Err(std::io::Error::from(errno).into()),
+            }
+        }
+        // The frame is sealed: its sequence number is spent, so what is left of it must go
+        // out as it is, later.
+        self.unsent.extend_from_slice(&self.frame[sent..]);
+        if self.frame.capacity() > RETAINED {
+            self.frame = Vec::new();
+        }
+        Ok(self.unsent.is_empty())
     }
 }
 
@@ -114,6 +168,7 @@ impl Writer {
                 sealer,
                 socket,
                 frame: Vec::new(),
+                unsent: Vec::new(),
             }),
             queue,
             budget: Budget::new(messages, bytes),
@@ -152,9 +207,25 @@ impl Writer {
         self.enqueue(msg, ticket)
     }
 
-    /// Queues one encoded message whatever the budget, never writing on this thread: for
-    /// answers, produced on threads that must not wait for this peer.
+    /// Sends one encoded message whatever the budget, never waiting on this thread: for
+    /// answers, produced on threads that must not wait for this peer. Written at once when
+    /// the socket takes it (see the module documentation), queued otherwise.
     pub(crate) fn send_forced(&self, msg: Vec<u8>) -> Result<(), Refused> {
+        #[cfg(unix)]
+        if self.queue.is_empty()
+            && let Some(mut side) = self.side.try_lock()
+            && side.unsent.is_empty()
+            && self.queue.is_empty()
+        {
+            if side.write_now(&msg).map_err(Refused::Broken)? {
+                return Ok(());
+            }
+            drop(side);
+            return self
+                .queue
+                .send(Outgoing::Flush)
+                .map_err(|_| Refused::Closed);
+        }
         let ticket = self.budget.force(msg.len());
         self.enqueue(msg, ticket)
     }
@@ -223,6 +294,8 @@ impl Writer {
                         carried = Some((msg, ticket));
                         break;
                     }
+                    // Written below, before the batch, whatever the batch holds.
+                    Ok(Outgoing::Flush) => {}
                     Ok(Outgoing::Close) | Err(TryRecvError::Disconnected) => {
                         closing = true;
                         break;
@@ -230,7 +303,9 @@ impl Writer {
                     Err(TryRecvError::Empty) => break,
                 }
             }
-            if !body.is_empty() {
+            if body.is_empty() {
+                side.flush()?;
+            } else {
                 side.write(&body)?;
             }
             drop(side);
@@ -250,5 +325,80 @@ fn add(tickets: &mut Option<Ticket>, ticket: Ticket) {
     match tickets {
         Some(batch) => batch.absorb(ticket),
         None => *tickets = Some(ticket),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use actor_core::codec::FrameReader;
+
+    use super::*;
+    use crate::session::Opener;
+
+    const KEY: [u8; 32] = [7; 32];
+
+    /// A writer on one end of a loopback connection, its thread running; and the other end.
+    fn connected() -> (Arc<Writer>, std::thread::JoinHandle<()>, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let (writer, queued) = Writer::new(Sealer::new(&KEY), client, 1024, 1 << 20);
+        let writer = Arc::new(writer);
+        let runner = {
+            let writer = Arc::clone(&writer);
+            std::thread::spawn(move || writer.run(queued, Duration::from_secs(3600)).unwrap())
+        };
+        (writer, runner, server)
+    }
+
+    /// Reads frames until the connection ends; returns their bodies, concatenated.
+    fn received(server: TcpStream) -> Vec<u8> {
+        let mut opener = Opener::new(&KEY);
+        let mut frames = FrameReader::with_config(server, crate::frame::session_frames());
+        let mut bodies = Vec::new();
+        while let Some(payload) = frames.read_frame().unwrap() {
+            bodies.extend_from_slice(opener.open(payload).unwrap());
+        }
+        bodies
+    }
+
+    #[test]
+    fn forced_sends_to_a_peer_that_does_not_read_never_wait_and_all_arrive_in_order() {
+        let (writer, runner, server) = connected();
+        // Far more than the socket buffers hold: most of it waits, in the queue or as the
+        // unsent tail of a frame.
+        let messages: Vec<Vec<u8>> = (0..200u8).map(|i| vec![i; 16 * 1024]).collect();
+        let (sent_tx, sent) = crossbeam_channel::bounded(1);
+        let sender = {
+            let (writer, messages) = (Arc::clone(&writer), messages.clone());
+            std::thread::spawn(move || {
+                for msg in messages {
+                    writer.send_forced(msg).unwrap();
+                }
+                sent_tx.send(()).unwrap();
+            })
+        };
+        sent.recv_timeout(Duration::from_secs(30))
+            .expect("forced sends return while the peer reads nothing");
+        sender.join().unwrap();
+        // Now the peer reads: everything arrives, the writer stops once it is written.
+        let reader = std::thread::spawn(move || received(server));
+        writer.close();
+        runner.join().unwrap();
+        drop(writer);
+        assert_eq!(reader.join().unwrap(), messages.concat());
+    }
+
+    #[test]
+    fn a_forced_send_to_an_idle_writer_goes_out_at_once() {
+        let (writer, runner, server) = connected();
+        writer.send_forced(b"answer".to_vec()).unwrap();
+        writer.send_forced(b" and another".to_vec()).unwrap();
+        writer.close();
+        runner.join().unwrap();
+        drop(writer);
+        assert_eq!(received(server), b"answer and another");
     }
 }
