@@ -30,6 +30,8 @@
 
 mod catalog;
 mod error;
+mod frame_batch;
+mod frame_chunks;
 mod micro;
 mod peer;
 mod record;
