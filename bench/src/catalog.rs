@@ -30,8 +30,8 @@ use crate::report::Sample;
 #[cfg(unix)]
 use crate::w8_cluster;
 use crate::{
-    micro, w1_tell, w2_ask, w3_fanout, w4_remote_tell, w5_remote_ask, w6_dispatcher, w6_spawn,
-    w7_pubsub,
+    incrementer, micro, w1_tell, w2_ask, w3_fanout, w4_remote_tell, w5_remote_ask, w6_dispatcher,
+    w6_spawn, w7_pubsub,
 };
 
 /// What a measurement is about.
@@ -201,7 +201,7 @@ pub(crate) const CATALOG: &[Measurement] = &[
         w5_remote_ask::N,
         w5_remote_ask::actor,
     )
-    .served_by(w5_remote_ask::serve_actor),
+    .served_by(incrementer::serve),
     Measurement::actor(
         "W5",
         "ask-aead",
@@ -209,7 +209,7 @@ pub(crate) const CATALOG: &[Measurement] = &[
         w5_remote_ask::N,
         w5_remote_ask::actor_aead,
     )
-    .served_by(w5_remote_ask::serve_actor),
+    .served_by(incrementer::serve),
     Measurement::raw("W5", "tcp-ping-pong", w5_remote_ask::N, w5_remote_ask::raw)
         .served_by(w5_remote_ask::serve_raw),
     Measurement::actor(

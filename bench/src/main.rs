@@ -32,6 +32,7 @@ mod catalog;
 mod error;
 mod frame_batch;
 mod frame_chunks;
+mod incrementer;
 mod micro;
 mod peer;
 mod record;
