@@ -24,6 +24,11 @@
 //! figures are times and rates at the cluster's settings, which its rows print beside them
 //! ([`Measurement::settings`]). Its member processes are started through `serve` too, many
 //! per run, and its `N` is their number.
+//!
+//! W9 (a hostile peer) has no raw baseline either: its `flood` row is read against its
+//! `quiet` row, the same honest client without the flood (a goal in `summarize.py`, as the
+//! catalog's baselines are raw rows). Both serve W5's incrementer, and their `N` is the
+//! length of the window in milliseconds.
 
 use crate::error::BenchResult;
 use crate::report::Sample;
@@ -31,7 +36,7 @@ use crate::report::Sample;
 use crate::w8_cluster;
 use crate::{
     incrementer, micro, w1_tell, w2_ask, w3_fanout, w4_remote_tell, w5_remote_ask, w6_dispatcher,
-    w6_spawn, w7_pubsub,
+    w6_spawn, w7_pubsub, w9_hostile,
 };
 
 /// What a measurement is about.
@@ -246,6 +251,10 @@ pub(crate) const CATALOG: &[Measurement] = &[
     Measurement::actor("W8", "16-nodes", None, w8_cluster::LARGE, w8_cluster::large)
         .served_by(w8_cluster::serve)
         .with_settings(w8_cluster::settings_text),
+    Measurement::actor("W9", "flood", None, w9_hostile::N, w9_hostile::flood)
+        .served_by(incrementer::serve),
+    Measurement::actor("W9", "quiet", None, w9_hostile::N, w9_hostile::quiet)
+        .served_by(incrementer::serve),
     Measurement::actor(
         "micro",
         "codec",
@@ -330,7 +339,7 @@ mod tests {
     #[test]
     fn the_two_process_measurements_have_a_serving_process() {
         for m in CATALOG {
-            let two_processes = matches!(m.workload, "W4" | "W5" | "W7" | "W8")
+            let two_processes = matches!(m.workload, "W4" | "W5" | "W7" | "W8" | "W9")
                 || (m.workload, m.variant) == ("micro", "process-echo");
             assert_eq!(
                 m.serve.is_some(),
