@@ -15,7 +15,10 @@
 //! `dispatcher` are both read against `std-thread` (though the dispatcher's goals are
 //! absolute figures), and micro's `worker` and `thread-pool` against `channel-worker`. The
 //! process pool's workers are processes too, but started by the pool itself (see
-//! [`micro::process_pool`]), not through `serve`.
+//! [`micro::process_pool`]), not through `serve`. The pool is measured twice, sequentially
+//! (`process-pool`) and pipelined (`process-pool-pipelined`), each against its own form of
+//! the raw echo; `process-echo-pipelined` starts its child through `process-echo`'s
+//! `serve`, so its own row names none.
 //!
 //! W7 (pub/sub across nodes) runs in three processes: its serving process is started twice,
 //! and its framework row prints how the publisher is paced ([`Measurement::settings`]).
@@ -298,6 +301,19 @@ pub(crate) const CATALOG: &[Measurement] = &[
         micro::process_echo::raw,
     )
     .served_by(micro::process_echo::serve),
+    Measurement::actor(
+        "micro",
+        "process-pool-pipelined",
+        Some("process-echo-pipelined"),
+        micro::process_pool::N,
+        micro::process_pool::actor_pipelined,
+    ),
+    Measurement::raw(
+        "micro",
+        "process-echo-pipelined",
+        micro::process_echo::N,
+        micro::process_echo::raw_pipelined,
+    ),
 ];
 
 /// The measurement named by `workload` and `variant`.

@@ -1,5 +1,6 @@
-//! [`FrameBatch`]: the writing side of the raw framed-TCP baselines (W4, W7), as a skilled
-//! engineer writes length-prefixed frames.
+//! [`FrameBatch`]: the writing side of the raw framed baselines (W4's and W7's TCP, the
+//! pipelined process echo's socket pair), as a skilled engineer writes length-prefixed
+//! frames.
 //!
 //! Each frame `[u32 BE length][payload]` is encoded straight into one reused buffer: four
 //! bytes are reserved, the payload is encoded after them in place, and the length is patched

@@ -1,5 +1,6 @@
-//! [`FrameChunks`]: the reading side of the raw framed-TCP baselines (W4, W7), as a skilled
-//! engineer reads length-prefixed frames.
+//! [`FrameChunks`]: the reading side of the raw framed baselines (W4's and W7's TCP, the
+//! pipelined process echo's socket pair), as a skilled engineer reads length-prefixed
+//! frames.
 //!
 //! The stream is read in large chunks into one buffer of the reader's own, and each frame
 //! `[u32 BE length][payload]` is handed out as a slice of that buffer, where it arrived: no
