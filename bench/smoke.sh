@@ -2,7 +2,8 @@
 # Smoke test of the bench binary for CI: every (workload, variant) of `actor-bench list` runs
 # once with a tiny N and must exit 0 and print at least one RESULT line. No timing checks.
 # W8's N is its number of member processes: it runs with 3, the fewest it takes (about 12 s
-# each, most of it the cluster's own timing).
+# each, most of it the cluster's own timing). W9's N is its window in milliseconds: 200 ms of
+# flood.
 # The RESULT lines then go through the driver's table (summarize.py) and chart (chart.py),
 # written to a temporary directory, so that both scripts are exercised too.
 #

@@ -46,7 +46,15 @@ GOALS = {
     ("W8", "16-nodes", "stop-detection"): ("absolute", "<=", 3.0),
     ("W8", "5-nodes", "idle-sent-max"): ("absolute", "<=", 2000.0),
     ("W8", "16-nodes", "idle-sent-max"): ("absolute", "<=", 2000.0),
+    # A hostile peer (a flood of asks whose answers are never read, 10 s) costs the node at
+    # most 64 MiB of resident memory, and an honest client's asks on another connection stay
+    # within 5x their p50 with no flood, measured in the same driver run.
+    ("W9", "flood", "rss-growth"): ("absolute", "<=", float(64 << 20)),
+    ("W9", "flood", "p50"): ("versus", "<=", 5.0, ("W9", "quiet", "p50")),
 }
+
+# Bytes per MiB, for the goals set in bytes.
+MIB = 1 << 20
 
 # The first field of the lines that carry a measurement's settings rather than a figure.
 SETTINGS = "SETTINGS"
@@ -139,6 +147,8 @@ def goal_status(results, workload, variant, metric, unit, median, ratio):
         if other is not None and statistics.median(other[1]) != 0:
             value = median / statistics.median(other[1])
             text += f" (this run: {value:.2f}×)"
+    elif unit == "bytes" and bound >= MIB:
+        text, value = f"{sign} {bound / MIB:g} MiB", median
     else:
         text, value = f"{sign} {bound:g} {unit}", median
     if value is None:
@@ -202,7 +212,11 @@ def main():
         "`rejoin`: until they list the stopped one up again after SIGCONT) and bytes sent "
         "per second per member while idle (`idle-sent`: the mean over the members, "
         "`idle-sent-max`: the busiest), at the settings listed under the table, with "
-        "absolute goals."
+        "absolute goals. W9 (a hostile peer that floods the node with asks and never reads "
+        "the answers) has no raw baseline either: `rss-growth` is the node's peak resident "
+        "memory growth during the flood (bytes, an absolute goal), and the `flood` row's "
+        "latencies, an honest client's asks during the flood, are read against the `quiet` "
+        "row's, the same client with no flood (the ratio is in the goal column)."
     )
     print()
     print("| workload | system | variant | metric | median | min–max | unit | runs "

@@ -15,7 +15,10 @@
 //! `dispatcher` are both read against `std-thread` (though the dispatcher's goals are
 //! absolute figures), and micro's `worker` and `thread-pool` against `channel-worker`. The
 //! process pool's workers are processes too, but started by the pool itself (see
-//! [`micro::process_pool`]), not through `serve`.
+//! [`micro::process_pool`]), not through `serve`. The pool is measured twice, sequentially
+//! (`process-pool`) and pipelined (`process-pool-pipelined`), each against its own form of
+//! the raw echo; `process-echo-pipelined` starts its child through `process-echo`'s
+//! `serve`, so its own row names none.
 //!
 //! W7 (pub/sub across nodes) runs in three processes: its serving process is started twice,
 //! and its framework row prints how the publisher is paced ([`Measurement::settings`]).
@@ -24,14 +27,19 @@
 //! figures are times and rates at the cluster's settings, which its rows print beside them
 //! ([`Measurement::settings`]). Its member processes are started through `serve` too, many
 //! per run, and its `N` is their number.
+//!
+//! W9 (a hostile peer) has no raw baseline either: its `flood` row is read against its
+//! `quiet` row, the same honest client without the flood (a goal in `summarize.py`, as the
+//! catalog's baselines are raw rows). Both serve W5's incrementer, and their `N` is the
+//! length of the window in milliseconds.
 
 use crate::error::BenchResult;
 use crate::report::Sample;
 #[cfg(unix)]
 use crate::w8_cluster;
 use crate::{
-    micro, w1_tell, w2_ask, w3_fanout, w4_remote_tell, w5_remote_ask, w6_dispatcher, w6_spawn,
-    w7_pubsub,
+    incrementer, micro, w1_tell, w2_ask, w3_fanout, w4_remote_tell, w5_remote_ask, w6_dispatcher,
+    w6_spawn, w7_pubsub, w9_hostile,
 };
 
 /// What a measurement is about.
@@ -201,7 +209,7 @@ pub(crate) const CATALOG: &[Measurement] = &[
         w5_remote_ask::N,
         w5_remote_ask::actor,
     )
-    .served_by(w5_remote_ask::serve_actor),
+    .served_by(incrementer::serve),
     Measurement::actor(
         "W5",
         "ask-aead",
@@ -209,7 +217,7 @@ pub(crate) const CATALOG: &[Measurement] = &[
         w5_remote_ask::N,
         w5_remote_ask::actor_aead,
     )
-    .served_by(w5_remote_ask::serve_actor),
+    .served_by(incrementer::serve),
     Measurement::raw("W5", "tcp-ping-pong", w5_remote_ask::N, w5_remote_ask::raw)
         .served_by(w5_remote_ask::serve_raw),
     Measurement::actor(
@@ -246,6 +254,10 @@ pub(crate) const CATALOG: &[Measurement] = &[
     Measurement::actor("W8", "16-nodes", None, w8_cluster::LARGE, w8_cluster::large)
         .served_by(w8_cluster::serve)
         .with_settings(w8_cluster::settings_text),
+    Measurement::actor("W9", "flood", None, w9_hostile::N, w9_hostile::flood)
+        .served_by(incrementer::serve),
+    Measurement::actor("W9", "quiet", None, w9_hostile::N, w9_hostile::quiet)
+        .served_by(incrementer::serve),
     Measurement::actor(
         "micro",
         "codec",
@@ -289,6 +301,19 @@ pub(crate) const CATALOG: &[Measurement] = &[
         micro::process_echo::raw,
     )
     .served_by(micro::process_echo::serve),
+    Measurement::actor(
+        "micro",
+        "process-pool-pipelined",
+        Some("process-echo-pipelined"),
+        micro::process_pool::N,
+        micro::process_pool::actor_pipelined,
+    ),
+    Measurement::raw(
+        "micro",
+        "process-echo-pipelined",
+        micro::process_echo::N,
+        micro::process_echo::raw_pipelined,
+    ),
 ];
 
 /// The measurement named by `workload` and `variant`.
@@ -330,7 +355,7 @@ mod tests {
     #[test]
     fn the_two_process_measurements_have_a_serving_process() {
         for m in CATALOG {
-            let two_processes = matches!(m.workload, "W4" | "W5" | "W7" | "W8")
+            let two_processes = matches!(m.workload, "W4" | "W5" | "W7" | "W8" | "W9")
                 || (m.workload, m.variant) == ("micro", "process-echo");
             assert_eq!(
                 m.serve.is_some(),

@@ -18,18 +18,24 @@
 //! A failed run (a correctness check that did not hold included) prints no `RESULT` line
 //! and exits non-zero; a usage error exits with 2.
 //!
-//! The remote workloads (W4, W5) and the raw process round trip (`micro process-echo`)
+//! The remote workloads (W4, W5, W9) and the raw process round trip (`micro process-echo`)
 //! measure from this process against a second one: the binary runs itself as
-//! `actor-bench serve <workload> <variant> --n N`, a command for that purpose only, left out of
-//! the usage text (see `peer.rs` for the protocol of W4 and W5, `micro/process_echo.rs` for
-//! the echo's). W7 (pub/sub across nodes) starts two such processes, which subscribe to
-//! the measuring process's node (see `w7_pubsub.rs`). W8 (the cluster) starts 5 or 16 member processes the same way,
-//! `actor-bench serve W8 <variant>` (see `w8_cluster.rs`), and prints the cluster's settings
-//! beside its figures on a `SETTINGS` line. The process pool's workers (`micro process-pool`) are this binary too, started
-//! by the pool: `main` hands such a process to the pool's worker loop before anything else.
+//! `actor-bench serve <workload> <variant> --n N`, a command for that purpose only, left out
+//! of the usage text (see `peer.rs` for the protocol of W4, W5 and W9,
+//! `micro/process_echo.rs` for the echo's). W7 (pub/sub across nodes) starts two such
+//! processes, which subscribe to the measuring process's node (see `w7_pubsub.rs`). W8 (the
+//! cluster) starts 5 or 16 member processes the same way, `actor-bench serve W8 <variant>`
+//! (see `w8_cluster.rs`), and prints the cluster's settings beside its figures on a
+//! `SETTINGS` line. W9 (a hostile peer) floods its serving process's node and watches that
+//! process's memory (see `w9_hostile.rs`). The process pool's workers (`micro
+//! process-pool`) are this binary too, started by the pool: `main` hands such a process to
+//! the pool's worker loop before anything else.
 
 mod catalog;
 mod error;
+mod frame_batch;
+mod frame_chunks;
+mod incrementer;
 mod micro;
 mod peer;
 mod record;
@@ -49,6 +55,7 @@ mod w6_spawn;
 mod w7_pubsub;
 #[cfg(unix)]
 mod w8_cluster;
+mod w9_hostile;
 mod wait;
 
 use std::error::Error;

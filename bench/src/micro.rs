@@ -3,7 +3,8 @@
 //! Each is timed over `n` operations after a short warm-up, on one thread, and reported per
 //! operation: the codec and HMAC in ns, and a task's submit-to-result through the worker, the
 //! thread pool and the process pool (and their raw counterparts) in µs, through
-//! [`task_cost`].
+//! [`task_cost`]. The process pool is also timed pipelined ([`pipelined_cost`]): all `n`
+//! tasks submitted before the first result is read, the total time spread over the tasks.
 
 pub(crate) mod codec;
 pub(crate) mod hmac;
@@ -37,6 +38,36 @@ fn task_cost(n: u64, mut submit: impl FnMut(u64) -> BenchResult<u64>) -> BenchRe
     let mut run = |ops: u64| -> BenchResult<()> {
         for i in 0..ops {
             let result = submit(i)?;
+            if result != i + 1 {
+                return Err(BenchError::check(format!("task {i} returned {result}")));
+            }
+        }
+        Ok(())
+    };
+    run(task_warm_up(n))?;
+    let start = Instant::now();
+    run(n)?;
+    let per_task_us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
+    Ok(vec![Sample::new("cost", per_task_us, "us/task")])
+}
+
+/// Times `n` tasks run pipelined by `run_all` after [`task_warm_up`] of them run the same way:
+/// `run_all(count)` submits tasks `0..count` (task `i` returns `i + 1`) before it reads the
+/// first result, and returns the results in order, each of which is checked; reports µs per
+/// task.
+fn pipelined_cost(
+    n: u64,
+    mut run_all: impl FnMut(u64) -> BenchResult<Vec<u64>>,
+) -> BenchResult<Vec<Sample>> {
+    let mut run = |count: u64| -> BenchResult<()> {
+        let results = run_all(count)?;
+        if results.len() as u64 != count {
+            return Err(BenchError::check(format!(
+                "{} results of {count} tasks",
+                results.len()
+            )));
+        }
+        for (i, result) in (0..).zip(results) {
             if result != i + 1 {
                 return Err(BenchError::check(format!("task {i} returned {result}")));
             }

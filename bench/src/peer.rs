@@ -1,5 +1,5 @@
-//! [`Peer`]: process B of a remote workload (W4, W5, W7) as the measuring process A sees it, a
-//! guard that makes sure B never outlives the run.
+//! [`Peer`]: process B of a remote workload (W4, W5, W7, W9) as the measuring process A sees
+//! it, a guard that makes sure B never outlives the run.
 //!
 //! B is this binary again, run as `actor-bench serve <workload> <variant> --n N` with the run's
 //! [`RunKey`] in its environment (see [`crate::server`] for B's side). The protocol between
@@ -102,6 +102,11 @@ impl Peer {
     /// Where B listens.
     pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// B's process id (W9 watches its memory).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The run's key.

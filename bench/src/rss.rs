@@ -1,4 +1,5 @@
-//! The resident set size of this process, from `/proc/self/status`.
+//! The resident set size of this process or of another one (W9's serving process), from
+//! `/proc/<pid>/status`.
 
 use crate::error::BenchResult;
 
@@ -8,9 +9,23 @@ use crate::error::BenchResult;
 ///
 /// When `/proc/self/status` cannot be read (not Linux) or has no `VmRSS` line.
 pub(crate) fn vm_rss_bytes() -> BenchResult<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
+    read_vm_rss("/proc/self/status")
+}
+
+/// `VmRSS` of the process `pid`, in bytes.
+///
+/// # Errors
+///
+/// When `/proc/<pid>/status` cannot be read (not Linux, or the process is gone) or has no
+/// `VmRSS` line.
+pub(crate) fn vm_rss_bytes_of(pid: u32) -> BenchResult<u64> {
+    read_vm_rss(&format!("/proc/{pid}/status"))
+}
+
+fn read_vm_rss(path: &str) -> BenchResult<u64> {
+    let status = std::fs::read_to_string(path)?;
     let rss = parse_vm_rss(&status);
-    rss.ok_or_else(|| std::io::Error::other("no VmRSS line in /proc/self/status").into())
+    rss.ok_or_else(|| std::io::Error::other(format!("no VmRSS line in {path}")).into())
 }
 
 /// The `VmRSS:  <n> kB` line of a status file, in bytes.
@@ -40,5 +55,6 @@ mod tests {
     #[test]
     fn reads_this_process() {
         assert!(vm_rss_bytes().unwrap() > 0);
+        assert!(vm_rss_bytes_of(std::process::id()).unwrap() > 0);
     }
 }

@@ -1,8 +1,8 @@
-//! [`RunKey`]: the throwaway key of one remote measurement (W4, W5), drawn at random by the
-//! measuring process and handed to the serving process through its environment.
+//! [`RunKey`]: the throwaway key of one remote measurement (W4, W5, W7, W9), drawn at random
+//! by the measuring process and handed to the serving process through its environment.
 //!
-//! The key authenticates the framework's connection (as an `actor_net::Secret`) and the
-//! frames of the raw HMAC baseline. It lives for one run and is never printed.
+//! The key authenticates the framework's connections (as an `actor_net::Secret`; W9's
+//! flooder holds it too) and the frames of the raw HMAC baseline. It lives for one run and is never printed.
 
 use actor_net::Secret;
 

@@ -1,5 +1,6 @@
-//! Process B's side of the remote workloads (W4, W5, W7): announce the address, serve until stdin
-//! closes, then report through the exit status (see [`crate::peer`] for the protocol).
+//! Process B's side of the remote workloads (W4, W5, W7, W9): announce the address, serve
+//! until stdin closes, then report through the exit status (see [`crate::peer`] for the
+//! protocol).
 //!
 //! Two shapes of server: [`export_until_stdin_closes`] puts an actor on a framework node, and
 //! [`serve_one_connection`] hands the first TCP connection to a raw baseline's handler.

@@ -1,5 +1,6 @@
 //! W5, remote ask round trip over loopback: process A asks an actor in process B (a
-//! [`Peer`]) `i` and gets `i + 1`, sequentially; the baseline echoes a 64-byte payload in
+//! [`Peer`], serving an [`Incrementer`](crate::incrementer::Incrementer)) `i` and gets
+//! `i + 1`, sequentially; the baseline echoes a 64-byte payload in
 //! length-prefixed frames with blocking reads and writes, TCP_NODELAY.
 //!
 //! Connection set-up (and, for the framework, the handshake and the lookup) happens before
@@ -9,12 +10,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 use actor_core::codec::{FrameReader, FrameWriter};
-use actor_core::{Actor, Context, HandlerResult, Reply, System};
+use actor_net::Node;
 use actor_net::handshake::Encryption;
-use actor_net::{Node, RemoteMessage};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{BenchError, BenchResult};
+use crate::incrementer::{self, Increment};
 use crate::peer::Peer;
 use crate::report::{self, Sample};
 use crate::run_key::RunKey;
@@ -29,37 +29,8 @@ const WARM_UP: u64 = 500;
 
 const WORKLOAD: &str = "W5";
 
-/// The name B exports its actor under.
-const EXPORT: &str = "w5-incrementer";
-
 /// Bytes of the baseline's payload.
 const PAYLOAD: usize = 64;
-
-/// A request for `i + 1`: encoded as the tuple `(u64, Reply<u64>)` that W2 asks locally
-/// (bincode writes a tuple struct's fields alone), with the declared name a remote lookup needs.
-#[derive(Debug, Serialize, Deserialize)]
-struct Increment(u64, Reply<u64>);
-
-impl RemoteMessage for Increment {
-    const NAME: &'static str = "actor-bench.w5.increment";
-}
-
-/// Answers `Increment(i)` with `i + 1`: W2's incrementer, for remote askers.
-#[derive(Debug)]
-struct Incrementer;
-
-impl Actor for Incrementer {
-    type Msg = Increment;
-
-    fn handle(
-        &mut self,
-        Increment(i, reply): Increment,
-        _: &mut Context<Increment>,
-    ) -> HandlerResult {
-        reply.send(i + 1);
-        Ok(())
-    }
-}
 
 /// The framework, process A: asks B's [`Incrementer`] through a remote ref, in a session
 /// authenticated with MACs and not encrypted.
@@ -93,7 +64,7 @@ fn ask_all(
         .name("actor-bench")
         .encryption(encryption)
         .build()?;
-    let incrementer = node.lookup::<Increment>(addr, EXPORT)?;
+    let incrementer = node.lookup::<Increment>(addr, incrementer::EXPORT)?;
     record(n, |i| {
         let answer = incrementer.ask(|reply| Increment(i, reply), WAIT_LIMIT)?;
         if answer == i + 1 {
@@ -104,18 +75,6 @@ fn ask_all(
             )))
         }
     })
-}
-
-/// The framework, process B: an [`Incrementer`] exported on a node until A is done.
-pub(crate) fn serve_actor(_n: u64) -> BenchResult<()> {
-    let system = System::new();
-    let served = (|| {
-        let incrementer = system.spawn(Incrementer)?;
-        server::export_until_stdin_closes(EXPORT, &incrementer)
-    })();
-    // On every path: the actor is stopped and joined before the process reports.
-    system.shutdown();
-    served
 }
 
 /// The raw baseline, process A: writes a 64-byte frame and reads its echo, unbuffered.

@@ -20,10 +20,12 @@
 //!   [`CreditDesk`] actor on A. A record that reaches fewer than both nodes, or a drop counted
 //!   on the exchange's subscriptions, fails the run.
 //! - `framed-tcp`: W4's raw baseline, sending the same bytes to each of the two processes:
-//!   A encodes each record once as a `[u32 BE length][bincode]` frame into one reused buffer
-//!   and writes each 64 KiB of frames to both connections (TCP_NODELAY); each process decodes
-//!   every frame and adds the id to the tallies of its 4 subscribers, on the reading thread
-//!   (no hand-off: the strongest form), then writes the 4 tallies back after the `n`-th.
+//!   A encodes each record once as a `[u32 BE length][bincode]` frame in place into one
+//!   reused buffer ([`FrameBatch`]) and writes each 64 KiB of frames to both connections
+//!   (TCP_NODELAY); each process reads in large chunks and decodes every frame where it
+//!   arrived ([`FrameChunks`]), adding the id to the tallies of its 4 subscribers, on the
+//!   reading thread (no hand-off: the strongest form), then writes the 4 tallies back after
+//!   the `n`-th.
 //!   No flow control is needed: TCP's own holds the writer back.
 //!
 //! The framework row also reports `node-throughput`: records arriving at each subscribing node
@@ -31,17 +33,19 @@
 //! figure read against W4's remote tell throughput (one node sending to one other) of the same
 //! run.
 
-use std::io::{BufReader, Write as _};
+use std::io::Write as _;
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use actor_core::codec::{Bincode, Codec, FrameReader};
+use actor_core::codec::{Bincode, Codec};
 use actor_core::{Actor, ActorRef, AskError, Context, HandlerResult, System};
 use actor_net::{Node, RemoteMessage};
 use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{BenchError, BenchResult};
+use crate::frame_batch::FrameBatch;
+use crate::frame_chunks::FrameChunks;
 use crate::peer::Peer;
 use crate::record::Record;
 use crate::report::Sample;
@@ -84,9 +88,6 @@ pub(crate) const ACK_EVERY: u64 = 1024;
 
 // The window never outgrows the queue, and acknowledgements come more often than it fills.
 const _: () = assert!(WINDOW <= OUTBOUND_MESSAGES as u64 && ACK_EVERY < WINDOW);
-
-/// Capacity of the raw variant's chunks and reader.
-const BUFFER: usize = 64 * 1024;
 
 /// Where the subscribing processes find A's node: its address, in their environment.
 const PUBLISHER_VAR: &str = "ACTOR_BENCH_W7_PUBLISHER";
@@ -450,7 +451,7 @@ pub(crate) fn serve_raw(n: u64) -> BenchResult<()> {
 /// One connection of A to a receiving process.
 struct Link {
     stream: TcpStream,
-    reader: FrameReader<BufReader<TcpStream>>,
+    frames: FrameChunks<TcpStream>,
     watchdog: Option<Watchdog>,
 }
 
@@ -463,11 +464,11 @@ fn send_frames(addrs: &[SocketAddr], n: u64) -> BenchResult<Duration> {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(WAIT_LIMIT))?;
         stream.set_write_timeout(Some(WAIT_LIMIT))?;
-        let reader = FrameReader::new(BufReader::with_capacity(BUFFER, stream.try_clone()?));
+        let frames = FrameChunks::new(stream.try_clone()?);
         let watchdog = Some(Watchdog::arm(stream.try_clone()?)?);
         links.push(Link {
             stream,
-            reader,
+            frames,
             watchdog,
         });
     }
@@ -489,30 +490,20 @@ fn send_frames(addrs: &[SocketAddr], n: u64) -> BenchResult<Duration> {
 
 fn stream_records(links: &mut [Link], n: u64) -> BenchResult<Duration> {
     let codec = Bincode::new();
-    let mut chunk = Vec::with_capacity(BUFFER + 256);
+    let mut batch = FrameBatch::new();
 
     let t_start = Instant::now();
     for id in 0..n {
-        // `[u32 BE length][bincode]`, encoded in place.
-        let start = chunk.len();
-        chunk.extend_from_slice(&[0; 4]);
-        codec.encode(&Record::new(id), &mut chunk)?;
-        let len = u32::try_from(chunk.len() - start - 4)?;
-        chunk[start..start + 4].copy_from_slice(&len.to_be_bytes());
-        if chunk.len() >= BUFFER {
-            for link in links.iter_mut() {
-                link.stream.write_all(&chunk)?;
-            }
-            chunk.clear();
+        batch.push_with(|buf| Ok(codec.encode(&Record::new(id), buf)?))?;
+        if batch.is_full() {
+            write_to_all(&mut batch, links)?;
         }
     }
-    for link in links.iter_mut() {
-        link.stream.write_all(&chunk)?;
-    }
+    write_to_all(&mut batch, links)?;
     for link in links.iter_mut() {
         let payload = link
-            .reader
-            .read_frame()?
+            .frames
+            .next_frame()?
             .ok_or_else(|| BenchError::peer("closed the connection before its tallies"))?;
         let tallies: Vec<Tally> = codec.decode(payload)?;
         verify_all(&tallies, n, "a raw subscriber, on its n-th record,")?;
@@ -521,26 +512,32 @@ fn stream_records(links: &mut [Link], n: u64) -> BenchResult<Duration> {
     Ok(t_end - t_start)
 }
 
+/// Writes the batch to every link, then empties it.
+fn write_to_all(batch: &mut FrameBatch, links: &mut [Link]) -> BenchResult<()> {
+    for link in links.iter_mut() {
+        link.stream.write_all(batch.as_bytes())?;
+    }
+    batch.clear();
+    Ok(())
+}
+
 /// Reads and decodes frames until A closes the connection, adding each id to the tallies of
 /// [`SUBSCRIBERS_PER_NODE`] subscribers; writes the tallies back after the `n`-th; checks the
 /// final tallies.
 fn count_frames(stream: TcpStream, n: u64) -> BenchResult<()> {
-    let mut reader = FrameReader::new(BufReader::with_capacity(BUFFER, stream.try_clone()?));
-    let mut writer = stream;
+    let mut frames = FrameChunks::new(stream.try_clone()?);
     let codec = Bincode::new();
     let mut tallies = [Tally::default(); SUBSCRIBERS_PER_NODE];
-    while let Some(payload) = reader.read_frame()? {
+    while let Some(payload) = frames.next_frame()? {
         let record: Record = codec.decode(payload)?;
         for tally in &mut tallies {
             tally.add(record.id);
         }
         if tallies[0].count == n {
-            let mut frame = vec![0; 4];
-            codec.encode(&tallies[..], &mut frame)?;
-            let len = u32::try_from(frame.len() - 4)?;
-            frame[..4].copy_from_slice(&len.to_be_bytes());
             // One write, unbuffered: it is the only frame in this direction.
-            writer.write_all(&frame)?;
+            let mut reply = FrameBatch::new();
+            reply.push_with(|buf| Ok(codec.encode(&tallies[..], buf)?))?;
+            reply.write_to(&stream)?;
         }
     }
     verify_all(&tallies, n, "a raw subscriber, at the end,")

@@ -39,6 +39,16 @@ pub(crate) fn join<T>(handle: std::thread::JoinHandle<T>, what: &'static str) ->
         .map_err(|_| Box::new(BenchError::Thread(what)).into())
 }
 
+/// [`join`] for a scoped thread.
+pub(crate) fn join_scoped<T>(
+    handle: thread::ScopedJoinHandle<'_, T>,
+    what: &'static str,
+) -> BenchResult<T> {
+    handle
+        .join()
+        .map_err(|_| Box::new(BenchError::Thread(what)).into())
+}
+
 /// Joins every helper thread, even after one has panicked; reports the first panic.
 pub(crate) fn join_all(
     handles: impl IntoIterator<Item = std::thread::JoinHandle<()>>,

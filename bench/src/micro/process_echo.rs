@@ -9,17 +9,27 @@
 //! frame back as it came, and the parent decodes it and checks that it is `i`. Closing the
 //! parent's end of the socket is the child's stop signal: it then checks that it echoed as
 //! many frames as a run of `n` sends, and reports through its exit status.
+//!
+//! Pipelined (`process-echo-pipelined`, read against the process pool's pipelined figure):
+//! the same child, but a writer thread writes all the requests, encoded in place into one
+//! reused buffer that leaves in one write per 64 KiB ([`FrameBatch`]), while the measuring
+//! thread reads the echoes in large chunks ([`FrameChunks`]), so that neither side waits for
+//! the other. The child still echoes each frame with a write of its own, as a pool's worker
+//! answers each call.
 
 use std::io::{self, BufReader};
 use std::net::Shutdown;
 use std::os::fd::{AsFd as _, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
+use std::thread;
 use std::time::Duration;
 
 use actor_core::codec::{Bincode, Codec, FrameReader, FrameWriter};
 
 use crate::error::{BenchError, BenchResult};
+use crate::frame_batch::FrameBatch;
+use crate::frame_chunks::FrameChunks;
 use crate::peer;
 use crate::report::Sample;
 use crate::wait::{self, WAIT_LIMIT};
@@ -37,6 +47,24 @@ const EXIT_LIMIT: Duration = Duration::from_secs(10);
 /// The baseline, parent side: starts the child, echoes `n` requests through it after a
 /// warm-up, then stops it and checks its exit status.
 pub(crate) fn raw(n: u64) -> BenchResult<Vec<Sample>> {
+    with_child(n, |connection| echo_all(connection, n))
+}
+
+/// The pipelined baseline, parent side: as [`raw`], every batch of requests written while
+/// their echoes are read.
+pub(crate) fn raw_pipelined(n: u64) -> BenchResult<Vec<Sample>> {
+    with_child(n, |connection| {
+        connection.set_write_timeout(Some(WAIT_LIMIT))?;
+        super::pipelined_cost(n, |count| echo_pipelined(connection, count))
+    })
+}
+
+/// Starts the child, runs `measure` on the connection to it, then stops the child and checks
+/// its exit status.
+fn with_child(
+    n: u64,
+    measure: impl FnOnce(&UnixStream) -> BenchResult<Vec<Sample>>,
+) -> BenchResult<Vec<Sample>> {
     // Both ends are close-on-exec; the child gets its end as its standard input only, and the
     // `Command` holding this process's copy of that end is dropped with the statement.
     let (ours, theirs) = UnixStream::pair()?;
@@ -46,7 +74,7 @@ pub(crate) fn raw(n: u64) -> BenchResult<Vec<Sample>> {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()?;
-    let measured = echo_all(&ours, n);
+    let measured = measure(&ours);
     // On every path: the child sees the end of its stream, exits, and is reaped.
     let _ = ours.shutdown(Shutdown::Both);
     let exited = wait::exit(&mut child, EXIT_LIMIT, "the echo process to exit (killed)");
@@ -77,6 +105,41 @@ fn echo_all(connection: &UnixStream, n: u64) -> BenchResult<Vec<Sample>> {
             Some(echo) => Ok(codec.decode::<u64>(echo)? + 1),
             None => Err(BenchError::peer("closed its socket during the run")),
         }
+    })
+}
+
+/// Writes requests `0..count` on a thread of its own while this one reads their echoes;
+/// returns the tasks' results (each echo plus one), in order. Every read is bounded by
+/// [`WAIT_LIMIT`], and so is every write.
+fn echo_pipelined(connection: &UnixStream, count: u64) -> BenchResult<Vec<u64>> {
+    let codec = Bincode::new();
+    thread::scope(|scope| {
+        let writer = thread::Builder::new()
+            .name("echo-writer".into())
+            .spawn_scoped(scope, move || -> BenchResult<()> {
+                let mut batch = FrameBatch::new();
+                for i in 0..count {
+                    batch.push_with(|buf| Ok(codec.encode(&i, buf)?))?;
+                    batch.write_if_full(connection)?;
+                }
+                Ok(batch.write_to(connection)?)
+            })?;
+        let mut frames = FrameChunks::new(connection);
+        let read = (0..count)
+            .map(|_| match frames.next_frame()? {
+                Some(echo) => Ok(codec.decode::<u64>(echo)? + 1),
+                None => Err(BenchError::peer("closed its socket during the run")),
+            })
+            .collect::<BenchResult<Vec<u64>>>();
+        if read.is_err() {
+            // The writer may be blocked on a child that waits for its echoes to be read:
+            // shutting the socket down fails that write at once.
+            let _ = connection.shutdown(Shutdown::Both);
+        }
+        let written = wait::join_scoped(writer, "the echo's writer")?;
+        let results = read?;
+        written?;
+        Ok(results)
     })
 }
 

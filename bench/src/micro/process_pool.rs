@@ -1,8 +1,12 @@
-//! Process-pool cost: submit-to-result of an (almost) empty function, sequentially, through a
-//! [`ProcessPool`] of [`WORKERS`] worker processes. The workers are this binary again, which
-//! turns into a worker at the start of `main` (`functions().serve_if_worker()`). Read against
-//! `process-echo` ([`super::process_echo`]): a child of the same binary echoing one frame
-//! over the same kind of socket pair.
+//! Process-pool cost: submit-to-result of an (almost) empty function through a
+//! [`ProcessPool`] of [`WORKERS`] worker processes, sequentially (`process-pool`) and
+//! pipelined (`process-pool-pipelined`: all `n` submitted before the first result is read,
+//! so both workers are busy). The workers are this binary again, which turns into a worker at
+//! the start of `main` (`functions().serve_if_worker()`). Read against `process-echo`
+//! ([`super::process_echo`]): a child of the same binary echoing one frame over the same kind
+//! of socket pair, one request at a time or, for the pipelined figure
+//! (`process-echo-pipelined`), all of them written by one thread while another reads the
+//! echoes.
 //!
 //! The workers are started and have greeted the pool before the warm-up; only calls are
 //! timed.
@@ -32,6 +36,22 @@ pub(crate) fn actor(n: u64) -> BenchResult<Vec<Sample>> {
     let (functions, increment) = functions();
     let pool = ProcessPool::builder(&functions).workers(WORKERS).build()?;
     let measured = super::task_cost(n, |i| super::result_of(pool.submit(&increment, i)?));
+    // On every path: every worker is stopped and reaped before the figures are reported.
+    pool.shutdown();
+    measured
+}
+
+/// The framework, pipelined: `n` calls of `increment` submitted, then their `Pending`s
+/// waited on in order.
+pub(crate) fn actor_pipelined(n: u64) -> BenchResult<Vec<Sample>> {
+    let (functions, increment) = functions();
+    let pool = ProcessPool::builder(&functions).workers(WORKERS).build()?;
+    let measured = super::pipelined_cost(n, |count| {
+        let pending = (0..count)
+            .map(|i| pool.submit(&increment, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        pending.into_iter().map(super::result_of).collect()
+    });
     // On every path: every worker is stopped and reaped before the figures are reported.
     pool.shutdown();
     measured
