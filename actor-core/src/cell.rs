@@ -282,6 +282,12 @@ impl ActorCell {
         }
     }
 
+    /// Why the actor ended; `None` while it has not.
+    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        let exit = self.exit.lock();
+        exit.as_ref().and_then(|exit| exit.reason.clone())
+    }
+
     fn down(&self, reason: ExitReason) -> Down {
         Down {
             id: self.id,

@@ -22,16 +22,7 @@ use crate::supervision::{ExitReason, Failure, RestartWindow, Supervision};
 /// Where new actor instances come from: a factory (restartable) or one instance.
 pub(crate) enum Source<A> {
     Factory(Box<dyn FnMut() -> A + Send>),
-    Instance(Option<A>),
-}
-
-impl<A> Source<A> {
-    fn make(&mut self) -> Option<A> {
-        match self {
-            Source::Factory(factory) => Some(factory()),
-            Source::Instance(instance) => instance.take(),
-        }
-    }
+    Instance(A),
 }
 
 /// What one call to [`Runner::run`] left behind.
@@ -48,7 +39,8 @@ pub enum RunStatus {
 enum Phase {
     Fresh,
     Running,
-    Finished(ExitReason),
+    /// Ended; the reason is the cell's (see `ActorCell::exit_reason`).
+    Finished,
 }
 
 enum Next<M> {
@@ -98,17 +90,26 @@ enum Next<M> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Runner<A: Actor> {
-    source: Source<A>,
+    /// Makes the instances, for an actor built from a factory; `None` for one built from an
+    /// instance, which waits in `actor` for its start (`Phase::Fresh`).
+    factory: Option<Box<dyn FnMut() -> A + Send>>,
     actor: Option<A>,
     rx: MailboxReceiver<A::Msg>,
     ctx: Context<A::Msg>,
-    supervision: Supervision,
+    /// `None` for the default policy, [`Supervision::Stop`]; any other is boxed, with the
+    /// restarts it counts, since an idle actor pays for every byte of its runner.
+    supervision: Option<Box<Supervised>>,
     /// Messages taken from the mailbox, compared with the cell's announced count when the
     /// actor stops (see `cell.rs`).
     received: u64,
-    /// Created by the first restart: most actors never restart.
-    restarts: Option<Box<RestartWindow>>,
     phase: Phase,
+}
+
+/// A supervision policy other than the default, and what it remembers.
+struct Supervised {
+    policy: Supervision,
+    /// The recent restarts, for a [`Supervision::Restart`] limit.
+    restarts: RestartWindow,
 }
 
 impl<A: Actor> Runner<A> {
@@ -118,14 +119,23 @@ impl<A: Actor> Runner<A> {
         ctx: Context<A::Msg>,
         supervision: Supervision,
     ) -> Runner<A> {
+        let (factory, actor) = match source {
+            Source::Factory(factory) => (Some(factory), None),
+            Source::Instance(actor) => (None, Some(actor)),
+        };
         Runner {
-            source,
-            actor: None,
+            factory,
+            actor,
             rx,
             ctx,
-            supervision,
+            supervision: match supervision {
+                Supervision::Stop => None,
+                policy => Some(Box::new(Supervised {
+                    policy,
+                    restarts: RestartWindow::default(),
+                })),
+            },
             received: 0,
-            restarts: None,
             phase: Phase::Fresh,
         }
     }
@@ -298,7 +308,10 @@ impl<A: Actor> Runner<A> {
     fn begin(&mut self) -> Option<RunStatus> {
         match &self.phase {
             Phase::Running => None,
-            Phase::Finished(reason) => Some(RunStatus::Stopped(reason.clone())),
+            Phase::Finished => Some(RunStatus::Stopped(
+                // Recorded by `finish` before it set the phase.
+                self.cell().exit_reason().unwrap_or(ExitReason::Killed),
+            )),
             Phase::Fresh => {
                 self.phase = Phase::Running;
                 tracing::debug!(actor = %self.id(), name = ?self.cell().name, "actor started");
@@ -380,17 +393,19 @@ impl<A: Actor> Runner<A> {
         }
     }
 
-    /// Makes a fresh instance and runs its `started` hook.
+    /// Makes a fresh instance (or takes the one the actor was built from) and runs its
+    /// `started` hook.
     fn instantiate(&mut self) -> Result<(), Failure> {
-        let source = &mut self.source;
-        let actor = match catch_unwind(AssertUnwindSafe(|| source.make())) {
-            Ok(Some(actor)) => self.actor.insert(actor),
-            Ok(None) => {
-                return Err(Failure::Panic(
-                    "no instance to start: build with a factory to restart".into(),
-                ));
+        if let Some(factory) = &mut self.factory {
+            match catch_unwind(AssertUnwindSafe(factory)) {
+                Ok(actor) => self.actor = Some(actor),
+                Err(panic) => return Err(Failure::from_panic(panic)),
             }
-            Err(panic) => return Err(Failure::from_panic(panic)),
+        }
+        let Some(actor) = self.actor.as_mut() else {
+            return Err(Failure::Panic(
+                "no instance to start: build with a factory to restart".into(),
+            ));
         };
         let ctx = &mut self.ctx;
         match catch_unwind(AssertUnwindSafe(|| actor.started(ctx))) {
@@ -410,7 +425,11 @@ impl<A: Actor> Runner<A> {
                 name,
                 failure: reported,
             });
-            match self.supervision {
+            let Some(supervised) = self.supervision.as_deref_mut() else {
+                // `Stop`, the default.
+                return Some(ExitReason::Failed(failure));
+            };
+            match supervised.policy {
                 Supervision::Stop => return Some(ExitReason::Failed(failure)),
                 Supervision::Resume if self.actor.is_some() => return None,
                 Supervision::Resume => return Some(ExitReason::Failed(failure)),
@@ -418,11 +437,10 @@ impl<A: Actor> Runner<A> {
                     max_restarts,
                     within,
                 } => {
-                    if !self.restarts.get_or_insert_with(Box::default).try_record(
-                        Instant::now(),
-                        max_restarts,
-                        within,
-                    ) {
+                    if !supervised
+                        .restarts
+                        .try_record(Instant::now(), max_restarts, within)
+                    {
                         tracing::warn!(actor = %self.id(), "restart limit reached");
                         return Some(ExitReason::Failed(failure));
                     }
@@ -447,6 +465,11 @@ impl<A: Actor> Runner<A> {
     }
 
     fn run_stopped_hook(&mut self) {
+        if matches!(self.phase, Phase::Fresh) {
+            // Never started: an instance waiting for its start is dropped without the hook.
+            self.actor = None;
+            return;
+        }
         if let Some(mut actor) = self.actor.take() {
             let ctx = &mut self.ctx;
             if catch_unwind(AssertUnwindSafe(|| actor.stopped(ctx))).is_err() {
@@ -479,14 +502,14 @@ impl<A: Actor> Runner<A> {
             reason: ended,
         });
         cell.notify_exit(reason.clone());
-        self.phase = Phase::Finished(reason.clone());
+        self.phase = Phase::Finished;
         reason
     }
 }
 
 impl<A: Actor> Drop for Runner<A> {
     fn drop(&mut self) {
-        if !matches!(self.phase, Phase::Finished(_)) {
+        if !matches!(self.phase, Phase::Finished) {
             self.finish(ExitReason::Killed);
         }
     }

@@ -302,7 +302,7 @@ impl System {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn actor_from<A: Actor>(&self, actor: A) -> ActorBuilder<A> {
-        ActorBuilder::new(self.clone(), Source::Instance(Some(actor)))
+        ActorBuilder::new(self.clone(), Source::Instance(actor))
     }
 
     /// The live actor registered under `name`, as a ref taking messages of type `M`.
