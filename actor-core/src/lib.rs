@@ -129,6 +129,7 @@ mod escaped;
 mod event;
 mod exchange;
 mod inbox;
+mod local;
 mod mailbox;
 mod ordered_mutex;
 mod reply;

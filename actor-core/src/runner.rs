@@ -16,7 +16,7 @@ use crate::actor_id::{ActorId, CurrentActor};
 use crate::budget::Ticket;
 use crate::cell::ActorCell;
 use crate::event::{DeadLetterReason, SystemEvent};
-use crate::mailbox::{Envelope, MailboxReceiver};
+use crate::mailbox::{Envelope, MailboxQueue, MailboxReceiver};
 use crate::supervision::{ExitReason, Failure, RestartWindow, Supervision};
 
 /// Where new actor instances come from: a factory (restartable) or one instance.
@@ -94,6 +94,8 @@ pub struct Runner<A: Actor> {
     /// instance, which waits in `actor` for its start (`Phase::Fresh`).
     factory: Option<Box<dyn FnMut() -> A + Send>>,
     actor: Option<A>,
+    /// The receiving side's own part of the mailbox; the mailbox itself is in the actor's
+    /// allocation (`ctx.local()`).
     rx: MailboxReceiver<A::Msg>,
     ctx: Context<A::Msg>,
     /// `None` for the default policy, [`Supervision::Stop`]; any other is boxed, with the
@@ -140,8 +142,12 @@ impl<A: Actor> Runner<A> {
         }
     }
 
-    fn cell(&self) -> &Arc<ActorCell> {
+    fn cell(&self) -> &ActorCell {
         self.ctx.cell()
+    }
+
+    fn mailbox(&self) -> &MailboxQueue<A::Msg> {
+        &self.ctx.local().mailbox
     }
 
     /// The identity of the actor this runner drives.
@@ -202,7 +208,7 @@ impl<A: Actor> Runner<A> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn on_mail(&self, notify: impl Fn() + Send + Sync + 'static) -> bool {
-        self.cell().set_scheduler(Box::new(notify))
+        self.ctx.local().host.on_mail(Box::new(notify))
     }
 
     /// Returns `true` when messages are queued for the actor (a hint: they may be taken or
@@ -227,7 +233,7 @@ impl<A: Actor> Runner<A> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn has_mail(&self) -> bool {
-        !self.rx.is_empty()
+        !self.mailbox().is_empty(&self.rx)
     }
 
     /// Handles at most `max` messages that are already queued, without blocking (starting
@@ -240,7 +246,7 @@ impl<A: Actor> Runner<A> {
     ///
     /// See [`Runner`].
     pub fn run(&mut self, max: usize) -> RunStatus {
-        let _current = CurrentActor::enter(self.cell());
+        let _current = CurrentActor::enter(self.ctx.shared());
         if let Some(status) = self.begin() {
             return status;
         }
@@ -257,7 +263,7 @@ impl<A: Actor> Runner<A> {
                 Next::Exit(reason) => return RunStatus::Stopped(self.finish(reason)),
             }
         }
-        if self.rx.is_empty() && self.cell().is_running() {
+        if self.mailbox().is_empty(&self.rx) && self.cell().is_running() {
             RunStatus::Idle
         } else {
             RunStatus::Yielded
@@ -285,7 +291,7 @@ impl<A: Actor> Runner<A> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run_blocking(mut self) -> ExitReason {
-        let _current = CurrentActor::enter(self.cell());
+        let _current = CurrentActor::enter(self.ctx.shared());
         if let Some(RunStatus::Stopped(reason)) = self.begin() {
             return reason;
         }
@@ -331,7 +337,7 @@ impl<A: Actor> Runner<A> {
     /// been killed, or stopped with nothing left to handle.
     fn next(&mut self, block: bool) -> Next<A::Msg> {
         loop {
-            let envelope = match self.rx.try_recv() {
+            let envelope = match self.mailbox().try_recv(&self.rx) {
                 Ok(envelope) => envelope,
                 Err(TryRecvError::Disconnected) => return Next::Exit(ExitReason::Stopped),
                 Err(TryRecvError::Empty) => match self.empty_mailbox(block) {
@@ -356,7 +362,10 @@ impl<A: Actor> Runner<A> {
             Some(ExitReason::Killed) => return Err(Next::Exit(ExitReason::Killed)),
             Some(reason) if self.cell().announced() == self.received => {
                 // Every announced message has been taken: this look ends it.
-                return self.rx.try_recv().map_err(|_| Next::Exit(reason));
+                return self
+                    .mailbox()
+                    .try_recv(&self.rx)
+                    .map_err(|_| Next::Exit(reason));
             }
             // An announced message is on its way: its push (or its sender taking it back)
             // wakes or schedules the actor.
@@ -365,8 +374,10 @@ impl<A: Actor> Runner<A> {
         if !block {
             return Err(Next::Empty);
         }
-        // The cell's waker holds a sender as long as the actor exists.
-        self.rx.recv().map_err(|_| Next::Exit(ExitReason::Stopped))
+        // The actor's allocation holds a sender as long as the actor exists.
+        self.mailbox()
+            .recv(&self.rx)
+            .map_err(|_| Next::Exit(ExitReason::Stopped))
     }
 
     fn requested_exit(&self) -> Option<ExitReason> {
@@ -482,9 +493,10 @@ impl<A: Actor> Runner<A> {
     /// once), name freed, monitors told.
     fn finish(&mut self, reason: ExitReason) -> ExitReason {
         self.run_stopped_hook();
-        let cell = Arc::clone(self.cell());
+        let shared = Arc::clone(self.ctx.shared());
+        let cell = shared.cell();
         cell.close();
-        while let Ok(envelope) = self.rx.try_recv() {
+        while let Ok(envelope) = self.mailbox().try_recv(&self.rx) {
             if let Some(discarded) = envelope.into_parts() {
                 // Dropped before reporting: a reply inside fails its asker at once (and a
                 // ticket goes back to its budget).
@@ -512,6 +524,9 @@ impl<A: Actor> Drop for Runner<A> {
         if !matches!(self.phase, Phase::Finished) {
             self.finish(ExitReason::Killed);
         }
+        // The receiving side is gone: a locked queue refuses sends from now on and lets its
+        // blocked senders go (a channel does so when `rx` is dropped, just after this).
+        self.mailbox().close();
     }
 }
 
@@ -519,7 +534,7 @@ impl<A: Actor> std::fmt::Debug for Runner<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runner")
             .field("id", &self.id())
-            .field("in_mailbox", &self.rx.len())
+            .field("in_mailbox", &self.mailbox().len())
             .finish_non_exhaustive()
     }
 }

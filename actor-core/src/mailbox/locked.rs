@@ -34,8 +34,8 @@ pub(crate) type PriorityFn<M> = Arc<dyn Fn(&M) -> u32 + Send + Sync>;
 /// The capacity of an unbounded queue: more than any queue can hold.
 const UNBOUNDED: usize = usize::MAX;
 
-// Every idle actor run by an executor pays for every byte here: what only some queues need
-// is boxed.
+// An actor's mailbox lives in the actor's own allocation (see `local.rs`), so every byte here
+// is paid by every idle actor run by an executor: what only some queues need is boxed.
 pub(crate) struct Queue<M> {
     state: Mutex<State<M>>,
     not_empty: Condvar,
@@ -167,7 +167,7 @@ impl<M> Queue<M> {
         capacity: Option<usize>,
         overflow: Overflow,
         priority: Option<PriorityFn<M>>,
-    ) -> Arc<Queue<M>> {
+    ) -> Queue<M> {
         Queue::build(capacity, overflow, priority, None)
     }
 
@@ -177,7 +177,7 @@ impl<M> Queue<M> {
         capacity: Option<usize>,
         overflow: Overflow,
         priority: Option<PriorityFn<M>>,
-    ) -> (Arc<Queue<M>>, Receiver<()>) {
+    ) -> (Queue<M>, Receiver<()>) {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let bell = Bell { tx, rx: rx.clone() };
         (Queue::build(capacity, overflow, priority, Some(bell)), rx)
@@ -188,7 +188,7 @@ impl<M> Queue<M> {
         overflow: Overflow,
         priority: Option<PriorityFn<M>>,
         bell: Option<Bell>,
-    ) -> Arc<Queue<M>> {
+    ) -> Queue<M> {
         let items = match priority {
             None => Items::Fifo(VecDeque::new()),
             Some(priority) => Items::Priority(Box::new(Heap {
@@ -197,7 +197,7 @@ impl<M> Queue<M> {
                 priority,
             })),
         };
-        Arc::new(Queue {
+        Queue {
             state: Mutex::new(State {
                 items,
                 woken: false,
@@ -213,7 +213,7 @@ impl<M> Queue<M> {
                     bell,
                 })
             }),
-        })
+        }
     }
 
     /// Puts the doorbell's token in or takes it out, as the queue's state now says. Called
