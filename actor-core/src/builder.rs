@@ -8,6 +8,7 @@ use crate::actor_id::ActorId;
 use crate::actor_ref::ActorRef;
 use crate::cell::ActorCell;
 use crate::error::SpawnError;
+use crate::executor::{Exec, Executor};
 use crate::local::{AnyLocal, Hook, Host, Local};
 use crate::mailbox::{Mailbox, PriorityFn};
 use crate::runner::{Runner, Source};
@@ -217,6 +218,29 @@ impl<A: Actor> ActorBuilder<A> {
         Ok(actor_ref)
     }
 
+    /// Starts the actor on `executor`, which runs it whenever it has something to do (see
+    /// [`Executor`]). The actor, its mailbox and its runner share one allocation: an idle
+    /// actor costs that allocation and its entries in the system's and the executor's
+    /// tables, and no thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](ActorBuilder::spawn), except [`SpawnError::Thread`]. An executor that
+    /// has shut down does not fail the spawn: the actor ends at once, as killed.
+    ///
+    /// # Examples
+    ///
+    /// See [`Executor`].
+    pub fn spawn_on<E: Executor + 'static>(
+        self,
+        executor: &Arc<E>,
+    ) -> Result<ActorRef<A::Msg>, SpawnError> {
+        let executor = Arc::downgrade(executor);
+        let (local, actor_ref, runner) = self.build(true, |me| Exec::new(me.clone(), executor))?;
+        Exec::start(&local, runner);
+        Ok(actor_ref)
+    }
+
     /// Creates the actor without running it: returns its ref and the [`Runner`] that an
     /// executor of your own drives (the seam a dispatcher uses). The actor is registered at
     /// once, so its name is taken and [`System::shutdown`] waits for it.
@@ -236,7 +260,9 @@ impl<A: Actor> ActorBuilder<A> {
     /// Like [`build_runner`](ActorBuilder::build_runner), for an executor that runs the
     /// actor only when it has something to do (see [`Runner::on_mail`]). The actor gets a
     /// compact mailbox (a queue under a mutex rather than a channel), so that a hundred
-    /// thousand idle actors cost little memory.
+    /// thousand idle actors cost little memory. An executor that implements [`Executor`]
+    /// gets leaner still with [`spawn_on`](ActorBuilder::spawn_on): the runner then lives in
+    /// the actor's own allocation, and needs no notification function.
     ///
     /// # Errors
     ///

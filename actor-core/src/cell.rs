@@ -25,7 +25,7 @@
 //! Announcing and closing use `SeqCst`, so either the sender sees the closed gate or the
 //! actor sees the announcement; a successful push costs the sender one atomic operation.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
@@ -64,6 +64,10 @@ pub(crate) struct ActorCell {
     /// The number of the actor this one is blocked asking from its handler; 0 when none.
     asking: AtomicU64,
     state: AtomicU8,
+    /// For an actor run by an [`Executor`](crate::Executor): whether it is submitted or
+    /// running (see `executor.rs`). Here, in what would be padding, rather than beside the
+    /// runner, to keep the actor's allocation small.
+    pub(crate) scheduled: AtomicBool,
 }
 
 #[derive(Default)]
@@ -81,6 +85,8 @@ impl ActorCell {
             gate: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
             asking: AtomicU64::new(0),
+            // An executor's actor is scheduled until its spawn submits the first run.
+            scheduled: AtomicBool::new(true),
             events,
             exit: Mutex::new(None),
         }

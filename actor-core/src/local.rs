@@ -14,6 +14,7 @@
 //! |----------|---------------------------------------------|-----------------------------------|
 //! | `()`     | its own thread, or an inbox's readers       | blocked on the mailbox            |
 //! | [`Hook`] | a user's executor, through a `Runner`       | the function of `Runner::on_mail` |
+//! | `Exec`   | an `Executor`; the runner lives in the host | its task, submitted (`executor.rs`) |
 
 use std::sync::OnceLock;
 
