@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::actor_id::ActorId;
 use crate::actor_ref::ActorRef;
 use crate::cell::ActorCell;
+use crate::local::{AnyLocal, Local};
 use crate::supervision::Down;
 // A context holds its system (the one import back up from an actor to the system that
 // runs it): handlers spawn, look up and publish through it.
@@ -119,22 +120,40 @@ pub trait Actor: Send + 'static {
 /// ```
 pub struct Context<M> {
     myself: ActorRef<M>,
-    cell: Arc<ActorCell>,
+    /// The same allocation as `myself`'s, its message type erased: for marking the thread
+    /// that runs the actor (`CurrentActor`).
+    shared: Arc<dyn AnyLocal>,
     system: System,
 }
 
 impl<M: Send + 'static> Context<M> {
-    pub(crate) fn new(myself: ActorRef<M>, cell: Arc<ActorCell>, system: System) -> Context<M> {
+    pub(crate) fn new(
+        myself: ActorRef<M>,
+        shared: Arc<dyn AnyLocal>,
+        system: System,
+    ) -> Context<M> {
         Context {
             myself,
-            cell,
+            shared,
             system,
         }
     }
 
     /// This actor's shared state.
-    pub(crate) fn cell(&self) -> &Arc<ActorCell> {
-        &self.cell
+    pub(crate) fn cell(&self) -> &ActorCell {
+        self.shared.cell()
+    }
+
+    /// This actor's allocation, its message type erased.
+    pub(crate) fn shared(&self) -> &Arc<dyn AnyLocal> {
+        &self.shared
+    }
+
+    /// This actor's allocation: its cell and its mailbox.
+    pub(crate) fn local(&self) -> &Local<M> {
+        self.myself
+            .as_local()
+            .expect("invariant: an actor's ref to itself is local")
     }
 
     /// A ref to this actor.

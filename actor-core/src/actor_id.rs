@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::cell::ActorCell;
+use crate::local::AnyLocal;
 
 /// The identity of an actor, unique within the process.
 ///
@@ -69,24 +70,24 @@ impl fmt::Display for ActorId {
 }
 
 thread_local! {
-    static CURRENT: Cell<Option<Arc<ActorCell>>> = const { Cell::new(None) };
+    static CURRENT: Cell<Option<Arc<dyn AnyLocal>>> = const { Cell::new(None) };
 }
 
 /// Marks the calling thread as running an actor until dropped (restoring the previous mark,
 /// so a runner driven from inside another actor's handler nests correctly).
-pub(crate) struct CurrentActor(Option<Arc<ActorCell>>);
+pub(crate) struct CurrentActor(Option<Arc<dyn AnyLocal>>);
 
 impl CurrentActor {
-    pub(crate) fn enter(cell: &Arc<ActorCell>) -> CurrentActor {
-        CurrentActor(CURRENT.with(|c| c.replace(Some(Arc::clone(cell)))))
+    pub(crate) fn enter(actor: &Arc<dyn AnyLocal>) -> CurrentActor {
+        CurrentActor(CURRENT.with(|c| c.replace(Some(Arc::clone(actor)))))
     }
 
     /// Calls `f` with the cell of the actor the calling thread runs, if any.
     pub(crate) fn with<R>(f: impl FnOnce(Option<&ActorCell>) -> R) -> R {
         CURRENT.with(|current| {
-            let cell = current.take();
-            let result = f(cell.as_deref());
-            current.set(cell);
+            let actor = current.take();
+            let result = f(actor.as_deref().map(AnyLocal::cell));
+            current.set(actor);
             result
         })
     }

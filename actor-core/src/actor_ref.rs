@@ -7,15 +7,16 @@ mod remote;
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::actor_id::{ActorId, CurrentActor};
 use crate::budget::Ticket;
 use crate::cell::ActorCell;
 use crate::error::{AskError, JoinError, SendError};
-use crate::event::{DeadLetterReason, Events};
-use crate::mailbox::{Envelope, MailboxSender, Sent};
+use crate::event::DeadLetterReason;
+use crate::local::Local;
+use crate::mailbox::{Envelope, Sent};
 use crate::reply::{Pending, Reply, ReplyError};
 use crate::send_wait::SendWait;
 use crate::supervision::{Down, ExitReason};
@@ -78,37 +79,27 @@ pub struct ActorRef<M> {
     flavor: Flavor<M>,
 }
 
-/// Where the actor is: in this process, or behind a transport.
+/// Where the actor is: in this process (its one allocation: cell, mailbox, host), or behind
+/// a transport.
 enum Flavor<M> {
-    Local {
-        tx: MailboxSender<M>,
-        cell: Arc<ActorCell>,
-    },
+    Local(Arc<Local<M>>),
     Remote(Remote<M>),
 }
 
 impl<M> ActorRef<M> {
-    /// A ref to a new actor (or inbox) fed through `tx`, and the actor's shared cell.
-    pub(crate) fn create(
-        tx: MailboxSender<M>,
-        name: Option<Arc<str>>,
-        events: Weak<Events>,
-    ) -> (ActorRef<M>, Arc<ActorCell>)
-    where
-        M: Send + 'static,
-    {
-        let waker = {
-            let tx = tx.clone();
-            Box::new(move || tx.wake())
-        };
-        let cell = Arc::new(ActorCell::new(ActorId::next(), name, waker, events));
-        let actor_ref = ActorRef {
-            flavor: Flavor::Local {
-                tx,
-                cell: Arc::clone(&cell),
-            },
-        };
-        (actor_ref, cell)
+    /// A ref to an actor (or inbox) of this process.
+    pub(crate) fn local(local: Arc<Local<M>>) -> ActorRef<M> {
+        ActorRef {
+            flavor: Flavor::Local(local),
+        }
+    }
+
+    /// The actor's allocation, for a local actor.
+    pub(crate) fn as_local(&self) -> Option<&Local<M>> {
+        match &self.flavor {
+            Flavor::Local(local) => Some(local),
+            Flavor::Remote(_) => None,
+        }
     }
 
     /// A ref to an actor that `target` reaches (a transport's proxy for a remote actor). The
@@ -147,7 +138,7 @@ impl<M> ActorRef<M> {
     #[must_use]
     pub fn id(&self) -> ActorId {
         match &self.flavor {
-            Flavor::Local { cell, .. } => cell.id,
+            Flavor::Local(local) => local.cell.id,
             Flavor::Remote(remote) => remote.id,
         }
     }
@@ -172,7 +163,7 @@ impl<M> ActorRef<M> {
     #[must_use]
     pub fn name(&self) -> Option<&str> {
         match &self.flavor {
-            Flavor::Local { cell, .. } => cell.name.as_deref(),
+            Flavor::Local(local) => local.cell.name.as_deref(),
             Flavor::Remote(remote) => remote.target.name(),
         }
     }
@@ -185,7 +176,7 @@ impl<M> ActorRef<M> {
     #[must_use]
     pub fn is_alive(&self) -> bool {
         match &self.flavor {
-            Flavor::Local { cell, .. } => cell.is_alive(),
+            Flavor::Local(local) => local.cell.is_alive(),
             Flavor::Remote(remote) => remote.target.is_alive(),
         }
     }
@@ -210,7 +201,10 @@ impl<M> ActorRef<M> {
     #[must_use]
     pub fn dropped_count(&self) -> u64 {
         match &self.flavor {
-            Flavor::Local { cell, .. } => cell.dropped.load(std::sync::atomic::Ordering::Relaxed),
+            Flavor::Local(local) => local
+                .cell
+                .dropped
+                .load(std::sync::atomic::Ordering::Relaxed),
             Flavor::Remote(_) => 0,
         }
     }
@@ -291,49 +285,19 @@ impl<M> ActorRef<M> {
 
     #[inline]
     fn send(&self, msg: M, wait: SendWait) -> Result<(), SendError<M>> {
-        let cell = match &self.flavor {
-            Flavor::Local { cell, .. } => cell,
+        let local = match &self.flavor {
+            Flavor::Local(local) => local,
             Flavor::Remote(remote) => return remote.target.send(msg, wait),
         };
-        report(cell, self.offer(msg, wait))
+        report(&local.cell, offer_local(local, Envelope::Msg(msg), wait))
     }
 
     /// Queues `msg` without reporting: the caller decides what a failure means.
     #[inline]
     pub(crate) fn offer(&self, msg: M, wait: SendWait) -> Result<Sent, SendError<M>> {
         match &self.flavor {
-            Flavor::Local { tx, cell } => self.offer_local(tx, cell, Envelope::Msg(msg), wait),
+            Flavor::Local(local) => offer_local(local, Envelope::Msg(msg), wait),
             Flavor::Remote(remote) => remote.target.send(msg, wait).map(|()| Sent::Queued),
-        }
-    }
-
-    /// Queues an envelope in a local actor's mailbox, through the actor's gate.
-    #[inline]
-    fn offer_local(
-        &self,
-        tx: &MailboxSender<M>,
-        cell: &ActorCell,
-        env: Envelope<M>,
-        wait: SendWait,
-    ) -> Result<Sent, SendError<M>> {
-        if !cell.enter() {
-            return Err(SendError::Closed(env.into_msg()));
-        }
-        match tx.send(env, wait) {
-            Ok(Sent::Queued) => {
-                cell.schedule();
-                Ok(Sent::Queued)
-            }
-            Ok(Sent::Dropped) => {
-                cell.undo();
-                cell.dropped
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Ok(Sent::Dropped)
-            }
-            Err(error) => {
-                cell.undo();
-                Err(error)
-            }
         }
     }
 
@@ -379,15 +343,15 @@ impl<M> ActorRef<M> {
         ticket: Ticket,
         wait: SendWait,
     ) -> Result<(), SendError<M>> {
-        let (tx, cell) = match &self.flavor {
-            Flavor::Local { tx, cell } => (tx, cell),
+        let local = match &self.flavor {
+            Flavor::Local(local) => local,
             Flavor::Remote(remote) => {
                 drop(ticket);
                 return remote.target.send(msg, wait);
             }
         };
         let env = Envelope::Ticketed(Box::new((msg, ticket)));
-        report(cell, self.offer_local(tx, cell, env, wait))
+        report(&local.cell, offer_local(local, env, wait))
     }
 
     /// How many messages wait in the actor's mailbox now (0 for a remote actor). A snapshot:
@@ -406,7 +370,7 @@ impl<M> ActorRef<M> {
     #[must_use]
     pub fn mailbox_len(&self) -> usize {
         match &self.flavor {
-            Flavor::Local { tx, .. } => tx.len(),
+            Flavor::Local(local) => local.mailbox.len(),
             Flavor::Remote(_) => 0,
         }
     }
@@ -467,10 +431,10 @@ impl<M> ActorRef<M> {
             if current.id == self.id() {
                 return Err(AskError::AskedItself);
             }
-            if let Flavor::Local { cell, .. } = &self.flavor
-                && cell.is_asking(current.id)
+            if let Flavor::Local(local) = &self.flavor
+                && local.cell.is_asking(current.id)
             {
-                current.report_ask_cycle(cell);
+                current.report_ask_cycle(&local.cell);
             }
             current.set_asking(Some(self.id()));
             Ok(Some(Asking))
@@ -522,7 +486,7 @@ impl<M> ActorRef<M> {
     /// See [`ActorRef`].
     pub fn stop(&self) {
         match &self.flavor {
-            Flavor::Local { cell, .. } => cell.stop(),
+            Flavor::Local(local) => local.stop(),
             Flavor::Remote(remote) => remote.target.stop(),
         }
     }
@@ -547,7 +511,7 @@ impl<M> ActorRef<M> {
     /// ```
     pub fn kill(&self) {
         match &self.flavor {
-            Flavor::Local { cell, .. } => cell.kill(),
+            Flavor::Local(local) => local.kill(),
             Flavor::Remote(remote) => remote.target.kill(),
         }
     }
@@ -628,7 +592,7 @@ impl<M> ActorRef<M> {
     /// ```
     pub fn monitor(&self) -> Pending<Down> {
         match &self.flavor {
-            Flavor::Local { cell, .. } => cell.monitor(),
+            Flavor::Local(local) => local.cell.monitor(),
             Flavor::Remote(remote) => {
                 let (reply, pending) = Reply::pair();
                 let id = remote.id;
@@ -646,6 +610,39 @@ impl<M> ActorRef<M> {
 
 /// What a `tell` to a local actor returns, once its outcome is reported: a dropped message
 /// on `system.dropped`, a message refused by an actor that is gone as a dead letter.
+/// Queues an envelope in a local actor's mailbox, through the actor's gate: announces the
+/// push, pushes, and schedules the actor (or takes the announcement back when nothing was
+/// queued).
+#[inline]
+fn offer_local<M>(
+    local: &Local<M>,
+    env: Envelope<M>,
+    wait: SendWait,
+) -> Result<Sent, SendError<M>> {
+    if !local.cell.enter() {
+        local.wake();
+        return Err(SendError::Closed(env.into_msg()));
+    }
+    match local.mailbox.send(env, wait) {
+        Ok(Sent::Queued) => {
+            local.host.schedule(&local.cell);
+            Ok(Sent::Queued)
+        }
+        Ok(Sent::Dropped) => {
+            local.undo();
+            local
+                .cell
+                .dropped
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(Sent::Dropped)
+        }
+        Err(error) => {
+            local.undo();
+            Err(error)
+        }
+    }
+}
+
 #[inline]
 fn report<M>(cell: &ActorCell, sent: Result<Sent, SendError<M>>) -> Result<(), SendError<M>> {
     match sent {
@@ -678,10 +675,7 @@ fn exit_reason(down: Result<Down, ReplyError>) -> Result<ExitReason, JoinError> 
 impl<M> Clone for ActorRef<M> {
     fn clone(&self) -> Self {
         let flavor = match &self.flavor {
-            Flavor::Local { tx, cell } => Flavor::Local {
-                tx: tx.clone(),
-                cell: Arc::clone(cell),
-            },
+            Flavor::Local(local) => Flavor::Local(Arc::clone(local)),
             Flavor::Remote(remote) => Flavor::Remote(remote.clone()),
         };
         ActorRef { flavor }

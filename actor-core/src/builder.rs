@@ -1,11 +1,15 @@
 //! [`ActorBuilder`]: how an actor is named, queued, supervised and run.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use crate::actor::{Actor, Context};
+use crate::actor_id::ActorId;
 use crate::actor_ref::ActorRef;
+use crate::cell::ActorCell;
 use crate::error::SpawnError;
+use crate::executor::{Exec, Executor};
+use crate::local::{AnyLocal, Hook, Host, Local};
 use crate::mailbox::{Mailbox, PriorityFn};
 use crate::runner::{Runner, Source};
 use crate::supervision::Supervision;
@@ -197,7 +201,7 @@ impl<A: Actor> ActorBuilder<A> {
             thread = thread.stack_size(bytes);
         }
         let system = self.system.clone();
-        let (actor_ref, runner) = self.build_runner()?;
+        let (_, actor_ref, runner) = self.build(false, |_| ())?;
         let label = match actor_ref.name() {
             Some(name) => format!("actor-{name}"),
             None => format!("actor-{}", actor_ref.id().as_u64()),
@@ -214,6 +218,29 @@ impl<A: Actor> ActorBuilder<A> {
         Ok(actor_ref)
     }
 
+    /// Starts the actor on `executor`, which runs it whenever it has something to do (see
+    /// [`Executor`]). The actor, its mailbox and its runner share one allocation: an idle
+    /// actor costs that allocation and its entries in the system's and the executor's
+    /// tables, and no thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](ActorBuilder::spawn), except [`SpawnError::Thread`]. An executor that
+    /// has shut down does not fail the spawn: the actor ends at once, as killed.
+    ///
+    /// # Examples
+    ///
+    /// See [`Executor`].
+    pub fn spawn_on<E: Executor + 'static>(
+        self,
+        executor: &Arc<E>,
+    ) -> Result<ActorRef<A::Msg>, SpawnError> {
+        let executor = Arc::downgrade(executor);
+        let (local, actor_ref, runner) = self.build(true, |me| Exec::new(me.clone(), executor))?;
+        Exec::start(&local, runner);
+        Ok(actor_ref)
+    }
+
     /// Creates the actor without running it: returns its ref and the [`Runner`] that an
     /// executor of your own drives (the seam a dispatcher uses). The actor is registered at
     /// once, so its name is taken and [`System::shutdown`] waits for it.
@@ -226,13 +253,16 @@ impl<A: Actor> ActorBuilder<A> {
     ///
     /// See [`Runner`].
     pub fn build_runner(self) -> Result<(ActorRef<A::Msg>, Runner<A>), SpawnError> {
-        self.build(false)
+        let (_, actor_ref, runner) = self.build(false, |_| Hook::default())?;
+        Ok((actor_ref, runner))
     }
 
     /// Like [`build_runner`](ActorBuilder::build_runner), for an executor that runs the
     /// actor only when it has something to do (see [`Runner::on_mail`]). The actor gets a
     /// compact mailbox (a queue under a mutex rather than a channel), so that a hundred
-    /// thousand idle actors cost little memory.
+    /// thousand idle actors cost little memory. An executor that implements [`Executor`]
+    /// gets leaner still with [`spawn_on`](ActorBuilder::spawn_on): the runner then lives in
+    /// the actor's own allocation, and needs no notification function.
     ///
     /// # Errors
     ///
@@ -242,23 +272,41 @@ impl<A: Actor> ActorBuilder<A> {
     ///
     /// See [`Runner::on_mail`].
     pub fn build_for_executor(self) -> Result<(ActorRef<A::Msg>, Runner<A>), SpawnError> {
-        self.build(true)
+        let (_, actor_ref, runner) = self.build(true, |_| Hook::default())?;
+        Ok((actor_ref, runner))
     }
 
-    fn build(self, compact: bool) -> Result<(ActorRef<A::Msg>, Runner<A>), SpawnError> {
+    /// Creates the actor's allocation, with the host `host` makes (given the allocation's
+    /// weak self-reference), registers it, and makes its runner.
+    fn build<H: Host + 'static>(
+        self,
+        compact: bool,
+        host: impl FnOnce(&Weak<Local<A::Msg, H>>) -> H,
+    ) -> Result<Built<A, H>, SpawnError> {
         if matches!(self.supervision, Supervision::Restart { .. })
             && matches!(self.source, Source::Instance(_))
         {
             return Err(SpawnError::RestartNeedsFactory);
         }
-        let (tx, rx) = self.mailbox.create(self.priority, compact)?;
-        let (actor_ref, cell) = ActorRef::create(tx, self.name, self.system.events());
-        self.system.register(&actor_ref, &cell)?;
-        let ctx = Context::new(actor_ref.clone(), cell, self.system);
+        let (mailbox, rx) = self.mailbox.create(self.priority, compact)?;
+        let cell = ActorCell::new(ActorId::next(), self.name, self.system.events());
+        let local = Arc::new_cyclic(|me| Local::new(cell, mailbox, host(me)));
+        let actor_ref = ActorRef::local(Arc::clone(&local) as Arc<Local<A::Msg>>);
+        let shared: Arc<dyn AnyLocal> = Arc::clone(&local) as Arc<dyn AnyLocal>;
+        self.system.register(&actor_ref, &shared)?;
+        let ctx = Context::new(actor_ref.clone(), shared, self.system);
         let runner = Runner::new(self.source, rx, ctx, self.supervision);
-        Ok((actor_ref, runner))
+        Ok((local, actor_ref, runner))
     }
 }
+
+/// What `ActorBuilder::build` makes: the actor's allocation (its host's type known), a ref
+/// to it, and its runner.
+type Built<A, H> = (
+    Arc<Local<<A as Actor>::Msg, H>>,
+    ActorRef<<A as Actor>::Msg>,
+    Runner<A>,
+);
 
 impl<A: Actor> fmt::Debug for ActorBuilder<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -25,8 +25,8 @@
 //! Announcing and closing use `SeqCst`, so either the sender sees the closed gate or the
 //! actor sees the announcement; a successful push costs the sender one atomic operation.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
@@ -43,23 +43,19 @@ const TERMINATED: u8 = 3;
 /// The gate's closed bit; the bits below count senders inside.
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
-/// Shared, type-erased state of one actor.
+/// Shared, type-erased state of one actor. It lives in the actor's allocation, beside its
+/// mailbox (see `local.rs`), which does what needs the mailbox: waking the actor.
 // `repr(C)` keeps the fields in this order: what senders write on every message (`gate`)
-// and read (`scheduler`) first, what the actor reads on every message (`state`) last, and
-// the rarely touched fields between, so that the two sides do not share a cache line.
+// first, what the actor reads on every message (`state`) last, and the rarely touched fields
+// between, so that the two sides do not share a cache line.
 #[repr(C)]
 pub(crate) struct ActorCell {
     /// See the module documentation.
     gate: AtomicUsize,
-    /// Told that the actor has something to do, when an executor runs it (see
-    /// `Runner::on_mail`); a thread-backed actor's thread waits on its mailbox instead.
-    scheduler: OnceLock<Box<dyn Fn() + Send + Sync>>,
     /// Empty until the actor ends or is first monitored: most actors are never monitored,
     /// and an idle actor should cost little.
     exit: Mutex<Option<Box<Exit>>>,
     pub(crate) name: Option<Arc<str>>,
-    /// Wakes the actor if it is blocked on an empty mailbox.
-    waker: Box<dyn Fn() + Send + Sync>,
     /// The system's exchanges for reporting about this actor (empty for an inbox).
     events: Weak<Events>,
     pub(crate) id: ActorId,
@@ -68,6 +64,10 @@ pub(crate) struct ActorCell {
     /// The number of the actor this one is blocked asking from its handler; 0 when none.
     asking: AtomicU64,
     state: AtomicU8,
+    /// For an actor run by an [`Executor`](crate::Executor): whether it is submitted or
+    /// running (see `executor.rs`). Here, in what would be padding, rather than beside the
+    /// runner, to keep the actor's allocation small.
+    pub(crate) scheduled: AtomicBool,
 }
 
 #[derive(Default)]
@@ -77,12 +77,7 @@ struct Exit {
 }
 
 impl ActorCell {
-    pub(crate) fn new(
-        id: ActorId,
-        name: Option<Arc<str>>,
-        waker: Box<dyn Fn() + Send + Sync>,
-        events: Weak<Events>,
-    ) -> ActorCell {
+    pub(crate) fn new(id: ActorId, name: Option<Arc<str>>, events: Weak<Events>) -> ActorCell {
         ActorCell {
             id,
             name,
@@ -90,31 +85,11 @@ impl ActorCell {
             gate: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
             asking: AtomicU64::new(0),
-            waker,
+            // An executor's actor is scheduled until its spawn submits the first run.
+            scheduled: AtomicBool::new(true),
             events,
-            scheduler: OnceLock::new(),
             exit: Mutex::new(None),
         }
-    }
-
-    /// Sets the function told that the actor has something to do; `false` if one was set.
-    pub(crate) fn set_scheduler(&self, scheduler: Box<dyn Fn() + Send + Sync>) -> bool {
-        self.scheduler.set(scheduler).is_ok()
-    }
-
-    /// Tells the executor, if any, that the actor has something to do.
-    #[inline]
-    pub(crate) fn schedule(&self) {
-        if let Some(scheduler) = self.scheduler.get() {
-            scheduler();
-        }
-    }
-
-    /// Makes the actor look at its state: wakes it if it waits on its mailbox, and has its
-    /// executor run it.
-    pub(crate) fn wake(&self) {
-        (self.waker)();
-        self.schedule();
     }
 
     /// The system's exchanges, while the system exists.
@@ -172,25 +147,28 @@ impl ActorCell {
         }
     }
 
-    /// Announces a push; `false` when the actor takes no more messages.
+    /// Announces a push; `false` when the actor takes no more messages. The announcement is
+    /// then taken back already, and the caller wakes the actor, as after a closed
+    /// [`undo`](ActorCell::undo): it may be waiting for the count.
     #[inline]
+    #[must_use]
     pub(crate) fn enter(&self) -> bool {
         let before = self.gate.fetch_add(1, Ordering::SeqCst);
         if before & CLOSED != 0 {
-            self.undo();
+            self.gate.fetch_sub(1, Ordering::SeqCst);
             return false;
         }
         true
     }
 
     /// Takes back an announced push that queued nothing (refused, or dropped by a full
-    /// mailbox). An actor stopping meanwhile may be waiting for the count: wake it.
+    /// mailbox). Returns `true` when the gate is closed: an actor stopping meanwhile may be
+    /// waiting for the count, and the caller wakes it.
     #[inline]
-    pub(crate) fn undo(&self) {
+    #[must_use]
+    pub(crate) fn undo(&self) -> bool {
         let before = self.gate.fetch_sub(1, Ordering::SeqCst);
-        if before & CLOSED != 0 {
-            self.wake();
-        }
+        before & CLOSED != 0
     }
 
     /// How many messages have been announced and not taken back, over the actor's life.
@@ -236,20 +214,24 @@ impl ActorCell {
         self.state.load(Ordering::Relaxed) != TERMINATED
     }
 
-    /// Asks for a graceful stop: no new messages, the queued ones are handled.
-    pub(crate) fn stop(&self) {
-        if self
+    /// Asks for a graceful stop: no new messages, the queued ones are handled. Returns
+    /// `true` when the phase moved: the caller then wakes the actor to look at it.
+    #[must_use]
+    pub(crate) fn stop(&self) -> bool {
+        let moved = self
             .state
             .compare_exchange(RUNNING, STOPPING, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-        {
+            .is_ok();
+        if moved {
             self.close_gate();
-            self.wake();
         }
+        moved
     }
 
-    /// Asks for an immediate stop: the queued messages are discarded.
-    pub(crate) fn kill(&self) {
+    /// Asks for an immediate stop: the queued messages are discarded. Returns `true` when
+    /// the phase moved: the caller then wakes the actor to look at it.
+    #[must_use]
+    pub(crate) fn kill(&self) -> bool {
         let moved = self
             .state
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
@@ -258,8 +240,8 @@ impl ActorCell {
             .is_ok();
         if moved {
             self.close_gate();
-            self.wake();
         }
+        moved
     }
 
     /// Refuses every further message. Called by the runner as the actor ends.
@@ -280,6 +262,12 @@ impl ActorCell {
         for reply in monitors {
             reply.send(self.down(reason.clone()));
         }
+    }
+
+    /// Why the actor ended; `None` while it has not.
+    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        let exit = self.exit.lock();
+        exit.as_ref().and_then(|exit| exit.reason.clone())
     }
 
     fn down(&self, reason: ExitReason) -> Down {

@@ -21,8 +21,9 @@ use crate::actor_id::ActorId;
 use crate::actor_ref::ActorRef;
 use crate::cell::ActorCell;
 use crate::error::{RecvError, SpawnError};
+use crate::local::Local;
 use crate::mailbox::{
-    Envelope, LockedQueue, Mailbox, MailboxReceiver, MailboxSender, Overflow, PriorityFn,
+    Envelope, LockedQueue, Mailbox, MailboxQueue, MailboxReceiver, Overflow, PriorityFn,
 };
 use crate::supervision::ExitReason;
 
@@ -61,7 +62,8 @@ pub struct Inbox<M> {
     /// What a [`Select`](crate::Select) waits on.
     readiness: Readiness<M>,
     actor_ref: ActorRef<M>,
-    cell: Arc<ActorCell>,
+    /// The allocation `actor_ref` points to: its cell and mailbox.
+    local: Arc<Local<M, ()>>,
     /// Messages handed out so far (see the module documentation). `SeqCst`, like the gate
     /// it is compared with.
     taken: AtomicU64,
@@ -156,8 +158,8 @@ impl<M: Send + 'static> Inbox<M> {
         let priority: PriorityFn<M> = Arc::new(priority);
         let (queue, bell) = LockedQueue::with_bell(capacity, overflow, Some(priority));
         Ok(Inbox::from_parts(
-            MailboxSender::Locked(Arc::clone(&queue)),
-            MailboxReceiver::Locked(queue),
+            MailboxQueue::Locked(queue),
+            MailboxReceiver::Locked,
             Readiness::Bell(bell),
         ))
     }
@@ -170,23 +172,24 @@ impl<M: Send + 'static> Inbox<M> {
         overflow: Overflow,
     ) -> Inbox<M> {
         Inbox::from_parts(
-            MailboxSender::channel(tx, overflow),
+            MailboxQueue::channel(tx, overflow),
             MailboxReceiver::Channel(rx.clone()),
             Readiness::Channel(rx),
         )
     }
 
     fn from_parts(
-        tx: MailboxSender<M>,
+        mailbox: MailboxQueue<M>,
         rx: MailboxReceiver<M>,
         readiness: Readiness<M>,
     ) -> Inbox<M> {
-        let (actor_ref, cell) = ActorRef::create(tx, None, std::sync::Weak::new());
+        let cell = ActorCell::new(ActorId::next(), None, std::sync::Weak::new());
+        let local = Arc::new(Local::new(cell, mailbox, ()));
         Inbox {
             rx,
             readiness,
-            actor_ref,
-            cell,
+            actor_ref: ActorRef::local(Arc::clone(&local) as Arc<Local<M>>),
+            local,
             taken: AtomicU64::new(0),
         }
     }
@@ -243,7 +246,7 @@ impl<M: Send + 'static> Inbox<M> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn close(&self) {
-        self.cell.stop();
+        self.local.stop();
     }
 
     /// Whether the inbox is closed (it may still hold messages to receive).
@@ -258,7 +261,7 @@ impl<M: Send + 'static> Inbox<M> {
     /// ```
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.cell.is_closed()
+        self.local.cell.is_closed()
     }
 
     /// Takes the next message if one is queued, without blocking.
@@ -273,7 +276,7 @@ impl<M: Send + 'static> Inbox<M> {
     /// See [`Inbox`].
     pub fn try_recv(&self) -> Result<M, RecvError> {
         loop {
-            match self.rx.try_recv() {
+            match self.local.mailbox.try_recv(&self.rx) {
                 Ok(envelope) => {
                     if let Some(msg) = self.accept(envelope) {
                         return Ok(msg);
@@ -306,7 +309,7 @@ impl<M: Send + 'static> Inbox<M> {
             }
             // Whatever wakes us (a message, or a wake-up at the close), look again. The
             // inbox's own ref holds a sender, so the channel never disconnects.
-            if let Ok(envelope) = self.rx.recv()
+            if let Ok(envelope) = self.local.mailbox.recv(&self.rx)
                 && let Some(msg) = self.accept(envelope)
             {
                 return Ok(msg);
@@ -333,7 +336,7 @@ impl<M: Send + 'static> Inbox<M> {
                 Err(RecvError::Empty) => {}
                 done => return done,
             }
-            match self.rx.recv_deadline(deadline) {
+            match self.local.mailbox.recv_deadline(&self.rx, deadline) {
                 Ok(envelope) => {
                     if let Some(msg) = self.accept(envelope) {
                         return Ok(msg);
@@ -354,20 +357,24 @@ impl<M: Send + 'static> Inbox<M> {
         // The ticket, if any, goes back now: the message is in the receiving thread's hands.
         let (msg, _ticket) = envelope.into_parts()?;
         let taken = self.taken.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.cell.is_drained(taken) {
+        if self.local.cell.is_drained(taken) {
             // This was the last message. Another receiver may have found the inbox empty
             // just before this count, and be blocked now: let it look again. (Only now: a
             // wake-up takes a place in a bounded channel, which a late sender may need.)
-            self.cell.wake();
+            self.local.wake();
         }
         Some(msg)
     }
 
     /// Why the channel is empty: closed and drained, or nothing yet.
     fn why_empty(&self) -> RecvError {
-        if self.cell.is_drained(self.taken.load(Ordering::SeqCst)) {
+        if self
+            .local
+            .cell
+            .is_drained(self.taken.load(Ordering::SeqCst))
+        {
             // Let any other receiver blocked on this inbox see the end too.
-            self.cell.wake();
+            self.local.wake();
             RecvError::Closed
         } else {
             RecvError::Empty
@@ -387,8 +394,11 @@ impl<M: Send + 'static> Default for Inbox<M> {
 
 impl<M> Drop for Inbox<M> {
     fn drop(&mut self) {
-        self.cell.close();
-        self.cell.notify_exit(ExitReason::Stopped);
+        self.local.cell.close();
+        self.local.cell.notify_exit(ExitReason::Stopped);
+        // The receiving side is gone: a locked queue discards what it holds and lets its
+        // blocked senders go (a channel does so when `rx` is dropped, just after this).
+        self.local.mailbox.close();
     }
 }
 
@@ -396,8 +406,8 @@ impl<M> fmt::Debug for Inbox<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Inbox")
             .field("id", &self.actor_ref.id())
-            .field("in_mailbox", &self.rx.len())
-            .field("closed", &self.cell.is_closed())
+            .field("in_mailbox", &self.local.mailbox.len())
+            .field("closed", &self.local.cell.is_closed())
             .finish()
     }
 }

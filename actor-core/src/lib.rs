@@ -89,7 +89,9 @@
 //!   takes them out of order.
 //! - **The executor seam** ([`Runner`]): the step "run up to N queued messages of this
 //!   actor", so that other executors (a dispatcher sharing few threads among many actors)
-//!   run the same [`Actor`] implementations.
+//!   run the same [`Actor`] implementations. An [`Executor`] is handed [`ActorTask`]s to
+//!   queue and run, and the actor spawned on it ([`ActorBuilder::spawn_on`]) is one
+//!   allocation, its runner included: a million idle actors fit in well under a gigabyte.
 //!
 //! # Guarantees
 //!
@@ -128,7 +130,9 @@ mod error;
 mod escaped;
 mod event;
 mod exchange;
+mod executor;
 mod inbox;
+mod local;
 mod mailbox;
 mod ordered_mutex;
 mod reply;
@@ -160,6 +164,7 @@ pub use exchange::{
     Delivery, Detach, Exchange, FnSubscriber, Pattern, Subscriber, SubscriptionGuard,
     SubscriptionId, SubscriptionInfo, from_fn,
 };
+pub use executor::{ActorTask, Executor};
 pub use inbox::Inbox;
 pub use mailbox::{Mailbox, Overflow};
 pub use ordered_mutex::{OrderedMutex, OrderedMutexGuard};

@@ -14,8 +14,6 @@ mod locked;
 mod overflow;
 mod sent;
 
-use std::sync::Arc;
-
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, TryRecvError};
@@ -84,7 +82,7 @@ impl Mailbox {
         self,
         priority: Option<PriorityFn<M>>,
         compact: bool,
-    ) -> Result<(MailboxSender<M>, MailboxReceiver<M>), SpawnError> {
+    ) -> Result<(MailboxQueue<M>, MailboxReceiver<M>), SpawnError> {
         let (capacity, overflow) = self.limits()?;
         match priority {
             None if !compact => {
@@ -93,119 +91,114 @@ impl Mailbox {
                     Some(capacity) => crossbeam_channel::bounded(capacity),
                 };
                 Ok((
-                    MailboxSender::channel(tx, overflow),
+                    MailboxQueue::channel(tx, overflow),
                     MailboxReceiver::Channel(rx),
                 ))
             }
-            priority => {
-                let queue = locked::Queue::new(capacity, overflow, priority);
-                Ok((
-                    MailboxSender::Locked(Arc::clone(&queue)),
-                    MailboxReceiver::Locked(queue),
-                ))
-            }
+            priority => Ok((
+                MailboxQueue::Locked(locked::Queue::new(capacity, overflow, priority)),
+                MailboxReceiver::Locked,
+            )),
         }
     }
 }
 
-/// The sending side of a mailbox, applying its overflow policy.
-pub(crate) enum MailboxSender<M> {
+/// An actor's mailbox as it lives in the actor's allocation (see `local.rs`): the sending
+/// side of a channel, or a whole locked queue. Applies the overflow policy.
+///
+/// Receiving takes the [`MailboxReceiver`] too, which holds what the receiving side owns
+/// apart: a channel's receiver, whose drop disconnects the channel.
+pub(crate) enum MailboxQueue<M> {
     Channel(channel::Sender<M>),
-    Locked(Arc<locked::Queue<M>>),
+    Locked(locked::Queue<M>),
 }
 
-impl<M> Clone for MailboxSender<M> {
-    fn clone(&self) -> Self {
-        match self {
-            MailboxSender::Channel(tx) => MailboxSender::Channel(tx.clone()),
-            MailboxSender::Locked(queue) => MailboxSender::Locked(Arc::clone(queue)),
-        }
-    }
-}
-
-impl<M> MailboxSender<M> {
+impl<M> MailboxQueue<M> {
     /// The sending side of a channel mailbox built elsewhere (an inbox's).
     pub(crate) fn channel(tx: crossbeam_channel::Sender<Envelope<M>>, overflow: Overflow) -> Self {
-        MailboxSender::Channel(channel::Sender::new(tx, overflow))
+        MailboxQueue::Channel(channel::Sender::new(tx, overflow))
     }
 
     /// Queues a message, waiting for room as `wait` allows when the policy is `Block`.
     #[inline]
     pub(crate) fn send(&self, env: Envelope<M>, wait: SendWait) -> Result<Sent, SendError<M>> {
         match self {
-            MailboxSender::Channel(tx) => tx.send(env, wait),
-            MailboxSender::Locked(queue) => queue.send(env, wait),
+            MailboxQueue::Channel(tx) => tx.send(env, wait),
+            MailboxQueue::Locked(queue) => queue.send(env, wait),
         }
     }
 
     /// How many messages are queued now.
     pub(crate) fn len(&self) -> usize {
         match self {
-            MailboxSender::Channel(tx) => tx.len(),
-            MailboxSender::Locked(queue) => queue.len(),
+            MailboxQueue::Channel(tx) => tx.len(),
+            MailboxQueue::Locked(queue) => queue.len(),
         }
     }
 
     /// Makes a receiver blocked on an empty mailbox look at its actor's state.
     pub(crate) fn wake(&self) {
         match self {
-            MailboxSender::Channel(tx) => tx.wake(),
-            MailboxSender::Locked(queue) => queue.wake(),
-        }
-    }
-}
-
-/// The receiving side of an actor's mailbox.
-pub(crate) enum MailboxReceiver<M> {
-    Channel(Receiver<Envelope<M>>),
-    Locked(Arc<locked::Queue<M>>),
-}
-
-impl<M> MailboxReceiver<M> {
-    #[inline]
-    pub(crate) fn try_recv(&self) -> Result<Envelope<M>, TryRecvError> {
-        match self {
-            MailboxReceiver::Channel(rx) => rx.try_recv(),
-            MailboxReceiver::Locked(queue) => queue.try_recv(),
+            MailboxQueue::Channel(tx) => tx.wake(),
+            MailboxQueue::Locked(queue) => queue.wake(),
         }
     }
 
     #[inline]
-    pub(crate) fn recv(&self) -> Result<Envelope<M>, RecvError> {
-        match self {
-            MailboxReceiver::Channel(rx) => rx.recv(),
-            MailboxReceiver::Locked(queue) => queue.recv(),
+    pub(crate) fn try_recv(&self, rx: &MailboxReceiver<M>) -> Result<Envelope<M>, TryRecvError> {
+        match (self, rx) {
+            (MailboxQueue::Locked(queue), _) => queue.try_recv(),
+            (MailboxQueue::Channel(_), MailboxReceiver::Channel(rx)) => rx.try_recv(),
+            (MailboxQueue::Channel(_), MailboxReceiver::Locked) => Err(TryRecvError::Disconnected),
         }
     }
 
-    pub(crate) fn recv_deadline(&self, deadline: Instant) -> Result<Envelope<M>, RecvTimeoutError> {
-        match self {
-            MailboxReceiver::Channel(rx) => rx.recv_deadline(deadline),
-            MailboxReceiver::Locked(queue) => queue.recv_deadline(deadline),
+    #[inline]
+    pub(crate) fn recv(&self, rx: &MailboxReceiver<M>) -> Result<Envelope<M>, RecvError> {
+        match (self, rx) {
+            (MailboxQueue::Locked(queue), _) => queue.recv(),
+            (MailboxQueue::Channel(_), MailboxReceiver::Channel(rx)) => rx.recv(),
+            (MailboxQueue::Channel(_), MailboxReceiver::Locked) => Err(RecvError),
         }
     }
 
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            MailboxReceiver::Channel(rx) => rx.len(),
-            MailboxReceiver::Locked(queue) => queue.len(),
+    pub(crate) fn recv_deadline(
+        &self,
+        rx: &MailboxReceiver<M>,
+        deadline: Instant,
+    ) -> Result<Envelope<M>, RecvTimeoutError> {
+        match (self, rx) {
+            (MailboxQueue::Locked(queue), _) => queue.recv_deadline(deadline),
+            (MailboxQueue::Channel(_), MailboxReceiver::Channel(rx)) => rx.recv_deadline(deadline),
+            (MailboxQueue::Channel(_), MailboxReceiver::Locked) => {
+                Err(RecvTimeoutError::Disconnected)
+            }
         }
     }
 
     /// Whether a receive would find nothing, counting a pending wake-up as something.
-    pub(crate) fn is_empty(&self) -> bool {
-        match self {
-            MailboxReceiver::Channel(rx) => rx.is_empty(),
-            MailboxReceiver::Locked(queue) => queue.is_empty(),
+    pub(crate) fn is_empty(&self, rx: &MailboxReceiver<M>) -> bool {
+        match (self, rx) {
+            (MailboxQueue::Locked(queue), _) => queue.is_empty(),
+            (MailboxQueue::Channel(_), MailboxReceiver::Channel(rx)) => rx.is_empty(),
+            (MailboxQueue::Channel(_), MailboxReceiver::Locked) => true,
+        }
+    }
+
+    /// The receiving side is done: a locked queue refuses further sends and discards what
+    /// it holds (a channel closes itself when its receiver is dropped).
+    pub(crate) fn close(&self) {
+        if let MailboxQueue::Locked(queue) = self {
+            queue.close();
         }
     }
 }
 
-impl<M> Drop for MailboxReceiver<M> {
-    fn drop(&mut self) {
-        // A channel closes itself when its last receiver goes; the queue must be told.
-        if let MailboxReceiver::Locked(queue) = self {
-            queue.close();
-        }
-    }
+/// What the receiving side of a mailbox owns apart from the actor's allocation: a channel's
+/// receiver (its drop disconnects the channel and releases blocked senders), or nothing for
+/// a locked queue, which is read where it lives. Made together with its [`MailboxQueue`];
+/// the two always have the same flavor.
+pub(crate) enum MailboxReceiver<M> {
+    Channel(Receiver<Envelope<M>>),
+    Locked,
 }

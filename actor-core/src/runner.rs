@@ -16,22 +16,13 @@ use crate::actor_id::{ActorId, CurrentActor};
 use crate::budget::Ticket;
 use crate::cell::ActorCell;
 use crate::event::{DeadLetterReason, SystemEvent};
-use crate::mailbox::{Envelope, MailboxReceiver};
+use crate::mailbox::{Envelope, MailboxQueue, MailboxReceiver};
 use crate::supervision::{ExitReason, Failure, RestartWindow, Supervision};
 
 /// Where new actor instances come from: a factory (restartable) or one instance.
 pub(crate) enum Source<A> {
     Factory(Box<dyn FnMut() -> A + Send>),
-    Instance(Option<A>),
-}
-
-impl<A> Source<A> {
-    fn make(&mut self) -> Option<A> {
-        match self {
-            Source::Factory(factory) => Some(factory()),
-            Source::Instance(instance) => instance.take(),
-        }
-    }
+    Instance(A),
 }
 
 /// What one call to [`Runner::run`] left behind.
@@ -48,7 +39,8 @@ pub enum RunStatus {
 enum Phase {
     Fresh,
     Running,
-    Finished(ExitReason),
+    /// Ended; the reason is the cell's (see `ActorCell::exit_reason`).
+    Finished,
 }
 
 enum Next<M> {
@@ -98,17 +90,28 @@ enum Next<M> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Runner<A: Actor> {
-    source: Source<A>,
+    /// Makes the instances, for an actor built from a factory; `None` for one built from an
+    /// instance, which waits in `actor` for its start (`Phase::Fresh`).
+    factory: Option<Box<dyn FnMut() -> A + Send>>,
     actor: Option<A>,
+    /// The receiving side's own part of the mailbox; the mailbox itself is in the actor's
+    /// allocation (`ctx.local()`).
     rx: MailboxReceiver<A::Msg>,
     ctx: Context<A::Msg>,
-    supervision: Supervision,
+    /// `None` for the default policy, [`Supervision::Stop`]; any other is boxed, with the
+    /// restarts it counts, since an idle actor pays for every byte of its runner.
+    supervision: Option<Box<Supervised>>,
     /// Messages taken from the mailbox, compared with the cell's announced count when the
     /// actor stops (see `cell.rs`).
     received: u64,
-    /// Created by the first restart: most actors never restart.
-    restarts: Option<Box<RestartWindow>>,
     phase: Phase,
+}
+
+/// A supervision policy other than the default, and what it remembers.
+struct Supervised {
+    policy: Supervision,
+    /// The recent restarts, for a [`Supervision::Restart`] limit.
+    restarts: RestartWindow,
 }
 
 impl<A: Actor> Runner<A> {
@@ -118,20 +121,33 @@ impl<A: Actor> Runner<A> {
         ctx: Context<A::Msg>,
         supervision: Supervision,
     ) -> Runner<A> {
+        let (factory, actor) = match source {
+            Source::Factory(factory) => (Some(factory), None),
+            Source::Instance(actor) => (None, Some(actor)),
+        };
         Runner {
-            source,
-            actor: None,
+            factory,
+            actor,
             rx,
             ctx,
-            supervision,
+            supervision: match supervision {
+                Supervision::Stop => None,
+                policy => Some(Box::new(Supervised {
+                    policy,
+                    restarts: RestartWindow::default(),
+                })),
+            },
             received: 0,
-            restarts: None,
             phase: Phase::Fresh,
         }
     }
 
-    fn cell(&self) -> &Arc<ActorCell> {
+    fn cell(&self) -> &ActorCell {
         self.ctx.cell()
+    }
+
+    fn mailbox(&self) -> &MailboxQueue<A::Msg> {
+        &self.ctx.local().mailbox
     }
 
     /// The identity of the actor this runner drives.
@@ -192,7 +208,7 @@ impl<A: Actor> Runner<A> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn on_mail(&self, notify: impl Fn() + Send + Sync + 'static) -> bool {
-        self.cell().set_scheduler(Box::new(notify))
+        self.ctx.local().host.on_mail(Box::new(notify))
     }
 
     /// Returns `true` when messages are queued for the actor (a hint: they may be taken or
@@ -217,7 +233,7 @@ impl<A: Actor> Runner<A> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn has_mail(&self) -> bool {
-        !self.rx.is_empty()
+        !self.mailbox().is_empty(&self.rx)
     }
 
     /// Handles at most `max` messages that are already queued, without blocking (starting
@@ -230,7 +246,7 @@ impl<A: Actor> Runner<A> {
     ///
     /// See [`Runner`].
     pub fn run(&mut self, max: usize) -> RunStatus {
-        let _current = CurrentActor::enter(self.cell());
+        let _current = CurrentActor::enter(self.ctx.shared());
         if let Some(status) = self.begin() {
             return status;
         }
@@ -247,7 +263,7 @@ impl<A: Actor> Runner<A> {
                 Next::Exit(reason) => return RunStatus::Stopped(self.finish(reason)),
             }
         }
-        if self.rx.is_empty() && self.cell().is_running() {
+        if self.mailbox().is_empty(&self.rx) && self.cell().is_running() {
             RunStatus::Idle
         } else {
             RunStatus::Yielded
@@ -275,7 +291,7 @@ impl<A: Actor> Runner<A> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run_blocking(mut self) -> ExitReason {
-        let _current = CurrentActor::enter(self.cell());
+        let _current = CurrentActor::enter(self.ctx.shared());
         if let Some(RunStatus::Stopped(reason)) = self.begin() {
             return reason;
         }
@@ -298,7 +314,10 @@ impl<A: Actor> Runner<A> {
     fn begin(&mut self) -> Option<RunStatus> {
         match &self.phase {
             Phase::Running => None,
-            Phase::Finished(reason) => Some(RunStatus::Stopped(reason.clone())),
+            Phase::Finished => Some(RunStatus::Stopped(
+                // Recorded by `finish` before it set the phase.
+                self.cell().exit_reason().unwrap_or(ExitReason::Killed),
+            )),
             Phase::Fresh => {
                 self.phase = Phase::Running;
                 tracing::debug!(actor = %self.id(), name = ?self.cell().name, "actor started");
@@ -318,7 +337,7 @@ impl<A: Actor> Runner<A> {
     /// been killed, or stopped with nothing left to handle.
     fn next(&mut self, block: bool) -> Next<A::Msg> {
         loop {
-            let envelope = match self.rx.try_recv() {
+            let envelope = match self.mailbox().try_recv(&self.rx) {
                 Ok(envelope) => envelope,
                 Err(TryRecvError::Disconnected) => return Next::Exit(ExitReason::Stopped),
                 Err(TryRecvError::Empty) => match self.empty_mailbox(block) {
@@ -343,7 +362,10 @@ impl<A: Actor> Runner<A> {
             Some(ExitReason::Killed) => return Err(Next::Exit(ExitReason::Killed)),
             Some(reason) if self.cell().announced() == self.received => {
                 // Every announced message has been taken: this look ends it.
-                return self.rx.try_recv().map_err(|_| Next::Exit(reason));
+                return self
+                    .mailbox()
+                    .try_recv(&self.rx)
+                    .map_err(|_| Next::Exit(reason));
             }
             // An announced message is on its way: its push (or its sender taking it back)
             // wakes or schedules the actor.
@@ -352,8 +374,10 @@ impl<A: Actor> Runner<A> {
         if !block {
             return Err(Next::Empty);
         }
-        // The cell's waker holds a sender as long as the actor exists.
-        self.rx.recv().map_err(|_| Next::Exit(ExitReason::Stopped))
+        // The actor's allocation holds a sender as long as the actor exists.
+        self.mailbox()
+            .recv(&self.rx)
+            .map_err(|_| Next::Exit(ExitReason::Stopped))
     }
 
     fn requested_exit(&self) -> Option<ExitReason> {
@@ -380,17 +404,19 @@ impl<A: Actor> Runner<A> {
         }
     }
 
-    /// Makes a fresh instance and runs its `started` hook.
+    /// Makes a fresh instance (or takes the one the actor was built from) and runs its
+    /// `started` hook.
     fn instantiate(&mut self) -> Result<(), Failure> {
-        let source = &mut self.source;
-        let actor = match catch_unwind(AssertUnwindSafe(|| source.make())) {
-            Ok(Some(actor)) => self.actor.insert(actor),
-            Ok(None) => {
-                return Err(Failure::Panic(
-                    "no instance to start: build with a factory to restart".into(),
-                ));
+        if let Some(factory) = &mut self.factory {
+            match catch_unwind(AssertUnwindSafe(factory)) {
+                Ok(actor) => self.actor = Some(actor),
+                Err(panic) => return Err(Failure::from_panic(panic)),
             }
-            Err(panic) => return Err(Failure::from_panic(panic)),
+        }
+        let Some(actor) = self.actor.as_mut() else {
+            return Err(Failure::Panic(
+                "no instance to start: build with a factory to restart".into(),
+            ));
         };
         let ctx = &mut self.ctx;
         match catch_unwind(AssertUnwindSafe(|| actor.started(ctx))) {
@@ -410,7 +436,11 @@ impl<A: Actor> Runner<A> {
                 name,
                 failure: reported,
             });
-            match self.supervision {
+            let Some(supervised) = self.supervision.as_deref_mut() else {
+                // `Stop`, the default.
+                return Some(ExitReason::Failed(failure));
+            };
+            match supervised.policy {
                 Supervision::Stop => return Some(ExitReason::Failed(failure)),
                 Supervision::Resume if self.actor.is_some() => return None,
                 Supervision::Resume => return Some(ExitReason::Failed(failure)),
@@ -418,11 +448,10 @@ impl<A: Actor> Runner<A> {
                     max_restarts,
                     within,
                 } => {
-                    if !self.restarts.get_or_insert_with(Box::default).try_record(
-                        Instant::now(),
-                        max_restarts,
-                        within,
-                    ) {
+                    if !supervised
+                        .restarts
+                        .try_record(Instant::now(), max_restarts, within)
+                    {
                         tracing::warn!(actor = %self.id(), "restart limit reached");
                         return Some(ExitReason::Failed(failure));
                     }
@@ -447,6 +476,11 @@ impl<A: Actor> Runner<A> {
     }
 
     fn run_stopped_hook(&mut self) {
+        if matches!(self.phase, Phase::Fresh) {
+            // Never started: an instance waiting for its start is dropped without the hook.
+            self.actor = None;
+            return;
+        }
         if let Some(mut actor) = self.actor.take() {
             let ctx = &mut self.ctx;
             if catch_unwind(AssertUnwindSafe(|| actor.stopped(ctx))).is_err() {
@@ -459,9 +493,10 @@ impl<A: Actor> Runner<A> {
     /// once), name freed, monitors told.
     fn finish(&mut self, reason: ExitReason) -> ExitReason {
         self.run_stopped_hook();
-        let cell = Arc::clone(self.cell());
+        let shared = Arc::clone(self.ctx.shared());
+        let cell = shared.cell();
         cell.close();
-        while let Ok(envelope) = self.rx.try_recv() {
+        while let Ok(envelope) = self.mailbox().try_recv(&self.rx) {
             if let Some(discarded) = envelope.into_parts() {
                 // Dropped before reporting: a reply inside fails its asker at once (and a
                 // ticket goes back to its budget).
@@ -479,16 +514,19 @@ impl<A: Actor> Runner<A> {
             reason: ended,
         });
         cell.notify_exit(reason.clone());
-        self.phase = Phase::Finished(reason.clone());
+        self.phase = Phase::Finished;
         reason
     }
 }
 
 impl<A: Actor> Drop for Runner<A> {
     fn drop(&mut self) {
-        if !matches!(self.phase, Phase::Finished(_)) {
+        if !matches!(self.phase, Phase::Finished) {
             self.finish(ExitReason::Killed);
         }
+        // The receiving side is gone: a locked queue refuses sends from now on and lets its
+        // blocked senders go (a channel does so when `rx` is dropped, just after this).
+        self.mailbox().close();
     }
 }
 
@@ -496,7 +534,7 @@ impl<A: Actor> std::fmt::Debug for Runner<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runner")
             .field("id", &self.id())
-            .field("in_mailbox", &self.rx.len())
+            .field("in_mailbox", &self.mailbox().len())
             .finish_non_exhaustive()
     }
 }

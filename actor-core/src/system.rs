@@ -14,11 +14,11 @@ use crate::actor::Actor;
 use crate::actor_id::ActorId;
 use crate::actor_ref::ActorRef;
 use crate::builder::ActorBuilder;
-use crate::cell::ActorCell;
 use crate::error::SendError;
 use crate::error::{ExchangeError, LookupError, SpawnError};
 use crate::event::{self, Events, SystemEvent};
 use crate::exchange::{Detach, Exchange, Registry, Subscriber, SubscriptionGuard, SubscriptionId};
+use crate::local::AnyLocal;
 use crate::runner::Source;
 use crate::timer::{TimerAction, TimerHandle, Timers};
 
@@ -72,7 +72,7 @@ struct Inner {
 
 #[derive(Default)]
 struct Actors {
-    live: HashMap<ActorId, Arc<ActorCell>>,
+    live: HashMap<ActorId, Arc<dyn AnyLocal>>,
     /// Threads of live thread-backed actors (actors run by an executor have none).
     threads: HashMap<ActorId, JoinHandle<()>>,
     /// Threads of ended actors, joined by the next spawn or by shutdown.
@@ -302,7 +302,7 @@ impl System {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn actor_from<A: Actor>(&self, actor: A) -> ActorBuilder<A> {
-        ActorBuilder::new(self.clone(), Source::Instance(Some(actor)))
+        ActorBuilder::new(self.clone(), Source::Instance(actor))
     }
 
     /// The live actor registered under `name`, as a ref taking messages of type `M`.
@@ -352,7 +352,7 @@ impl System {
     ///
     /// See [`System`].
     pub fn shutdown(&self) {
-        self.shut_down(ActorCell::stop);
+        self.shut_down(|actor| actor.stop());
     }
 
     /// Shuts the system down now: like [`shutdown`](System::shutdown), but kills every actor
@@ -375,26 +375,26 @@ impl System {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn kill(&self) {
-        self.shut_down(ActorCell::kill);
+        self.shut_down(|actor| actor.kill());
     }
 
-    fn shut_down(&self, end: fn(&ActorCell)) {
+    fn shut_down(&self, end: fn(&dyn AnyLocal)) {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
         // No tick should reach an actor that is stopping; joins the timer thread.
         self.inner.timers.shutdown();
-        let cells: Vec<Arc<ActorCell>> = {
+        let actors: Vec<Arc<dyn AnyLocal>> = {
             let actors = self.inner.actors.lock();
             actors.live.values().cloned().collect()
         };
-        for cell in &cells {
-            end(cell);
+        for actor in &actors {
+            end(actor.as_ref());
         }
         if ActorId::current().is_some() {
             return;
         }
-        for cell in &cells {
+        for actor in &actors {
             // Completes when the actor has ended; its monitor cannot be dropped unanswered.
-            let _ = cell.monitor().wait();
+            let _ = actor.cell().monitor().wait();
         }
         let threads: Vec<JoinHandle<()>> = {
             let mut actors = self.inner.actors.lock();
@@ -495,8 +495,9 @@ impl System {
     pub(crate) fn register<M: Send + 'static>(
         &self,
         actor_ref: &ActorRef<M>,
-        cell: &Arc<ActorCell>,
+        actor: &Arc<dyn AnyLocal>,
     ) -> Result<(), SpawnError> {
+        let cell = actor.cell();
         let mut actors = self.inner.actors.lock();
         // Checked under the lock shutdown takes its snapshot under, so no actor slips past.
         if self.inner.shutting_down.load(Ordering::SeqCst) {
@@ -525,7 +526,7 @@ impl System {
         for thread in done {
             let _ = thread.join();
         }
-        actors.live.insert(cell.id, Arc::clone(cell));
+        actors.live.insert(cell.id, Arc::clone(actor));
         Ok(())
     }
 
@@ -542,15 +543,15 @@ impl System {
 
     /// Forgets an ended actor and frees its name. Called by its runner.
     pub(crate) fn deregister(&self, id: ActorId) {
-        let cell = {
+        let actor = {
             let mut actors = self.inner.actors.lock();
             if let Some(thread) = actors.threads.remove(&id) {
                 actors.ended.push(thread);
             }
             actors.live.remove(&id)
         };
-        let Some(cell) = cell else { return };
-        if let Some(name) = &cell.name {
+        let Some(actor) = actor else { return };
+        if let Some(name) = &actor.cell().name {
             let mut registry = self.inner.registry.lock();
             if registry.get(name).is_some_and(|r| r.id == id) {
                 registry.remove(name);

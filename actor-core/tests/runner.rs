@@ -1,5 +1,7 @@
 //! The executor seam: an actor driven by hand through `Runner::run`.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actor_core::{
@@ -128,4 +130,64 @@ fn a_stop_after_an_idle_run_leaves_mail_for_the_executor() {
         RunStatus::Stopped(ExitReason::Stopped)
     ));
     system.shutdown();
+}
+
+/// Counts its `stopped` hook.
+struct Hooked(Arc<AtomicUsize>);
+
+impl Actor for Hooked {
+    type Msg = ();
+    fn handle(&mut self, (): (), _: &mut Context<()>) -> HandlerResult {
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<()>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn an_instance_never_started_ends_without_its_stopped_hook() {
+    // The instance waits in the runner for its first run: dropping the runner before then
+    // must not run the hook of an actor whose `started` never ran.
+    let system = System::new();
+    let stops = Arc::new(AtomicUsize::new(0));
+    let (hooked, runner) = system
+        .actor_from(Hooked(Arc::clone(&stops)))
+        .build_runner()
+        .unwrap();
+    drop(runner);
+    assert!(matches!(
+        hooked.join_timeout(Duration::from_secs(1)),
+        Ok(ExitReason::Killed)
+    ));
+    assert_eq!(stops.load(Ordering::SeqCst), 0);
+
+    let (hooked, mut runner) = system
+        .actor_from(Hooked(Arc::clone(&stops)))
+        .build_runner()
+        .unwrap();
+    assert!(matches!(runner.run(64), RunStatus::Idle));
+    hooked.stop();
+    assert!(matches!(
+        runner.run(64),
+        RunStatus::Stopped(ExitReason::Stopped)
+    ));
+    assert_eq!(
+        stops.load(Ordering::SeqCst),
+        1,
+        "a started instance's hook runs once"
+    );
+}
+
+#[test]
+fn a_finished_runner_keeps_saying_why_its_actor_ended() {
+    let system = System::new();
+    let (summer, mut runner) = system.actor(Summer::default).build_runner().unwrap();
+    summer.tell(Msg::Panic).unwrap();
+    for _ in 0..2 {
+        assert!(matches!(
+            runner.run(64),
+            RunStatus::Stopped(ExitReason::Failed(Failure::Panic(_)))
+        ));
+    }
 }

@@ -2,31 +2,19 @@
 //!
 //! A thread per actor is simple and right for a few hundred long-lived actors; a program
 //! that models each connection, order or device as an actor needs many more. A dispatcher
-//! runs them on a crew of threads (`crew.rs`) whose queue carries the actors themselves: an
-//! actor is scheduled when its mailbox becomes non-empty (or it is asked to stop), runs at
-//! most a batch of messages, and goes back to idle. An idle actor costs memory only: no
-//! thread, no timer, no wake-up; scheduling one costs no allocation.
-//!
-//! Each actor's scheduling state is one flag:
-//!
-//! | `scheduled` | meaning                                                     |
-//! |-------------|-------------------------------------------------------------|
-//! | `false`     | idle: its mailbox was empty when it last ran                |
-//! | `true`      | queued on the pool, or running; nobody else may queue it    |
-//!
-//! Whoever turns the flag from `false` to `true` queues the actor, so it is never queued
-//! twice and never run by two threads at once. A run that ends with mail left (the batch
-//! was used up) queues it again with the flag still set. A run that finds the mailbox empty
-//! clears the flag and then looks again, so that a message that arrived in between is not
-//! stranded: either its sender saw the cleared flag and queued the actor, or the second look
-//! sees the message. Both sides use `SeqCst` on the flag for this handshake.
+//! is an [`Executor`]: it runs its actors on a crew of threads (`crew.rs`) whose queue
+//! carries the actors themselves ([`ActorTask`]s). An actor is submitted when its mailbox
+//! becomes non-empty (or it is asked to stop), runs at most a batch of messages, and goes
+//! back to idle; `actor-core`'s `executor.rs` keeps the scheduling flag that makes sure it
+//! is never queued twice. An idle actor costs memory only, one allocation (its cell,
+//! mailbox and runner together) and an entry in the dispatcher's table: no thread, no
+//! timer, no wake-up. Scheduling one costs no allocation.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
-use actor_core::{Actor, ActorBuilder, ActorId, ActorRef, RunStatus, Runner, SpawnError, System};
+use actor_core::{Actor, ActorBuilder, ActorId, ActorRef, ActorTask, Executor, SpawnError, System};
 use parking_lot::{Condvar, Mutex};
 
 use crate::crew::{Crew, Hand, Item, Wait, default_threads};
@@ -87,38 +75,45 @@ pub struct Dispatcher {
 
 struct Shared {
     system: System,
-    crew: Arc<Crew<Arc<dyn Dispatched>>>,
+    crew: Arc<Crew<ActorTask>>,
     threads: usize,
     batch: usize,
-    /// The actors that have not ended. This table owns them: the mailbox hook that
-    /// schedules an actor holds it weakly (a strong hook would form a cycle through the
-    /// actor's state and keep it alive forever), and the queue holds it while it is queued.
-    live: Mutex<HashMap<ActorId, Arc<dyn Dispatched>>>,
+    /// The actors that have not ended, to stop them at shutdown. Their allocations keep
+    /// themselves alive until they end; this table only reaches them.
+    live: Mutex<HashMap<ActorId, ActorTask>>,
     /// Signalled when an actor ends.
     ended: Condvar,
 }
 
-/// What the dispatcher needs of an actor, whatever its type.
-trait Dispatched: Send + Sync {
-    /// Handles at most `batch` messages, then queues the actor again, lets it idle, or
-    /// lets it go if it has ended.
-    fn run(self: Arc<Self>, batch: usize);
-    /// Asks the actor to stop once it has handled what is queued.
-    fn stop(&self);
-    /// The actor will not run again: lets go of it.
-    fn end(&self);
+impl Executor for Shared {
+    fn added(&self, task: &ActorTask) {
+        self.live.lock().insert(task.id(), task.clone());
+    }
+
+    fn submit(&self, task: ActorTask) -> Result<(), ActorTask> {
+        // The queue is unbounded: a push waits for nothing, and fails only once the crew
+        // has shut down.
+        self.crew
+            .push(task, Wait::Forever)
+            .map_err(|refused| refused.into_inner())
+    }
+
+    fn ended(&self, actor: ActorId) {
+        self.live.lock().remove(&actor);
+        self.ended.notify_all();
+    }
 }
 
 /// The dispatcher's queue carries the actors themselves: queuing one clones an `Arc`, where
 /// a boxed closure would cost an allocation per scheduling.
-impl Item for Arc<dyn Dispatched> {
+impl Item for ActorTask {
     type Hand = Batch;
 
     fn run(self, batch: &mut Batch, crew: &Crew<Self>) {
         let batch = batch.0;
-        // `Runner::run` catches the actor's panics; this is for the dispatcher's own, which
-        // must not cost a thread.
-        crew.contain(|| Dispatched::run(self, batch));
+        // The task catches the actor's panics; this is for the dispatcher's own, which must
+        // not cost a thread.
+        crew.contain(|| ActorTask::run(self, batch));
     }
 
     /// Only the last thread out discards, when every thread died and none could be
@@ -129,81 +124,13 @@ impl Item for Arc<dyn Dispatched> {
 }
 
 /// What each dispatcher thread keeps: the batch size, here rather than in each actor.
-struct Batch(usize);
+pub(crate) struct Batch(usize);
 
 impl Hand for Batch {
     fn finish(self) {}
 
     fn replacement(&mut self) -> Batch {
         Batch(self.0)
-    }
-}
-
-/// One actor on the dispatcher.
-struct Task<A: Actor> {
-    /// `None` once the actor has ended. Locked only by the thread that runs it (the
-    /// `scheduled` flag makes that one thread at a time), and briefly by `idle`.
-    runner: Mutex<Option<Runner<A>>>,
-    scheduled: AtomicBool,
-    actor: ActorRef<A::Msg>,
-    shared: Weak<Shared>,
-}
-
-impl<A: Actor> Task<A> {
-    /// The actor has something to do: queue it unless it is queued or running already.
-    fn schedule(self: &Arc<Self>) {
-        if !self.scheduled.swap(true, Ordering::SeqCst) {
-            self.submit();
-        }
-    }
-
-    fn submit(self: &Arc<Self>) {
-        let Some(shared) = self.shared.upgrade() else {
-            return;
-        };
-        let task: Arc<dyn Dispatched> = Arc::<Self>::clone(self);
-        // The queue is unbounded: a push waits for nothing.
-        if shared.crew.push(task, Wait::Forever).is_err() {
-            // The crew has shut down: nothing will run this actor again.
-            self.end();
-        }
-    }
-
-    /// Clears the flag, then looks at the mailbox once more (see the module docs).
-    fn idle(self: &Arc<Self>) {
-        self.scheduled.store(false, Ordering::SeqCst);
-        let has_mail = self.runner.lock().as_ref().is_some_and(Runner::has_mail);
-        if has_mail {
-            self.schedule();
-        }
-    }
-}
-
-impl<A: Actor> Dispatched for Task<A> {
-    fn run(self: Arc<Self>, batch: usize) {
-        let status = match self.runner.lock().as_mut() {
-            Some(runner) => runner.run(batch),
-            None => return,
-        };
-        match status {
-            RunStatus::Yielded => self.submit(),
-            RunStatus::Idle => self.idle(),
-            RunStatus::Stopped(_) => self.end(),
-        }
-    }
-
-    fn stop(&self) {
-        self.actor.stop();
-    }
-
-    /// The actor has ended: let go of its state and of the dispatcher's record of it.
-    fn end(&self) {
-        let runner = self.runner.lock().take();
-        drop(runner);
-        if let Some(shared) = self.shared.upgrade() {
-            shared.live.lock().remove(&self.actor.id());
-            shared.ended.notify_all();
-        }
     }
 }
 
@@ -293,24 +220,8 @@ impl Dispatcher {
         &self,
         builder: ActorBuilder<A>,
     ) -> Result<ActorRef<A::Msg>, SpawnError> {
-        let (actor, runner) = builder.build_for_executor()?;
-        let task = Arc::new(Task {
-            runner: Mutex::new(None),
-            scheduled: AtomicBool::new(false),
-            actor: actor.clone(),
-            shared: Arc::downgrade(&self.shared),
-        });
-        let scheduling = Arc::downgrade(&task);
-        runner.on_mail(move || {
-            if let Some(task) = scheduling.upgrade() {
-                task.schedule();
-            }
-        });
-        *task.runner.lock() = Some(runner);
-        self.shared.live.lock().insert(actor.id(), task.clone());
         // The first run starts the actor (its `started` hook), like a new thread would.
-        task.schedule();
-        Ok(actor)
+        builder.spawn_on(&self.shared)
     }
 
     /// Runs `actor` on a thread of its own instead, for an actor whose handler blocks: it
@@ -367,7 +278,7 @@ impl Dispatcher {
     ///
     /// See [`Dispatcher`].
     pub fn shutdown(&self) {
-        let live: Vec<Arc<dyn Dispatched>> = self.shared.live.lock().values().cloned().collect();
+        let live: Vec<ActorTask> = self.shared.live.lock().values().cloned().collect();
         for actor in &live {
             actor.stop();
         }

@@ -31,12 +31,24 @@ use crate::send_wait::SendWait;
 /// Computes a message's priority: higher is handled sooner.
 pub(crate) type PriorityFn<M> = Arc<dyn Fn(&M) -> u32 + Send + Sync>;
 
+/// The capacity of an unbounded queue: more than any queue can hold.
+const UNBOUNDED: usize = usize::MAX;
+
+// An actor's mailbox lives in the actor's own allocation (see `local.rs`), so every byte here
+// is paid by every idle actor run by an executor: what only some queues need is boxed.
 pub(crate) struct Queue<M> {
     state: Mutex<State<M>>,
     not_empty: Condvar,
-    not_full: Condvar,
-    capacity: Option<usize>,
+    /// `None` for an unbounded queue that no selection reads, as most mailboxes are.
+    rare: Option<Box<Rare>>,
+}
+
+/// What a bounded queue, or one read through a selection, needs besides.
+struct Rare {
+    /// At most this many messages; [`UNBOUNDED`] for none.
+    capacity: usize,
     overflow: Overflow,
+    not_full: Condvar,
     /// See the module documentation; `None` for a queue no selection reads.
     bell: Option<Bell>,
 }
@@ -155,7 +167,7 @@ impl<M> Queue<M> {
         capacity: Option<usize>,
         overflow: Overflow,
         priority: Option<PriorityFn<M>>,
-    ) -> Arc<Queue<M>> {
+    ) -> Queue<M> {
         Queue::build(capacity, overflow, priority, None)
     }
 
@@ -165,7 +177,7 @@ impl<M> Queue<M> {
         capacity: Option<usize>,
         overflow: Overflow,
         priority: Option<PriorityFn<M>>,
-    ) -> (Arc<Queue<M>>, Receiver<()>) {
+    ) -> (Queue<M>, Receiver<()>) {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let bell = Bell { tx, rx: rx.clone() };
         (Queue::build(capacity, overflow, priority, Some(bell)), rx)
@@ -176,7 +188,7 @@ impl<M> Queue<M> {
         overflow: Overflow,
         priority: Option<PriorityFn<M>>,
         bell: Option<Bell>,
-    ) -> Arc<Queue<M>> {
+    ) -> Queue<M> {
         let items = match priority {
             None => Items::Fifo(VecDeque::new()),
             Some(priority) => Items::Priority(Box::new(Heap {
@@ -185,7 +197,7 @@ impl<M> Queue<M> {
                 priority,
             })),
         };
-        Arc::new(Queue {
+        Queue {
             state: Mutex::new(State {
                 items,
                 woken: false,
@@ -193,18 +205,22 @@ impl<M> Queue<M> {
                 rung: false,
             }),
             not_empty: Condvar::new(),
-            not_full: Condvar::new(),
-            capacity,
-            overflow,
-            bell,
-        })
+            rare: (capacity.is_some() || bell.is_some()).then(|| {
+                Box::new(Rare {
+                    capacity: capacity.unwrap_or(UNBOUNDED),
+                    overflow,
+                    not_full: Condvar::new(),
+                    bell,
+                })
+            }),
+        }
     }
 
     /// Puts the doorbell's token in or takes it out, as the queue's state now says. Called
     /// under the lock by every operation that changes that state.
     #[inline]
     fn ring(&self, state: &mut State<M>) {
-        if let Some(bell) = &self.bell {
+        if let Some(bell) = self.rare.as_ref().and_then(|rare| rare.bell.as_ref()) {
             let news = state.has_news();
             if news != state.rung {
                 state.rung = news;
@@ -223,18 +239,22 @@ impl<M> Queue<M> {
             if state.closed {
                 return Err(SendError::Closed(msg.into_msg()));
             }
-            if self.capacity.is_none_or(|cap| state.items.len() < cap) {
+            let Some(rare) = self
+                .rare
+                .as_deref()
+                .filter(|rare| state.items.len() >= rare.capacity)
+            else {
                 break;
-            }
-            match (self.overflow, wait) {
+            };
+            match (rare.overflow, wait) {
                 (Overflow::DropNewest, _) => return Ok(Sent::Dropped),
                 (Overflow::Fail, _) | (Overflow::Block, SendWait::Never) => {
                     return Err(SendError::Full(msg.into_msg()));
                 }
-                (Overflow::Block, SendWait::Forever) => self.not_full.wait(&mut state),
+                (Overflow::Block, SendWait::Forever) => rare.not_full.wait(&mut state),
                 (Overflow::Block, SendWait::Until(deadline)) => {
-                    if self.not_full.wait_until(&mut state, deadline).timed_out()
-                        && self.capacity.is_some_and(|cap| state.items.len() >= cap)
+                    if rare.not_full.wait_until(&mut state, deadline).timed_out()
+                        && state.items.len() >= rare.capacity
                     {
                         return Err(SendError::Timeout(msg.into_msg()));
                     }
@@ -258,8 +278,10 @@ impl<M> Queue<M> {
 
     fn take(&self, state: &mut State<M>) -> Option<Envelope<M>> {
         let taken = if let Some(msg) = state.items.pop() {
-            if self.capacity.is_some() {
-                self.not_full.notify_one();
+            if let Some(rare) = &self.rare
+                && rare.capacity != UNBOUNDED
+            {
+                rare.not_full.notify_one();
             }
             Some(msg)
         } else if std::mem::take(&mut state.woken) {
@@ -338,7 +360,9 @@ impl<M> Queue<M> {
         state.closed = true;
         self.ring(&mut state);
         drop(state);
-        self.not_full.notify_all();
+        if let Some(rare) = &self.rare {
+            rare.not_full.notify_all();
+        }
         self.not_empty.notify_all();
     }
 
@@ -351,7 +375,9 @@ impl<M> Queue<M> {
             self.ring(&mut state);
             state.items.take()
         };
-        self.not_full.notify_all();
+        if let Some(rare) = &self.rare {
+            rare.not_full.notify_all();
+        }
         // Dropped outside the lock: a message may hold a reply whose callback runs now.
         drop(discarded);
     }

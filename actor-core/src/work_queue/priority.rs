@@ -23,7 +23,10 @@ impl<T> Priority<T> {
         priority: PriorityFn<T>,
     ) -> Priority<T> {
         let (queue, bell) = LockedQueue::with_bell(capacity, overflow, Some(priority));
-        Priority { queue, bell }
+        Priority {
+            queue: Arc::new(queue),
+            bell,
+        }
     }
 
     pub(super) fn send(&self, item: T, wait: SendWait) -> Result<Sent, SendError<T>> {
