@@ -4,10 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actor_core::{
-    Actor, ActorId, ActorTask, Context, Executor, ExitReason, HandlerResult, Reply, Supervision,
-    System,
-};
+use actor_core::{ActorId, ActorTask, Executor, ExitReason, Supervision, System};
 use parking_lot::Mutex;
 
 /// Keeps what it is handed, and what it is told.
@@ -66,26 +63,8 @@ impl Executor for Queue {
     }
 }
 
-enum Msg {
-    Add(u64),
-    Panic,
-    Sum(Reply<u64>),
-}
-
-#[derive(Default)]
-struct Summer(u64);
-
-impl Actor for Summer {
-    type Msg = Msg;
-    fn handle(&mut self, msg: Msg, _: &mut Context<Msg>) -> HandlerResult {
-        match msg {
-            Msg::Add(n) => self.0 += n,
-            Msg::Panic => panic!("summer panicked"),
-            Msg::Sum(reply) => reply.send(self.0),
-        }
-        Ok(())
-    }
-}
+mod common;
+use common::{Msg, Summer};
 
 const WAIT: Duration = Duration::from_secs(5);
 

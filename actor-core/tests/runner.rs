@@ -5,29 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actor_core::{
-    Actor, Context, ExitReason, Failure, HandlerResult, Reply, RunStatus, Supervision, System,
+    Actor, Context, ExitReason, Failure, HandlerResult, RunStatus, Supervision, System,
 };
 
-enum Msg {
-    Add(u64),
-    Panic,
-    Sum(Reply<u64>),
-}
-
-#[derive(Default)]
-struct Summer(u64);
-
-impl Actor for Summer {
-    type Msg = Msg;
-    fn handle(&mut self, msg: Msg, _: &mut Context<Msg>) -> HandlerResult {
-        match msg {
-            Msg::Add(n) => self.0 += n,
-            Msg::Panic => panic!("summer panicked"),
-            Msg::Sum(reply) => reply.send(self.0),
-        }
-        Ok(())
-    }
-}
+mod common;
+use common::{Msg, Summer};
 
 #[test]
 fn a_runner_handles_at_most_a_batch_per_call() {
