@@ -35,20 +35,9 @@ fn task_warm_up(n: u64) -> u64 {
 /// Times `n` sequential submissions of task `i` (which returns `i + 1`) after
 /// [`task_warm_up`] of them, checking every result; reports µs per task.
 fn task_cost(n: u64, mut submit: impl FnMut(u64) -> BenchResult<u64>) -> BenchResult<Vec<Sample>> {
-    let mut run = |ops: u64| -> BenchResult<()> {
-        for i in 0..ops {
-            let result = submit(i)?;
-            if result != i + 1 {
-                return Err(BenchError::check(format!("task {i} returned {result}")));
-            }
-        }
-        Ok(())
-    };
-    run(task_warm_up(n))?;
-    let start = Instant::now();
-    run(n)?;
-    let per_task_us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
-    Ok(vec![Sample::new("cost", per_task_us, "us/task")])
+    cost_per_task(n, |ops| {
+        (0..ops).try_for_each(|i| check_task(i, submit(i)?))
+    })
 }
 
 /// Times `n` tasks run pipelined by `run_all` after [`task_warm_up`] of them run the same way:
@@ -59,7 +48,7 @@ fn pipelined_cost(
     n: u64,
     mut run_all: impl FnMut(u64) -> BenchResult<Vec<u64>>,
 ) -> BenchResult<Vec<Sample>> {
-    let mut run = |count: u64| -> BenchResult<()> {
+    cost_per_task(n, |count| {
         let results = run_all(count)?;
         if results.len() as u64 != count {
             return Err(BenchError::check(format!(
@@ -67,18 +56,28 @@ fn pipelined_cost(
                 results.len()
             )));
         }
-        for (i, result) in (0..).zip(results) {
-            if result != i + 1 {
-                return Err(BenchError::check(format!("task {i} returned {result}")));
-            }
-        }
-        Ok(())
-    };
+        (0..)
+            .zip(results)
+            .try_for_each(|(i, result)| check_task(i, result))
+    })
+}
+
+/// Runs [`task_warm_up`] tasks through `run`, then times `n`; reports µs per task.
+fn cost_per_task(n: u64, mut run: impl FnMut(u64) -> BenchResult<()>) -> BenchResult<Vec<Sample>> {
     run(task_warm_up(n))?;
     let start = Instant::now();
     run(n)?;
     let per_task_us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
     Ok(vec![Sample::new("cost", per_task_us, "us/task")])
+}
+
+/// Checks that task `i` returned `i + 1`.
+fn check_task(i: u64, result: u64) -> BenchResult<()> {
+    if result == i + 1 {
+        Ok(())
+    } else {
+        Err(BenchError::check(format!("task {i} returned {result}")))
+    }
 }
 
 /// The result of a pool's task, within [`WAIT_LIMIT`].
