@@ -151,6 +151,8 @@ impl<M: Send + 'static> Context<M> {
 
     /// This actor's allocation: its cell and its mailbox.
     pub(crate) fn local(&self) -> &Local<M> {
+        // Cannot fail: a context is only made by `ActorBuilder::build`, with a ref made by
+        // `ActorRef::local` from the actor's own allocation.
         self.myself
             .as_local()
             .expect("invariant: an actor's ref to itself is local")
