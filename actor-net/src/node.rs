@@ -51,7 +51,7 @@ use crate::secret::Secret;
 use crate::session::Opener;
 use crate::source::{RefusalLog, Source};
 
-pub(crate) use connection::{Connection, encode};
+pub(crate) use connection::Connection;
 use export::Exports;
 use redial::Redials;
 pub(crate) use redial::{DialError, Redial};

@@ -38,7 +38,7 @@ use actor_core::{ActorRef, ExitReason, Pending, RemoteTarget, ReplyError, SendEr
 use serde::Serialize;
 
 use crate::error::NetError;
-use crate::message::{self, MAX_REPLIES};
+use crate::message::MAX_REPLIES;
 use crate::node::{Node, Refused, resolve};
 use crate::remote_message::{self, RemoteMessage};
 use link::{Bound, Link, Unbound};
@@ -55,46 +55,49 @@ struct RemoteActor<M> {
 }
 
 impl<M: Serialize> RemoteActor<M> {
-    /// The TELL message carrying `msg` to the actor of `bound`, and the ids of the replies
-    /// inside it (recorded in the connection's pending requests); `None` for the message if
-    /// it does not encode.
-    fn encode(bound: &Bound, msg: &M) -> (Option<Vec<u8>>, Vec<u64>) {
-        SCRATCH.with(|scratch| {
+    /// Encodes `msg` and sends it as a TELL to the actor of `bound`, on its connection; each
+    /// reply inside it is recorded in the connection's pending requests and travels as an id.
+    /// If it cannot be sent, the replies are failed at once, so no asker waits for an answer
+    /// that cannot come.
+    fn send_on(bound: &Bound, msg: M, wait: SendWait) -> Result<(), SendError<M>> {
+        let connection = &bound.connection;
+        let (sent, replies) = SCRATCH.with(|scratch| {
+            // The payload is encoded here, then copied behind the TELL's header straight into
+            // the frame being filled (see `node/writer.rs`).
             let mut payload = scratch.take();
             payload.clear();
             let (encoded, replies) = wire::encode_with_replies(&bound.registry, || {
-                Bincode::new().encode(msg, &mut payload)
+                Bincode::new().encode(&msg, &mut payload)
             });
-            let tell = encoded.ok().map(|()| {
-                let mut out = Vec::with_capacity(payload.len() + 15 + 8 * replies.len());
-                message::Writer::new(&mut out).tell(bound.actor, &replies, &payload);
-                out
-            });
+            // `None`: the message does not encode (or carries too many replies).
+            let sent = match encoded {
+                Ok(()) if replies.len() <= MAX_REPLIES => connection
+                    .send(
+                        |w| w.tell(bound.actor, &replies, &payload),
+                        wait,
+                        !replies.is_empty(),
+                    )
+                    .map_err(Some),
+                _ => Err(None),
+            };
             scratch.replace(payload);
-            (tell, replies)
-        })
-    }
-
-    /// Encodes `msg` and queues it on the connection of `bound`. If it cannot be queued, the
-    /// replies inside it are failed at once, so no asker waits for an answer that cannot
-    /// come.
-    fn send_on(bound: &Bound, msg: M, wait: SendWait) -> Result<(), SendError<M>> {
-        let connection = &bound.connection;
-        let (tell, replies) = Self::encode(bound, &msg);
-        let Some(tell) =
-            tell.filter(|m| m.len() <= connection.max_body() && replies.len() <= MAX_REPLIES)
-        else {
-            tracing::warn!(peer = %connection.peer(), "a message to a remote actor does not encode or is too large");
-            connection.pending().fail_replies(
-                &replies,
-                &ReplyError::Remote("the request could not be encoded".into()),
-            );
-            return Err(SendError::Closed(msg));
-        };
-        let Err(refused) = connection.send(tell, wait, !replies.is_empty()) else {
-            return Ok(());
+            (sent, replies)
+        });
+        let refused = match sent {
+            Ok(()) => return Ok(()),
+            Err(Some(refused)) => refused,
+            Err(None) => {
+                tracing::warn!(peer = %connection.peer(), "a message to a remote actor does not encode");
+                let failure = ReplyError::Remote("the request could not be encoded".into());
+                connection.pending().fail_replies(&replies, &failure);
+                return Err(SendError::Closed(msg));
+            }
         };
         let failure = match refused {
+            Refused::TooLarge(len) => {
+                tracing::warn!(peer = %connection.peer(), len, "a message to a remote actor is too large for a frame");
+                ReplyError::Remote("the request is too large for a frame".into())
+            }
             Refused::Full | Refused::Timeout => {
                 ReplyError::Remote("the connection's queue is full".into())
             }
@@ -104,6 +107,7 @@ impl<M: Serialize> RemoteActor<M> {
         Err(match refused {
             Refused::Full => SendError::Full(msg),
             Refused::Timeout => SendError::Timeout(msg),
+            Refused::TooLarge(_) => SendError::Closed(msg),
             // The connection closed under this send: the node is lost, not the actor.
             Refused::Closed | Refused::Broken(_) => SendError::Unreachable(msg),
         })

@@ -168,14 +168,19 @@ impl Connection {
         self.closed.load(Ordering::Relaxed)
     }
 
-    /// Sends one encoded message (see [`Writer::send`]). A write that fails closes the
-    /// connection, and the message is refused as `Closed`.
-    pub(crate) fn send(&self, msg: Vec<u8>, wait: SendWait, urgent: bool) -> Result<(), Refused> {
+    /// Sends the message that `write` encodes (see [`Writer::send`]). A write that fails
+    /// closes the connection, and the message is refused as `Closed`.
+    pub(crate) fn send(
+        &self,
+        write: impl FnOnce(&mut message::Writer<'_>),
+        wait: SendWait,
+        urgent: bool,
+    ) -> Result<(), Refused> {
         if self.is_closed() {
             return Err(Refused::Closed);
         }
         self.writer
-            .send(msg, wait, urgent)
+            .send(write, wait, urgent)
             .map_err(|refused| self.broken(refused))
     }
 
@@ -185,7 +190,7 @@ impl Connection {
         if self.is_closed() {
             return;
         }
-        if let Err(refused) = self.writer.send_forced(encode(write)) {
+        if let Err(refused) = self.writer.send_forced(write) {
             self.broken(refused);
         }
     }
@@ -208,10 +213,10 @@ impl Connection {
     pub(crate) fn lookup(&self, name: &str, message_type: &str) -> Pending<LookupAnswer> {
         let (request, answer) = self.pending.add_lookup();
         if let Some(request) = request {
-            let msg = encode(|w| w.lookup(request, name, message_type));
             // A refused lookup stays unanswered until the connection closes or the caller's
             // timeout passes; only a closing connection refuses a send that may wait.
-            if let Err(refused) = self.send(msg, SendWait::Forever, true) {
+            let lookup = |w: &mut message::Writer<'_>| w.lookup(request, name, message_type);
+            if let Err(refused) = self.send(lookup, SendWait::Forever, true) {
                 tracing::debug!(peer = %self.peer, ?refused, "a lookup was not sent");
             }
         }
@@ -222,11 +227,10 @@ impl Connection {
     /// connection does (the node is lost). The first watcher of an actor sends the MONITOR.
     pub(crate) fn watch_actor(&self, actor: u64) -> Pending<ExitReason> {
         let (ended, first) = self.pending.watch_actor(actor);
-        if first {
-            let msg = encode(|w| w.monitor(actor));
-            if let Err(refused) = self.send(msg, SendWait::Forever, false) {
-                tracing::debug!(peer = %self.peer, ?refused, "a monitor was not sent");
-            }
+        if first
+            && let Err(refused) = self.send(|w| w.monitor(actor), SendWait::Forever, false)
+        {
+            tracing::debug!(peer = %self.peer, ?refused, "a monitor was not sent");
         }
         ended
     }
@@ -322,11 +326,4 @@ impl ReplyRegistry for Connection {
             }
         })
     }
-}
-
-/// One control message, written by `write`.
-pub(crate) fn encode(write: impl FnOnce(&mut message::Writer<'_>)) -> Vec<u8> {
-    let mut msg = Vec::with_capacity(32);
-    write(&mut message::Writer::new(&mut msg));
-    msg
 }

@@ -241,7 +241,7 @@ impl<M: Clone + Send + 'static> Feed<M> {
         let lost = || NetError::ConnectionLost { peer };
         if connection
             .send(
-                crate::node::encode(|w| w.subscribe(sub, pattern, &self.kind)),
+                |w| w.subscribe(sub, pattern, &self.kind),
                 SendWait::Until(deadline),
                 true,
             )

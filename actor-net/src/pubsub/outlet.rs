@@ -136,11 +136,10 @@ impl Outlet {
             tracing::debug!(exchange = %Escaped(exchange), len, "a published message is too large for a frame");
             return Delivery::Dropped;
         }
-        let mut event = Vec::with_capacity(len);
-        message::Writer::new(&mut event).event(self.sub, exchange, payload);
+        let event = |w: &mut message::Writer<'_>| w.event(self.sub, exchange, payload);
         match connection.send(event, SendWait::Never, false) {
             Ok(()) => Delivery::Delivered,
-            Err(Refused::Full | Refused::Timeout) => Delivery::Dropped,
+            Err(Refused::Full | Refused::Timeout | Refused::TooLarge(_)) => Delivery::Dropped,
             Err(Refused::Closed | Refused::Broken(_)) => Delivery::Gone,
         }
     }
