@@ -227,9 +227,7 @@ impl Connection {
     /// connection does (the node is lost). The first watcher of an actor sends the MONITOR.
     pub(crate) fn watch_actor(&self, actor: u64) -> Pending<ExitReason> {
         let (ended, first) = self.pending.watch_actor(actor);
-        if first
-            && let Err(refused) = self.send(|w| w.monitor(actor), SendWait::Forever, false)
-        {
+        if first && let Err(refused) = self.send(|w| w.monitor(actor), SendWait::Forever, false) {
             tracing::debug!(peer = %self.peer, ?refused, "a monitor was not sent");
         }
         ended
