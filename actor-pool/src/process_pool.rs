@@ -10,7 +10,9 @@
 //!   (`function.rs`), which the pool's calls take.
 //! - The conversation with a worker (`protocol.rs`) is frames of the wire codec over a Unix
 //!   socket pair that is the worker's standard input.
-//! - The worker's side (`serve.rs`) answers calls, one at a time, catching panics.
+//! - The worker's side (`serve.rs`) answers calls, one at a time, catching panics: its main
+//!   thread reads, runs and answers each call, while a watcher thread, blocked in `poll` for
+//!   the connection's hang-up alone, exits the process when the pool's end closes.
 //! - A call (`task.rs`) waits in the pool's queue until a worker runs it; it decodes the
 //!   answer and completes the caller's `Pending`.
 //! - The pool's side of one worker (`worker.rs`) starts it, calls it, and always reaps it.

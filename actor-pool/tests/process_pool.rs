@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use actor_core::codec::{FrameReader, FrameWriter};
+use actor_core::codec::{Bincode, Codec, FrameReader, FrameWriter};
 use actor_core::{Pending, ReplyError};
 use actor_pool::{Function, Functions, PoolError, ProcessPool, StartError};
 use serde::{Deserialize, Serialize};
@@ -179,6 +179,10 @@ fn main() -> ExitCode {
         (
             "workers_exit_when_the_parent_is_killed",
             workers_exit_when_the_parent_is_killed,
+        ),
+        (
+            "a_worker_in_the_middle_of_a_call_exits_when_the_pool_closes_its_end",
+            a_worker_in_the_middle_of_a_call_exits_when_the_pool_closes_its_end,
         ),
         (
             "a_program_that_is_not_a_worker_fails_to_start",
@@ -615,6 +619,62 @@ fn orphaning_parent(fns: &Fns) -> ! {
     let _ = std::io::stdin().read_line(&mut String::new());
     drop(running);
     std::process::exit(0)
+}
+
+/// The pool's first message to a worker, as `protocol.rs` defines it: encoded alike by
+/// bincode.
+#[derive(Serialize)]
+enum ToWorker {
+    Call { id: u64, function: String },
+}
+
+fn a_worker_in_the_middle_of_a_call_exits_when_the_pool_closes_its_end(_: &Fns) {
+    // This test stands in for the pool: it starts a worker by hand and closes its end of the
+    // connection while the worker runs a 60 s call, which no pool code is left to kill.
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let mut worker = Command::new(std::env::current_exe().unwrap())
+        .env("ACTOR_POOL_WORKER", "1")
+        .stdin(Stdio::from(OwnedFd::from(theirs)))
+        .spawn()
+        .unwrap();
+    ours.set_read_timeout(Some(LIMIT)).unwrap();
+    assert!(
+        matches!(FrameReader::new(&ours).read_frame(), Ok(Some(_))),
+        "no greeting"
+    );
+    let codec = Bincode::new();
+    let marker = scratch_path("pool-closes");
+    let mut header = Vec::new();
+    let call = ToWorker::Call {
+        id: 0,
+        function: "mark_then_sleep".into(),
+    };
+    codec.encode(&call, &mut header).unwrap();
+    let mut argument = Vec::new();
+    codec
+        .encode(&(marker.clone(), 60_000_u64), &mut argument)
+        .unwrap();
+    let mut writer = FrameWriter::new(&ours);
+    writer.write_frame(&header).unwrap();
+    writer.write_frame(&argument).unwrap();
+    wait_for(|| marker.exists(), "the call to start");
+    let _ = std::fs::remove_file(&marker);
+    drop(ours);
+
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(status) = worker.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = worker.kill();
+            let _ = worker.wait();
+            panic!("the worker still runs its call after its connection closed");
+        }
+        thread::sleep(Duration::from_millis(1));
+    };
+    // Exited by itself, and cleanly: not killed, and not a protocol error.
+    assert!(status.success(), "{status}");
 }
 
 fn a_program_that_is_not_a_worker_fails_to_start(fns: &Fns) {

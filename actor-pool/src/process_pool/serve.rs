@@ -1,16 +1,27 @@
 //! The worker's side of the conversation: read calls, run them, answer.
+//!
+//! One thread does it all: it reads a call, runs it and writes the answer, so that a call
+//! crosses no thread inside the worker, and its argument is decoded where it was read.
+//!
+//! A real worker ([`Hangup::Exit`]) also has a watcher thread, which exists only to see the
+//! pool's end of the connection close even while a long call runs, and then to exit the
+//! process at once. It blocks in `poll` on the connection, for the hang-up alone (on Linux
+//! `POLLRDHUP`, which the pool's shutting down its end or closing it raises; elsewhere no
+//! requested event at all, relying on the `POLLHUP` that `poll` always reports): incoming
+//! calls, which the serving thread reads, never wake it.
 
 use std::io::{self, BufReader, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 
 use actor_core::codec::{Bincode, Codec, FrameConfig, FrameReader};
 use actor_core::{ErrorChain, panic_message};
-use crossbeam_channel::Sender;
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use super::entry::{CallFailure, Entries};
+use super::entry::{CallFailure, Entries, Entry};
 use super::protocol::{FromWorker, Outcome, ToWorker, VERSION};
 use crate::error::ProtocolError;
 
@@ -24,16 +35,6 @@ pub(crate) enum Hangup {
     /// worker on a thread.
     #[cfg(test)]
     Return,
-}
-
-/// A call read from the connection, or the end of the connection.
-enum Incoming {
-    Call {
-        id: u64,
-        function: String,
-        argument: Vec<u8>,
-    },
-    End(Result<(), ProtocolError>),
 }
 
 /// Serves calls on standard input, which a pool made one end of a socket pair.
@@ -50,8 +51,8 @@ pub(crate) fn serve_stdin(functions: &Entries) -> Result<(), ProtocolError> {
 
 /// Greets the pool, then answers calls until the connection ends.
 ///
-/// Calls are read on a thread of their own, so that the end of the connection is seen even
-/// while a call runs (with [`Hangup::Exit`], the process then exits at once).
+/// With [`Hangup::Exit`], a watcher thread exits the process as soon as the pool's end of
+/// the connection closes, even while a call runs (see the module's docs).
 pub(crate) fn serve(
     functions: &Entries,
     connection: UnixStream,
@@ -69,77 +70,87 @@ pub(crate) fn serve(
     config.append_frame(&mut out, &header)?;
     (&connection).write_all(&out).map_err(into_protocol)?;
 
-    let reading = connection.try_clone().map_err(into_protocol)?;
-    // One call at a time: the pool sends the next call only after the answer.
-    let (incoming_tx, incoming) = crossbeam_channel::bounded(1);
-    thread::Builder::new()
-        .name("pool-worker-reader".to_string())
-        .spawn(move || {
-            let end = read_calls(reading, &incoming_tx);
-            if hangup == Hangup::Exit {
-                match end {
-                    Ok(()) => std::process::exit(0),
-                    Err(error) => {
-                        eprintln!(
-                            "actor-pool worker (pid {}): {}",
-                            std::process::id(),
-                            ErrorChain(&error)
-                        );
-                        std::process::exit(2)
-                    }
+    if hangup == Hangup::Exit {
+        let watched = connection.try_clone().map_err(into_protocol)?;
+        // Never joined: it ends with the process, which it ends itself if the pool goes first.
+        thread::Builder::new()
+            .name("pool-worker-hangup".to_string())
+            .spawn(move || {
+                if let Err(error) = wait_for_hangup(watched.as_fd()) {
+                    // The serving thread still sees the end of the connection when it next
+                    // reads; only a long call would then outlive the pool.
+                    eprintln!(
+                        "actor-pool worker (pid {}): cannot watch the connection: {error}",
+                        std::process::id()
+                    );
+                    return;
                 }
-            }
-            let _ = incoming_tx.send(Incoming::End(end));
-        })
-        .map_err(into_protocol)?;
-
-    let mut result = Vec::new();
-    for message in incoming {
-        let (id, function, argument) = match message {
-            Incoming::Call {
-                id,
-                function,
-                argument,
-            } => (id, function, argument),
-            Incoming::End(end) => return end,
-        };
-        result.clear();
-        let outcome = run(functions, &function, &argument, &mut result);
-        out.clear();
-        answer(&mut out, &mut header, id, outcome, &result)?;
-        (&connection).write_all(&out).map_err(into_protocol)?;
+                std::process::exit(0)
+            })
+            .map_err(into_protocol)?;
     }
-    // The reader always sends `End` before it lets go of the channel.
-    Ok(())
-}
 
-/// Reads calls and hands them to the serving thread until the connection ends.
-fn read_calls(connection: UnixStream, calls: &Sender<Incoming>) -> Result<(), ProtocolError> {
-    let codec = Bincode::new();
-    let mut reader = FrameReader::new(BufReader::new(connection));
+    // Buffered: the pool writes a call's two frames at once, and one `read` takes both.
+    let mut reader = FrameReader::new(BufReader::new(&connection));
+    let mut result = Vec::new();
     loop {
         let Some(frame) = reader.read_frame()? else {
             return Ok(());
         };
         let ToWorker::Call { id, function } = codec.decode::<ToWorker<'static>>(frame)?;
+        // Looked up before the argument is read, which takes the place of the header frame.
+        let entry = functions.get(&*function);
         let Some(argument) = reader.read_frame()? else {
             return Err(ProtocolError::Ended);
         };
-        let call = Incoming::Call {
-            id,
-            function: function.into_owned(),
-            argument: argument.to_vec(),
-        };
-        if calls.send(call).is_err() {
-            // The serving thread has stopped (it could not write): nothing more to do.
-            return Ok(());
+        result.clear();
+        let outcome = run(entry, argument, &mut result);
+        out.clear();
+        answer(&mut out, &mut header, id, outcome, &result)?;
+        (&connection).write_all(&out).map_err(into_protocol)?;
+    }
+}
+
+/// The events that tell the watcher the pool's end has closed, or shut down its writing:
+/// never the arrival of data.
+fn hangup_events() -> PollFlags {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        // nix names no `POLLRDHUP`; its value comes from the C library.
+        PollFlags::from_bits_retain(nix::libc::POLLRDHUP)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        // `POLLHUP` (with `POLLERR` and `POLLNVAL`) is reported whatever is asked for.
+        PollFlags::empty()
+    }
+}
+
+/// Whether the pool's end of `connection` has hung up, waiting up to `timeout` for it.
+///
+/// Every event `poll` can report here means the connection is over: the hang-up asked for,
+/// or `POLLHUP`, `POLLERR`, `POLLNVAL`, which it reports unasked.
+fn hung_up(connection: BorrowedFd<'_>, timeout: PollTimeout) -> Result<bool, Errno> {
+    let mut watched = [PollFd::new(connection, hangup_events())];
+    loop {
+        match poll(&mut watched, timeout) {
+            Ok(ready) => return Ok(ready > 0),
+            Err(Errno::EINTR) => continue,
+            Err(error) => return Err(error),
         }
     }
 }
 
-/// Runs one call; a panic in the function is caught and becomes the outcome.
-fn run(functions: &Entries, name: &str, argument: &[u8], result: &mut Vec<u8>) -> Outcome {
-    let Some(entry) = functions.get(name) else {
+/// Blocks until the pool's end of `connection` hangs up.
+fn wait_for_hangup(connection: BorrowedFd<'_>) -> Result<(), Errno> {
+    while !hung_up(connection, PollTimeout::NONE)? {}
+    Ok(())
+}
+
+/// Runs one call of `entry` (`None`: the worker has no function of the name called); a panic
+/// in the function is caught and becomes the outcome.
+fn run(entry: Option<&Entry>, argument: &[u8], result: &mut Vec<u8>) -> Outcome {
+    let Some(entry) = entry else {
         return Outcome::UnknownFunction;
     };
     match catch_unwind(AssertUnwindSafe(|| entry.call(argument, result))) {
@@ -184,6 +195,7 @@ mod tests {
     use actor_core::codec::FrameWriter;
     use std::borrow::Cow;
     use std::sync::Arc;
+    use std::time::Duration;
 
     fn call(writer: &mut FrameWriter<&UnixStream>, id: u64, function: &str, argument: &[u8]) {
         let mut header = Vec::new();
@@ -267,6 +279,47 @@ mod tests {
 
         pool_end.shutdown(std::net::Shutdown::Write).unwrap();
         worker.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn the_watcher_ignores_incoming_calls_and_sees_the_pool_close() {
+        let (pool_end, worker_end) = UnixStream::pair().unwrap();
+        let mut writer = FrameWriter::new(&pool_end);
+        call(&mut writer, 1, "square", &[12]);
+        assert!(!hung_up(worker_end.as_fd(), PollTimeout::ZERO).unwrap());
+        drop(pool_end);
+        assert!(hung_up(worker_end.as_fd(), PollTimeout::ZERO).unwrap());
+    }
+
+    #[test]
+    fn the_watcher_sees_the_pool_shut_its_end_down() {
+        let (pool_end, worker_end) = UnixStream::pair().unwrap();
+        pool_end.shutdown(std::net::Shutdown::Both).unwrap();
+        assert!(hung_up(worker_end.as_fd(), PollTimeout::ZERO).unwrap());
+    }
+
+    /// Only Linux reports a shutdown of the pool's writing alone (`POLLRDHUP`).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn the_watcher_sees_the_pool_stop_writing() {
+        let (pool_end, worker_end) = UnixStream::pair().unwrap();
+        pool_end.shutdown(std::net::Shutdown::Write).unwrap();
+        assert!(hung_up(worker_end.as_fd(), PollTimeout::ZERO).unwrap());
+    }
+
+    #[test]
+    fn waiting_for_the_hangup_ends_when_the_pool_closes() {
+        let (pool_end, worker_end) = UnixStream::pair().unwrap();
+        let (done_tx, done) = crossbeam_channel::bounded(1);
+        let watcher = thread::spawn(move || {
+            let _ = done_tx.send(wait_for_hangup(worker_end.as_fd()));
+        });
+        // Data does not end the wait; a hang-up that followed it would still be seen.
+        let mut writer = FrameWriter::new(&pool_end);
+        call(&mut writer, 1, "square", &[12]);
+        drop(pool_end);
+        assert_eq!(done.recv_timeout(Duration::from_secs(20)), Ok(Ok(())));
+        watcher.join().unwrap();
     }
 
     #[test]
